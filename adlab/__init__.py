@@ -1,0 +1,73 @@
+"""adlab — automatic differentiation you can watch.
+
+Five differentiation engines read one table of primitives and derivative
+rules; a JAX-style API (``grad``, ``vjp``, ``jacobian``, ``hessian`` ...) runs
+over every engine; ``ad.trace`` records a run of your own code so you can see
+its graph, its Wengert list, and every step of its forward and backward sweeps.
+
+>>> import adlab as ad
+>>> ad.grad(lambda x, y: x * x * y + 1 / (x * x + y * y + 1), argnums=(0, 1))(0.5, -0.5)
+(-0.9444444444444444, 0.6944444444444444)
+"""
+
+from adlab import testing
+from adlab.api import (
+    MODES,
+    derivative,
+    grad,
+    hessian,
+    jacobian,
+    jvp,
+    rule_table,
+    value_and_grad,
+    vjp,
+)
+from adlab.core.errors import DifferentiationError
+from adlab.core.primitive import Primitive, primitive
+from adlab.engines.reverse import Trace, Variable, no_grad, trace
+from adlab.ops import (
+    abs,
+    add,
+    broadcast_to,
+    concatenate,
+    cos,
+    dot,
+    exp,
+    expm1,
+    getitem,
+    log,
+    log1p,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    sqrt,
+    stack,
+    sub,
+    sum,
+    tan,
+    tanh,
+    transpose,
+    truediv,
+    where,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODES", "DifferentiationError", "Primitive", "Trace", "Variable", "abs", "add",
+    "broadcast_to", "concatenate", "cos", "derivative", "dot", "exp", "expm1", "getitem",
+    "grad", "hessian", "jacobian", "jvp", "log", "log1p", "logsumexp", "matmul", "max",
+    "maximum", "mean", "minimum", "mul", "neg", "no_grad", "pow", "primitive", "relu",
+    "reshape", "rule_table", "sigmoid", "sin", "sqrt", "stack", "sub", "sum", "tan", "tanh",
+    "testing", "trace", "transpose", "truediv", "value_and_grad", "vjp", "where",
+]  # fmt: skip

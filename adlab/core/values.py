@@ -1,0 +1,47 @@
+"""Which values adlab differentiates with respect to, and in what form results come back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from adlab.core.errors import DifferentiationError
+from adlab.core.primitive import Box
+
+
+def as_primal(x: Any, what: str = "the input") -> Any:
+    """``x`` as a differentiable input: floats and float arrays as they are (dtype kept),
+    ints promoted to float; boxes of other transformations pass through.
+
+    Anything else raises :class:`DifferentiationError` naming ``what``.
+    """
+    if isinstance(x, Box | float):
+        return x
+    if isinstance(x, bool | np.bool_):
+        raise DifferentiationError(f"{what} is a bool; differentiate with respect to numbers")
+    if isinstance(x, int | np.integer):
+        return float(x)
+    if isinstance(x, np.floating):
+        return x
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind in "iub":
+            return x.astype(np.float64)
+        if x.dtype.kind == "f":
+            return x
+    if isinstance(x, complex | np.complexfloating) or getattr(x, "dtype", None) is not None:
+        raise DifferentiationError(
+            f"{what} has type {getattr(x, 'dtype', type(x).__name__)}; adlab differentiates "
+            "real functions of floats and float arrays"
+        )
+    raise DifferentiationError(
+        f"{what} is a {type(x).__name__}; adlab differentiates with respect to floats, "
+        "numpy arrays, and tuples/lists/dicts of them"
+    )
+
+
+def like_primal(ct: Any, primal: Any) -> Any:
+    """A derivative for a Python-float input is a Python float, not a 0-d numpy value."""
+    if type(primal) is float and isinstance(ct, np.floating | np.ndarray) and np.ndim(ct) == 0:
+        return float(ct)
+    return ct

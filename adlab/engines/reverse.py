@@ -1,0 +1,806 @@
+"""Trace-based reverse mode: run the program once, record, sweep backwards.
+
+A :class:`Variable` boxes a value for one reverse-mode transformation. Every
+primitive applied to Variables computes its result *and* a :class:`Node` that
+points back to its inputs' nodes and holds what the backward sweep needs (the
+local partial derivatives, or the rule's pullback) and nothing more. A node
+does not keep its own value: as in PyTorch's "no tape" design, a value that no
+rule needs is freed as soon as the program drops it.
+
+The backward sweep visits nodes in reverse topological order with an explicit
+stack and accumulates adjoints (``x̅ += out̅ · ∂out/∂x``) in a dict, so a graph a
+million operations deep is fine, and sweeping twice gives the same answer.
+
+Rules are evaluated with adlab operations on whatever values they see, so when
+the values are themselves traced (by an outer transformation), the backward
+sweep is recorded too: ``grad(grad(f))`` works.
+
+:func:`trace` additionally records every node with its value and a name, in
+execution order (the Wengert list), for drawings, stepping and teaching.
+"""
+
+from __future__ import annotations
+
+import heapq
+import inspect
+import itertools
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from adlab.core import rules
+from adlab.core.errors import DifferentiationError
+from adlab.core.events import BackwardStep, ForwardStep, TangentStep, TangentTerm, format_value
+from adlab.core.graph import generations
+from adlab.core.primitive import Box, Primitive, new_level
+from adlab.core.tangents import fit, ones_like, shape_of, zeros_like
+from adlab.core.tree import flatten, leaf_paths, unflatten
+from adlab.core.values import as_primal, like_primal
+from adlab.ops import scalar as S
+from adlab.ops.operators import Operators
+from adlab.viz.tables import Table
+
+__all__ = ["Node", "Trace", "TraceNode", "Variable", "backward", "no_grad", "trace", "vjp"]
+
+
+# A node is a plain tuple ``(seq, aval, local, *parents)``:
+#   seq      its creation number. Parents are always older than their children,
+#            so visiting nodes by decreasing seq is a reverse topological order.
+#   aval     the output's (shape, dtype), or None for a Python float.
+#   local    the partial derivatives (a tuple, one per parent), or the rule's
+#            pullback (out_bar -> one cotangent per parent), or None for an input.
+#   parents  the nodes of the arguments that were traced.
+# Tuples rather than objects: one cheap allocation per operation and nothing for
+# the cyclic garbage collector to chase. ad.trace adds a readable view (TraceNode).
+Node = tuple
+_seq = itertools.count()
+_PARTIALS = rules.partials
+
+
+def _aval(x: Any) -> tuple | None:
+    if type(x) is float:
+        return None
+    return (shape_of(x), getattr(x, "dtype", None))
+
+
+class _Tracer:
+    """The state of one reverse-mode transformation: its level and, when recording, its tape."""
+
+    __slots__ = ("index", "level", "tape")
+
+    def __init__(self, record: bool) -> None:
+        self.level = new_level()
+        self.tape: list[TraceNode] | None = [] if record else None
+        self.index: dict[int, TraceNode] = {}  # seq -> its row, when recording
+
+
+_no_grad_depth = 0
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block, operations on Variables give plain values and record nothing.
+
+    >>> import adlab as ad
+    >>> def f(x):
+    ...     with ad.no_grad():
+    ...         scale = x * 2.0  # a constant as far as derivatives go
+    ...     return scale * x
+    >>> ad.grad(f)(3.0)
+    6.0
+    """
+    global _no_grad_depth
+    _no_grad_depth += 1
+    try:
+        yield
+    finally:
+        _no_grad_depth -= 1
+
+
+def _missing_rule(prim: Primitive) -> DifferentiationError:
+    return DifferentiationError(
+        f"the primitive '{prim.name}' has no reverse-mode rule. Declare its partial "
+        f"derivatives with @{prim.name}.defrule (elementwise), or a pullback with "
+        f"adlab.core.rules.defvjp({prim.name}, ...)"
+    )
+
+
+def _unary(prim: Primitive, a: Any) -> Variable | None:
+    """``prim(a)`` for an elementwise primitive of one traced argument, or None when the
+    general path is needed (no partials declared, no_grad, other boxes)."""
+    fns = _PARTIALS.get(prim)
+    if fns is None or _no_grad_depth or type(a) is not Variable:
+        return None
+    (d,) = fns
+    if d is None:
+        return None
+    x = a.value
+    out = prim.impl(x)
+    aval = None if type(out) is float else _aval(out)
+    node = (next(_seq), aval, (d if type(d) is float else d(x, out),), a._node)
+    tracer = a._tracer
+    var = Variable(out, node, tracer)
+    if tracer.tape is not None:
+        _record(tracer, prim, (a,), {}, var)
+    return var
+
+
+def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
+    """``prim(a, b)`` for an elementwise primitive, or None when the general path is needed.
+
+    Scalar programs are mostly +, -, *, /: this unrolled path records them
+    with the same nodes as the general path of ``Variable._process``, faster.
+    """
+    ta = type(a) is Variable
+    tb = type(b) is Variable
+    if ta and tb:
+        if a._level != b._level:
+            return None
+        tracer = a._tracer
+    elif ta and not isinstance(b, Box):
+        tracer = a._tracer
+    elif tb and not isinstance(a, Box):
+        tracer = b._tracer
+    else:
+        return None
+    fns = _PARTIALS.get(prim)
+    if fns is None or _no_grad_depth:
+        return None
+    dx, dy = fns
+    if (ta and dx is None) or (tb and dy is None):
+        return None
+    x = a.value if ta else a
+    y = b.value if tb else b
+    out = prim.impl(x, y)
+    aval = None if type(out) is float else _aval(out)
+    if ta and tb:
+        local = (
+            dx if type(dx) is float else dx(x, y, out),
+            dy if type(dy) is float else dy(x, y, out),
+        )
+        node = (next(_seq), aval, local, a._node, b._node)
+    elif ta:
+        node = (next(_seq), aval, (dx if type(dx) is float else dx(x, y, out),), a._node)
+    else:
+        node = (next(_seq), aval, (dy if type(dy) is float else dy(x, y, out),), b._node)
+    var = Variable(out, node, tracer)
+    if tracer.tape is not None:
+        _record(tracer, prim, (a, b), {}, var)
+    return var
+
+
+def _operator(prim: Primitive, reflected: bool = False) -> Callable[[Any, Any], Any]:
+    """A Python operator method of Variable: the fast path, else the general dispatch."""
+
+    def method(self: Variable, other: Any) -> Any:
+        a, b = (other, self) if reflected else (self, other)
+        out = _binary(prim, a, b)
+        return out if out is not None else prim(a, b)
+
+    method.__name__ = method.__qualname__ = f"Variable.{'r' if reflected else ''}{prim.name}"
+    return method
+
+
+class Variable(Operators, Box):
+    """A value traced by the reverse engine: ``value`` plus the node that produced it.
+
+    Arithmetic, ``@``, indexing and numpy functions on Variables are recorded;
+    ``float(v)`` and ``math.sin(v)`` raise (they would lose the derivative);
+    ``v.value`` reads the number.
+    """
+
+    __slots__ = ("_level", "_node", "_tracer", "value")
+    _what = "traced Variable"
+
+    def __init__(self, value: Any, node: Node, tracer: _Tracer) -> None:
+        self.value = value
+        self._node = node
+        self._tracer = tracer
+        self._level = tracer.level
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return shape_of(self.value)
+
+    @property
+    def dtype(self) -> Any:
+        return getattr(self.value, "dtype", None)
+
+    def __repr__(self) -> str:
+        return f"Variable({self.value!r})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    # The arithmetic operators of scalar programs take the fast path directly.
+    __add__, __radd__ = _operator(S.add), _operator(S.add, reflected=True)
+    __sub__, __rsub__ = _operator(S.sub), _operator(S.sub, reflected=True)
+    __mul__, __rmul__ = _operator(S.mul), _operator(S.mul, reflected=True)
+    __truediv__, __rtruediv__ = _operator(S.truediv), _operator(S.truediv, reflected=True)
+    __pow__, __rpow__ = _operator(S.pow), _operator(S.pow, reflected=True)
+
+    def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
+        __tracebackhide__ = True
+        if not params:
+            n = len(args)
+            fast = _binary(prim, *args) if n == 2 else _unary(prim, args[0]) if n == 1 else None
+            if fast is not None:
+                return fast
+        level = self._level
+        vals = list(args)
+        traced = []  # positions of the arguments traced at this level
+        plain = True  # no box of another transformation among the arguments
+        for i, a in enumerate(args):
+            if type(a) is Variable and a._level == level:
+                vals[i] = a.value
+                traced.append(i)
+            elif plain and isinstance(a, Box):
+                plain = False
+        out = prim.impl(*vals, **params) if plain else prim(*vals, **params)
+        if _no_grad_depth or not prim.differentiable:
+            return out
+        fns = _PARTIALS.get(prim)
+        if fns is not None:  # elementwise: keep the partials, evaluated now
+            node = [next(_seq), None if type(out) is float else _aval(out), None]
+            local = []
+            for i in traced:
+                d = fns[i]
+                if d is None:
+                    continue
+                local.append(d if type(d) is float else d(*vals, out))
+                node.append(args[i]._node)
+            if not local:  # only non-differentiable arguments were traced
+                return out
+            node[2] = tuple(local)
+            node = tuple(node)
+        else:
+            vjp_rule = rules.vjps.get(prim)
+            if vjp_rule is None:
+                raise _missing_rule(prim)
+            pullback = vjp_rule(out, vals, tuple(traced), **params)
+            node = (next(_seq), _aval(out), pullback, *[args[i]._node for i in traced])
+        tracer = self._tracer
+        var = Variable(out, node, tracer)
+        if tracer.tape is not None:
+            _record(tracer, prim, args, params, var)
+        return var
+
+
+# ---------------------------------------------------------------------------
+# The backward sweep
+
+
+_NO_PARTIALS = itertools.repeat(None)
+
+
+def _fit(ct: Any, aval: tuple | None) -> Any:
+    """``ct`` summed to the shape of the node's value and cast to its dtype."""
+    if aval is None:
+        return ct if type(ct) is float else fit(ct, (), None)
+    return fit(ct, aval[0], aval[1])
+
+
+def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None = None) -> dict:
+    """Sweep adjoints back from ``roots`` (seeded with ``seeds``) to the inputs.
+
+    Returns ``{seq: adjoint}`` for the input nodes that were reached. Nodes are
+    visited by decreasing creation number, taken from a heap that holds only
+    the nodes that have received an adjoint so far: no recursion, no separate
+    graph search, and each intermediate adjoint is dropped once it is used.
+    ``emit(node, parent, out_bar, partial, contribution, total, first)`` is
+    called for every contribution when given (the Stepper's backward events).
+    """
+    grads: dict[int, Any] = {}
+    pending: dict[int, Node] = {}
+    for node, seed in zip(roots, seeds):
+        s = node[0]
+        seed = _fit(seed, node[1])
+        grads[s] = grads[s] + seed if s in grads else seed
+        pending[s] = node
+    heap = [-s for s in pending]
+    heapq.heapify(heap)
+    heappop, heappush = heapq.heappop, heapq.heappush
+    while heap:
+        s = -heappop(heap)
+        node = pending[s]
+        if len(node) == 3:  # an input: its adjoint is a result
+            continue
+        del pending[s]
+        g = grads.pop(s)
+        local = node[2]
+        if type(local) is tuple:  # elementwise: out_bar times each partial
+            partials = local
+            cts = [g * d for d in local]
+        else:  # any other rule: its pullback
+            partials = _NO_PARTIALS
+            cts = local(g)
+        for p, c, d in zip(node[3:], cts, partials):
+            if c is None:
+                continue
+            c = _fit(c, p[1])
+            ps = p[0]
+            prev = grads.get(ps)
+            if prev is None:
+                grads[ps] = total = c
+                pending[ps] = p
+                heappush(heap, -ps)
+            else:
+                grads[ps] = total = prev + c
+            if emit is not None:
+                emit(node, p, g, d, c, total, prev is None)
+    return grads
+
+
+# ---------------------------------------------------------------------------
+# The engine protocol: vjp
+
+
+def _watch(tracer: _Tracer, primals: Sequence[Any]) -> list[Variable]:
+    return [Variable(x, (next(_seq), _aval(x), None), tracer) for x in primals]
+
+
+def _unbox(x: Any, level: int) -> Any:
+    return x.value if type(x) is Variable and x._level == level else x
+
+
+def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple, Callable]:
+    """Run ``f(*primals)`` (returning a tuple of outputs) and return ``(outs, pullback)``.
+
+    ``pullback(out_bars)`` takes one cotangent per output (``None`` for zero) and
+    returns one cotangent per primal, with the primal's shape and dtype.
+    """
+    tracer = _Tracer(record=False)
+    inputs = _watch(tracer, primals)
+    outs = tuple(f(*inputs))
+    level = tracer.level
+    out_nodes = [o._node if type(o) is Variable and o._level == level else None for o in outs]
+    in_nodes = [v._node for v in inputs]
+    del inputs
+
+    def reverse_pullback(out_bars: Sequence[Any]) -> tuple:
+        roots = [(n, g) for n, g in zip(out_nodes, out_bars) if n is not None and g is not None]
+        grads = backward([n for n, _ in roots], [g for _, g in roots]) if roots else {}
+        return tuple(
+            grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)
+        )
+
+    return tuple(_unbox(o, level) for o in outs), reverse_pullback
+
+
+# ---------------------------------------------------------------------------
+# Recording: ad.trace
+
+
+class TraceNode:
+    """One row of a recorded trace: an input, or an operation with its operands and value.
+
+    ``args`` holds the operands in order: a :class:`TraceNode` for a recorded
+    value, anything else is a constant. ``node`` is the engine's graph node.
+    """
+
+    __slots__ = ("args", "index", "name", "node", "op", "params", "value")
+
+    def __init__(self, index: int, op: Primitive | None, args: tuple, params: dict,
+                 value: Any, node: Node) -> None:  # fmt: skip
+        self.index = index
+        self.op = op
+        self.args = args
+        self.params = params
+        self.value = value
+        self.node = node
+        self.name = ""
+
+    @property
+    def parents(self) -> tuple[TraceNode, ...]:
+        return tuple(a for a in self.args if isinstance(a, TraceNode))
+
+    @property
+    def is_input(self) -> bool:
+        return self.op is None
+
+    def __repr__(self) -> str:
+        return f"<TraceNode {self.index} {self.name} = {self.text()}>"
+
+    def text(self) -> str:
+        """The right-hand side of this node's Wengert line, e.g. ``x * t`` or ``sin(x)``."""
+        if self.op is None:
+            return "input"
+        names = [a.name if isinstance(a, TraceNode) else format_value(a) for a in self.args]
+        op = self.op
+        if op.name == "getitem":
+            return f"{names[0]}[{_index_text(self.params['index'])}]"
+        if op.symbol and len(names) == 2 and not self.params:
+            return f"{names[0]} {op.symbol} {names[1]}"
+        if op.symbol and len(names) == 1:
+            return f"{op.symbol}{names[0]}"
+        extra = [f"{k}={v!r}" for k, v in self.params.items()]
+        return f"{op.name}({', '.join(names + extra)})"
+
+
+def _index_text(index: Any) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+
+    def one(p: Any) -> str:
+        if isinstance(p, slice):
+            s = "" if p.start is None else str(p.start)
+            s += ":" + ("" if p.stop is None else str(p.stop))
+            return s + ("" if p.step is None else f":{p.step}")
+        if p is None:
+            return "None"
+        if p is Ellipsis:
+            return "..."
+        if isinstance(p, np.ndarray):
+            return str(p.tolist())
+        return str(p)
+
+    return ", ".join(one(p) for p in parts)
+
+
+def _record(tracer: _Tracer, prim: Primitive, args: tuple, params: dict, var: Variable) -> None:
+    index = tracer.index
+    level = tracer.level
+    operands = tuple(
+        index[a._node[0]] if type(a) is Variable and a._level == level else a for a in args
+    )
+    tn = TraceNode(len(tracer.tape), prim, operands, params, var.value, var._node)
+    tracer.tape.append(tn)
+    index[var._node[0]] = tn
+
+
+class Trace:
+    """Everything one run of ``f`` recorded under the reverse engine.
+
+    ``output`` and ``inputs`` are plain values; ``nodes`` lists every recorded
+    :class:`TraceNode` in execution order (inputs first), which is also the
+    Wengert list shown by ``tape``. ``backward()`` gives the gradient and can be
+    called any number of times; the ``*_events`` methods give the steps of
+    each sweep for the Stepper.
+
+    >>> import adlab as ad
+    >>> t = ad.trace(lambda x, y: x * y + ad.sin(x), 2.0, 3.0)
+    >>> [n.name for n in t.nodes]
+    ['x', 'y', 'v1', 'v2', 'out']
+    >>> t.backward()
+    (2.5838531634528574, 2.0)
+    """
+
+    def __init__(self, tracer: _Tracer, args: tuple, arg_trees: list, inputs: list[Variable],
+                 output: Any) -> None:  # fmt: skip
+        self._tracer = tracer
+        self._args = args
+        self._arg_trees = arg_trees
+        self.nodes: list[TraceNode] = tracer.tape
+        self.input_nodes: list[TraceNode] = [tracer.index[v._node[0]] for v in inputs]
+        level = tracer.level
+        self.output_node: TraceNode | None = (
+            tracer.index.get(output._node[0])
+            if type(output) is Variable and output._level == level
+            else None
+        )
+        self.output = _unbox(output, level)
+
+    # -- structure ---------------------------------------------------------------
+    @property
+    def inputs(self) -> tuple:
+        """The input values, as passed to :func:`trace`."""
+        return self._args
+
+    @property
+    def operations(self) -> list[TraceNode]:
+        """The recorded operations (every node but the inputs), in execution order."""
+        return [n for n in self.nodes if not n.is_input]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def generations(self) -> dict[TraceNode, int]:
+        """Each node's depth (inputs 0), for a layered drawing."""
+        return generations(self.nodes, lambda n: n.parents)
+
+    def node(self, key: int | str) -> TraceNode:
+        """A node by index or by name."""
+        if isinstance(key, int):
+            return self.nodes[key]
+        for n in self.nodes:
+            if n.name == key:
+                return n
+        raise KeyError(f"no node named {key!r}; names: {[n.name for n in self.nodes]}")
+
+    def set_name(self, key: int | str | TraceNode, name: str) -> None:
+        """Give a node a (new) name, used by the tape, drawings and the Stepper."""
+        node = key if isinstance(key, TraceNode) else self.node(key)
+        node.name = name
+
+    @property
+    def tape(self) -> Tape:
+        """The Wengert list: one row per node, ``name = op(inputs)`` with its value."""
+        return Tape(self)
+
+    # -- sweeps --------------------------------------------------------------------
+    def _seed(self, seed: Any) -> Any:
+        if self.output_node is None:
+            return None
+        out = self.output_node.value
+        if seed is None:
+            if shape_of(out) != ():
+                raise DifferentiationError(
+                    f"backward() needs a seed for an output of shape {shape_of(out)}; "
+                    "pass seed= with that shape, or reduce the output with .sum()"
+                )
+            return ones_like(out)
+        if shape_of(seed) != shape_of(out):
+            raise DifferentiationError(
+                f"the seed has shape {shape_of(seed)} but the output has shape {shape_of(out)}"
+            )
+        return seed
+
+    def _backward_grads(self, seed: Any, emit: Callable | None = None) -> dict[int, Any]:
+        seed = self._seed(seed)
+        if seed is None:
+            return {}
+        return backward([self.output_node.node], [seed], emit)
+
+    def backward(self, seed: Any = None) -> tuple:
+        """The gradient: one cotangent per argument of ``f``, in the argument's structure.
+
+        Idempotent: each call sweeps afresh from ``seed`` (default 1 for a scalar output).
+        """
+        grads = self._backward_grads(seed)
+        leaves = [
+            like_primal(grads[n.node[0]], n.value) if n.node[0] in grads else zeros_like(n.value)
+            for n in self.input_nodes
+        ]
+        out, start = [], 0
+        for tree in self._arg_trees:
+            k = tree.num_leaves
+            out.append(unflatten(tree, leaves[start : start + k]))
+            start += k
+        return tuple(out)
+
+    def forward_events(self) -> list[ForwardStep]:
+        """One step per node, in execution order: its value appears."""
+        events = []
+        for n in self.nodes:
+            ins = tuple(
+                (a.name, a.value) if isinstance(a, TraceNode) else (format_value(a), a)
+                for a in n.args
+            )
+            text = f"{n.name} = {n.text()}"
+            op = "input" if n.is_input else n.op.name
+            events.append(ForwardStep(len(events), n.index, n.name, text, op, ins, n.value))
+        return events
+
+    def backward_events(self, seed: Any = None) -> list[BackwardStep]:
+        """The seed, then one step per adjoint contribution, in sweep order."""
+        seed_value = self._seed(seed)
+        if seed_value is None:
+            return []
+        out = self.output_node
+        events = [BackwardStep(0, out.index, out.name, None, None, None, None, seed_value,
+                               seed_value)]  # fmt: skip
+        index = self._tracer.index
+
+        def emit(node: Node, parent: Node, g: Any, d: Any, ct: Any, total: Any, first: bool):
+            src, dst = index[node[0]], index[parent[0]]
+            events.append(BackwardStep(len(events), dst.index, dst.name, src.index, src.name,
+                                       g, d, ct, total, first))  # fmt: skip
+
+        self._backward_grads(seed, emit)
+        return events
+
+    def tangent_events(self, seed: Any = None) -> list[TangentStep]:
+        """Forward-mode sweep over the recorded nodes: each node's tangent, in order.
+
+        ``seed`` picks the direction: ``None`` (the first input), an input's
+        index or name, or a sequence with one tangent per input.
+        """
+        seeds = self._tangent_seeds(seed)
+        tangents: dict[TraceNode, Any] = {}
+        events: list[TangentStep] = []
+        index = self._tracer.index
+        for n in self.nodes:
+            if n.is_input:
+                t = seeds[self.input_nodes.index(n)]
+                tangents[n] = t
+                events.append(TangentStep(len(events), n.index, n.name, (), t, seed=True))
+                continue
+            arg_vals = [a.value if isinstance(a, TraceNode) else a for a in n.args]
+            arg_dots = [tangents.get(a) if isinstance(a, TraceNode) else None for a in n.args]
+            out_dot = rules.jvps[n.op](n.value, arg_vals, arg_dots, **n.params)
+            t = zeros_like(n.value) if out_dot is None else out_dot
+            local = n.node[2]
+            partials = local if type(local) is tuple else _NO_PARTIALS
+            terms = tuple(
+                TangentTerm(index[p[0]].name, d, tangents[index[p[0]]])
+                for p, d in zip(n.node[3:], partials)
+            )
+            tangents[n] = t
+            events.append(TangentStep(len(events), n.index, n.name, terms, t))
+        return events
+
+    def _tangent_seeds(self, seed: Any) -> list[Any]:
+        values = [n.value for n in self.input_nodes]
+        if seed is None or isinstance(seed, int | str):
+            pick = 0 if seed is None else seed
+            if isinstance(pick, str):
+                pick = [n.name for n in self.input_nodes].index(pick)
+            return [ones_like(v) if i == pick else zeros_like(v) for i, v in enumerate(values)]
+        seeds = list(seed)
+        if len(seeds) != len(values):
+            raise ValueError(f"tangent seed needs {len(values)} entries, one per input")
+        return seeds
+
+    # -- display -------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"<Trace: {len(self.input_nodes)} inputs, {len(self.operations)} operations>"
+
+    def _repr_html_(self) -> str:
+        return self.tape._repr_html_()
+
+
+class Tape:
+    """The Wengert list of a :class:`Trace`: rows of ``(name, op, inputs, value)``."""
+
+    columns = ("name", "op", "inputs", "value")
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+
+    def rows(self) -> list[tuple[str, str, tuple[str, ...], Any]]:
+        return [
+            (
+                n.name,
+                "input" if n.is_input else n.op.name,
+                tuple(a.name if isinstance(a, TraceNode) else format_value(a) for a in n.args),
+                n.value,
+            )
+            for n in self.trace.nodes
+        ]
+
+    def __len__(self) -> int:
+        return len(self.trace.nodes)
+
+    def __iter__(self) -> Iterator[tuple]:
+        return iter(self.rows())
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.rows()[i]
+
+    def lines(self) -> list[str]:
+        """``name = expression`` lines, e.g. ``z = x * t``."""
+        return [f"{n.name} = {n.text()}" for n in self.trace.nodes if not n.is_input]
+
+    def __repr__(self) -> str:
+        return repr(self._table())
+
+    def _table(self) -> Table:
+        rows = [
+            (n.name, "input" if n.is_input else n.text(), format_value(n.value))
+            for n in self.trace.nodes
+        ]
+        return Table(("name", "operation", "value"), rows, title="Wengert list")
+
+    def _repr_html_(self) -> str:
+        return self._table()._repr_html_()
+
+
+# ---------------------------------------------------------------------------
+# ad.trace
+
+
+def _arg_names(f: Callable, n: int) -> list[str]:
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            names += [f"{p.name}{i}" for i in range(n - len(names))]
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+    names = names[:n]
+    names += [f"x{i}" for i in range(len(names), n)]
+    return names
+
+
+def _call_keeping_locals(f: Callable, args: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
+    """Call ``f(*args)`` and also return the local variables of that call at its return."""
+    code = getattr(f, "__code__", None)
+    if code is None:
+        return f(*args), {}
+    captured: dict[str, Any] = {}
+
+    def on_event(frame: Any, event: str, arg: Any) -> None:
+        if event == "return" and frame.f_code is code:
+            captured.clear()
+            captured.update(frame.f_locals)
+
+    previous = sys.getprofile()
+    sys.setprofile(on_event)
+    try:
+        out = f(*args)
+    finally:
+        sys.setprofile(previous)
+    return out, captured
+
+
+def trace(f: Callable[..., Any], *args: Any) -> Trace:
+    """Run ``f(*args)`` once under the reverse engine and keep everything it did.
+
+    Arguments are floats, arrays, or tuples/lists/dicts of them. Inputs are
+    named after ``f``'s parameters, intermediate values after ``f``'s local
+    variables where one still holds them at the end, the rest ``v1, v2, ...``.
+
+    >>> import adlab as ad
+    >>> t = ad.trace(lambda x: ad.sin(x) * x, 1.0)
+    >>> t.tape.lines()
+    ['v1 = sin(x)', 'out = v1 * x']
+    """
+    tracer = _Tracer(record=True)
+    arg_trees, leaves, names = [], [], []
+    for name, arg in zip(_arg_names(f, len(args)), args):
+        ls, tree = flatten(arg)
+        arg_trees.append(tree)
+        leaves += [as_primal(x, f"argument {p}") for x, p in zip(ls, leaf_paths(arg, name))]
+        names += leaf_paths(arg, name)
+    inputs = _watch(tracer, leaves)
+    for v, name in zip(inputs, names):
+        tn = TraceNode(len(tracer.tape), None, (), {}, v.value, v._node)
+        tn.name = name
+        tracer.tape.append(tn)
+        tracer.index[v._node[0]] = tn
+    structured = [unflatten(t, inputs[s : s + t.num_leaves]) for t, s in _starts(arg_trees)]
+    out, local_vars = _call_keeping_locals(f, structured)
+    out_leaves, _ = flatten(out)
+    if len(out_leaves) != 1:
+        raise DifferentiationError(
+            f"ad.trace records a function with one output (a float or an array); "
+            f"this one returned {len(out_leaves)} values. Trace each output separately."
+        )
+    result = Trace(tracer, args, arg_trees, inputs, out_leaves[0])
+    _name_nodes(result, local_vars)
+    return result
+
+
+def _starts(trees: list) -> Iterator[tuple[Any, int]]:
+    start = 0
+    for t in trees:
+        yield t, start
+        start += t.num_leaves
+
+
+def _name_nodes(result: Trace, local_vars: dict[str, Any]) -> None:
+    """Name nodes after the local variables that hold them; number the rest."""
+    tracer = result._tracer
+    for name, value in local_vars.items():
+        if type(value) is Variable and value._level == tracer.level:
+            tn = tracer.index.get(value._node[0])
+            if tn is not None and not tn.name:
+                tn.name = name
+    out = result.output_node
+    taken = {n.name for n in result.nodes if n.name}
+    if out is not None and not out.name:
+        out.name = "out" if "out" not in taken else _fresh("out", taken)
+        taken.add(out.name)
+    k = 0
+    for n in result.nodes:
+        if not n.name:
+            k += 1
+            while f"v{k}" in taken:
+                k += 1
+            n.name = f"v{k}"
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    i = 1
+    while f"{base}{i}" in taken:
+        i += 1
+    return f"{base}{i}"

@@ -1,0 +1,359 @@
+"""Python operators and numpy's protocols for adlab's boxes, routed to the table.
+
+:class:`Operators` is mixed into every traced value type (reverse-mode
+``Variable``, forward-mode ``Dual``), so ``x * y``, ``x @ w``, ``x.T``,
+``x[1:]``, ``np.sin(x)`` and ``np.sum(x, axis=0)`` all call the same primitives
+as ``ad.mul``, ``ad.sin`` and ``ad.sum``. Anything that would silently drop a
+traced value out of the computation (``float(x)``, ``math.sin(x)``,
+``np.asarray(x)``, item assignment, a numpy function without a rule) raises
+:class:`~adlab.DifferentiationError` with the fix in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import numpy as np
+
+from adlab.core.errors import DifferentiationError
+from adlab.core.primitive import Primitive
+from adlab.core.tangents import shape_of, zeros_like
+from adlab.ops import array as A
+from adlab.ops import scalar as S
+
+
+def _square(x: Any) -> Any:
+    return S.mul(x, x)
+
+
+def _positive(x: Any) -> Any:
+    return x
+
+
+UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
+    np.add: S.add,
+    np.subtract: S.sub,
+    np.multiply: S.mul,
+    np.divide: S.truediv,
+    np.negative: S.neg,
+    np.positive: _positive,
+    np.power: S.pow,
+    np.float_power: S.pow,
+    np.square: _square,
+    np.exp: S.exp,
+    np.log: S.log,
+    np.log1p: S.log1p,
+    np.expm1: S.expm1,
+    np.sin: S.sin,
+    np.cos: S.cos,
+    np.tan: S.tan,
+    np.tanh: S.tanh,
+    np.sqrt: S.sqrt,
+    np.absolute: S.abs,
+    np.fabs: S.abs,
+    np.maximum: S.maximum,
+    np.minimum: S.minimum,
+    np.matmul: A.matmul,
+    np.greater: S.greater,
+    np.greater_equal: S.greater_equal,
+    np.less: S.less,
+    np.less_equal: S.less_equal,
+    np.equal: S.equal,
+    np.not_equal: S.not_equal,
+    np.logical_not: S.logical_not,
+    np.sign: S.sign,
+}
+"""numpy ufuncs with a rule in the table."""
+
+_ZERO_DERIVATIVE_UFUNCS = (
+    np.floor, np.ceil, np.trunc, np.rint, np.isnan, np.isinf, np.isfinite, np.signbit,
+    np.logical_and, np.logical_or, np.logical_xor,
+)  # fmt: skip
+"""Piecewise-constant or boolean ufuncs: derivative zero wherever it exists."""
+
+for _uf in _ZERO_DERIVATIVE_UFUNCS:
+    UFUNCS[_uf] = Primitive(_uf.__name__, _uf, differentiable=False, doc=f"np.{_uf.__name__}")
+
+
+_round = Primitive("round", round, differentiable=False, doc="round(x): derivative zero")
+
+
+def _reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Any:
+    if order != "C":
+        raise DifferentiationError(f"np.reshape(..., order={order!r}): only order='C' is supported")
+    return A.reshape(a, newshape if shape is None else shape)
+
+
+def _where(condition: Any, *xy: Any) -> Any:
+    if len(xy) != 2:
+        raise DifferentiationError(
+            "np.where(condition) returns indices, which have no derivative; "
+            "use np.where(condition, x, y) to choose values"
+        )
+    return S.where(condition, *xy)
+
+
+def _zeros_like(a: Any, dtype: Any = None) -> Any:
+    z = zeros_like(a)
+    return z if dtype is None else np.asarray(z, dtype=dtype)
+
+
+FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], frozenset[str]]] = {
+    np.sum: (A.sum, frozenset({"axis", "keepdims"})),
+    np.mean: (A.mean, frozenset({"axis", "keepdims"})),
+    np.max: (A.max, frozenset({"axis", "keepdims"})),
+    np.amax: (A.max, frozenset({"axis", "keepdims"})),
+    np.reshape: (_reshape, frozenset({"shape", "newshape", "order"})),
+    np.transpose: (A.transpose, frozenset({"axes"})),
+    np.broadcast_to: (A.broadcast_to, frozenset({"shape"})),
+    np.dot: (A.dot, frozenset()),
+    np.concatenate: (A.concatenate, frozenset({"axis"})),
+    np.stack: (A.stack, frozenset({"axis"})),
+    np.where: (_where, frozenset()),
+    np.shape: (shape_of, frozenset()),
+    np.ndim: (lambda a: len(shape_of(a)), frozenset()),
+    np.size: (lambda a: int(np.prod(shape_of(a))), frozenset()),
+    np.zeros_like: (_zeros_like, frozenset({"dtype"})),
+}
+"""numpy functions (``__array_function__``) with a rule or a value-free answer."""
+
+
+def _name(func: Any) -> str:
+    module = getattr(func, "__module__", None) or "numpy"
+    module = "np" if module in ("numpy", "numpy.core.fromnumeric") else module
+    return f"{module}.{getattr(func, '__name__', func)}"
+
+
+def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> Any:
+    """``np.<ufunc>(...)`` with a traced input: call the table's primitive."""
+    __tracebackhide__ = True
+    if method != "__call__":
+        hint = "ad.sum" if ufunc is np.add else "a function of the table (ad.rule_table())"
+        raise DifferentiationError(
+            f"np.{ufunc.__name__}.{method}(...) on a traced value has no derivative rule; "
+            f"use {hint} instead"
+        )
+    if "out" in kwargs:
+        raise DifferentiationError(
+            f"np.{ufunc.__name__}(..., out=...) would overwrite an array in place and lose the "
+            "derivative; assign the result instead, e.g. y = np.sin(x)"
+        )
+    if kwargs:
+        raise DifferentiationError(
+            f"np.{ufunc.__name__}(..., {', '.join(kwargs)}=...) is not supported on traced values"
+        )
+    fn = UFUNCS.get(ufunc)
+    if fn is None:
+        raise DifferentiationError(
+            f"np.{ufunc.__name__} has no differentiation rule in adlab. Use an operation of the "
+            "table (see ad.rule_table()), or declare a rule for it with @ad.primitive"
+        )
+    return fn(*inputs)
+
+
+def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``np.<func>(...)`` with a traced argument: call the table's function."""
+    __tracebackhide__ = True
+    entry = FUNCTIONS.get(func)
+    if entry is None:
+        raise DifferentiationError(
+            f"{_name(func)} has no differentiation rule in adlab. Use an operation of the "
+            "table (see ad.rule_table()), or declare a rule for it with @ad.primitive"
+        )
+    fn, allowed = entry
+    extra = sorted(set(kwargs) - allowed)
+    if extra:
+        raise DifferentiationError(
+            f"{_name(func)}(..., {', '.join(extra)}=...) is not supported on traced values"
+            + (f"; supported keywords: {', '.join(sorted(allowed))}" if allowed else "")
+        )
+    return fn(*args, **kwargs)
+
+
+class Operators:
+    """Operators, array methods and numpy protocols shared by every traced value type.
+
+    A subclass provides ``shape``, ``dtype`` and ``_what`` (how the errors call
+    it, e.g. ``"traced Variable"``), and ``_read`` (how to read its number).
+    """
+
+    __slots__ = ()
+    _what = "traced value"
+    _read = ".value"
+
+    # -- arithmetic ---------------------------------------------------------
+    def __add__(self, other: Any) -> Any:
+        return S.add(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return S.add(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return S.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return S.sub(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return S.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return S.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return S.truediv(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return S.truediv(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return S.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return S.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return A.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return A.matmul(other, self)
+
+    def __neg__(self) -> Any:
+        return S.neg(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return S.abs(self)
+
+    def __floordiv__(self, other: Any) -> NoReturn:
+        raise DifferentiationError(
+            "// (floor division) has no derivative rule; use / for the derivative, "
+            "or the number (.value) if the result is meant to be constant"
+        )
+
+    __rfloordiv__ = __floordiv__
+
+    def __mod__(self, other: Any) -> NoReturn:
+        raise DifferentiationError(
+            "% (modulo) has no derivative rule in adlab; write x - k * period with a constant k"
+        )
+
+    __rmod__ = __mod__
+
+    # -- comparisons: plain answers about the current values ----------------
+    # Tracing records the branch a comparison takes; the comparison itself has
+    # no derivative.
+    def __lt__(self, other: Any) -> Any:
+        return S.less(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return S.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return S.greater(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return S.greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return S.equal(self, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return S.not_equal(self, other)
+
+    __hash__ = object.__hash__
+
+    def __round__(self, ndigits: int | None = None) -> Any:
+        return _round(self) if ndigits is None else _round(self, ndigits)
+
+    # -- arrays ---------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)  # type: ignore[attr-defined]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))  # type: ignore[attr-defined]
+
+    @property
+    def T(self) -> Any:
+        return A.transpose(self)
+
+    def __len__(self) -> int:
+        shape = self.shape  # type: ignore[attr-defined]
+        if not shape:
+            raise TypeError(f"len() of a scalar {self._what}")
+        return shape[0]
+
+    def __iter__(self) -> Any:
+        for i in range(len(self)):
+            yield A.getitem(self, i)
+
+    def __getitem__(self, index: Any) -> Any:
+        return A.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> NoReturn:
+        raise DifferentiationError(
+            f"item assignment into a {self._what} (x[i] = ...) would overwrite a recorded "
+            "value. Build a new array instead: ad.where(mask, new, x), ad.concatenate([...]) "
+            "or ad.stack([...])"
+        )
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return A.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return A.mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
+        return A.max(self, axis, keepdims)
+
+    def reshape(self, *shape: Any) -> Any:
+        return A.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Any:
+        return A.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    def dot(self, other: Any) -> Any:
+        return A.dot(self, other)
+
+    # -- numpy protocols --------------------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        return apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        __tracebackhide__ = True
+        return apply_function(func, args, kwargs)
+
+    # -- conversions that would drop the value: clear errors --------------------
+    def _dropped(self, construct: str) -> NoReturn:
+        __tracebackhide__ = True
+        raise DifferentiationError(
+            f"{construct} of a {self._what} would drop it out of the computation and lose its "
+            f"derivative. Use adlab/numpy functions on it (ad.sin or np.sin, not math.sin); "
+            f"to read its number without differentiating, use x{self._read}"
+        )
+
+    def __float__(self) -> NoReturn:
+        self._dropped("float() (also called by math.* functions)")
+
+    def __int__(self) -> NoReturn:
+        self._dropped("int()")
+
+    def __index__(self) -> NoReturn:
+        self._dropped("using as an index or int")
+
+    def __complex__(self) -> NoReturn:
+        self._dropped("complex()")
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
+        __tracebackhide__ = True
+        raise DifferentiationError(
+            f"np.array / np.asarray of a {self._what} would drop it out of the computation. "
+            "Pass it to numpy functions directly, build arrays with ad.stack([...]) or "
+            f"ad.concatenate([...]), or read its number with x{self._read}"
+        )

@@ -1,0 +1,70 @@
+"""Small tables that show themselves as HTML in a notebook and as text elsewhere."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+
+class Table:
+    """Rows of cells under named columns; ``_repr_html_`` in Jupyter, aligned text in ``repr``.
+
+    Cells are shown with ``str``; ``highlight`` marks one row (the Stepper's current
+    step, say). The data stays available as ``columns`` and ``rows``.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        title: str | None = None,
+        highlight: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        self.columns = tuple(columns)
+        self.rows = [tuple(r) for r in rows]
+        self.title = title
+        self.highlight = highlight
+        self.note = note
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, i: int) -> tuple:
+        return self.rows[i]
+
+    def column(self, name: str) -> list[Any]:
+        """The cells of one column, top to bottom."""
+        j = self.columns.index(name)
+        return [r[j] for r in self.rows]
+
+    def __repr__(self) -> str:
+        cells = [list(self.columns)] + [[str(c) for c in r] for r in self.rows]
+        widths = [max(len(row[j]) for row in cells) for j in range(len(self.columns))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        if self.title:
+            lines.insert(0, self.title)
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        head = "".join(f"<th>{esc(str(c))}</th>" for c in self.columns)
+        body = []
+        for i, row in enumerate(self.rows):
+            style = ' style="background:#fff3b0"' if i == self.highlight else ""
+            cells = "".join(f"<td>{esc(str(c))}</td>" for c in row)
+            body.append(f"<tr{style}>{cells}</tr>")
+        caption = f"<caption>{esc(self.title)}</caption>" if self.title else ""
+        note = f'<p style="margin:2px 0;color:#555">{esc(self.note)}</p>' if self.note else ""
+        return (
+            '<table class="adlab-table" style="border-collapse:collapse;font-family:monospace">'
+            f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+        )
