@@ -41,7 +41,9 @@ class GradCheck:
 
 
 def _index_text(shape: tuple[int, ...], k: int) -> str:
-    return "" if not shape else str(list(np.unravel_index(k, shape))).replace(" ", "")
+    return (
+        "" if not shape else "[" + ",".join(str(int(i)) for i in np.unravel_index(k, shape)) + "]"
+    )
 
 
 def _compare(
@@ -60,8 +62,8 @@ def _compare(
         )
         raise GradientCheckError(
             f"{what}: d out{_index_text(out_shape, int(i_out))} / d {arg}"
-            f"{_index_text(arg_shape, int(i_in))} is {got.flat[k]!r} but finite differences "
-            f"give {want.flat[k]!r} (|difference| {err.flat[k]:.3g} > tolerance "
+            f"{_index_text(arg_shape, int(i_in))} is {float(got.flat[k])!r} but finite differences "
+            f"give {float(want.flat[k])!r} (|difference| {err.flat[k]:.3g} > tolerance "
             f"{bound.flat[k]:.3g}); {int(bad.sum())} of {bad.size} components disagree"
         )
     return float(err.max(initial=0.0))

@@ -1,0 +1,170 @@
+"""The dependency rules of DESIGN.md, read from every module's import statements.
+
+Layers (arrow = may import):  notebook -> viz, api -> engines -> ops -> core.
+- core imports nothing else from adlab;
+- ops imports only core; viz imports only core (it reads other objects by duck typing);
+- an engine imports core, ops and viz, never another engine;
+- IPython / ipywidgets only inside adlab/notebook/;
+- matplotlib only inside adlab/viz/ and adlab/lecture/, and only lazily (inside functions);
+- nothing imports adlab.notebook, except the %load_ext hook in adlab/__init__.py;
+- no function-level imports of adlab modules (circular imports patched by late imports).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "adlab"
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module, e.g. "adlab.engines.reverse"
+    target: str  # what it imports, e.g. "adlab.core.rules"
+    lazy: bool  # inside a function body
+    line: int
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, source: str | None = None) -> list[Import]:
+    """Every import statement of a module (``source`` overrides the file's text)."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    name = _module_name(path)
+    in_functions = {
+        id(node)
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative import: resolve against the package
+                base = name.split(".")[
+                    : len(name.split(".")) - node.level + (path.name == "__init__.py")
+                ]
+                targets = [".".join([*base, node.module] if node.module else base)]
+            else:
+                targets = [node.module or ""]
+            # `from adlab.core import rules` imports the submodule adlab.core.rules
+            targets = [_submodule(targets[0], a.name) for a in node.names]
+        else:
+            continue
+        found += [Import(name, t, id(node) in in_functions, node.lineno) for t in targets]
+    return found
+
+
+def _submodule(package: str, name: str) -> str:
+    path = PACKAGE.parent.joinpath(*package.split("."), name)
+    is_module = path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+    return f"{package}.{name}" if package.startswith("adlab") and is_module else package
+
+
+ALL_IMPORTS = [imp for path in sorted(PACKAGE.rglob("*.py")) for imp in _imports(path)]
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _engine(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "engines" else None
+
+
+ALLOWED = {
+    "core": {"core"},
+    "ops": {"core", "ops"},
+    "viz": {"core", "viz"},
+    "engines": {"core", "ops", "viz", "engines"},
+    "api": {"core", "ops", "viz", "engines"},
+    "testing": {"core", "ops", "viz", "engines", "api"},
+    "lecture": {"core", "ops", "viz", "engines", "api", "testing", "lecture"},
+}
+
+
+def _violations(imports: list[Import]) -> list[str]:
+    bad = []
+    for imp in imports:
+        where = f"{imp.module}:{imp.line} imports {imp.target}"
+        top = imp.target.split(".")[0]
+        layer = _layer(imp.module)
+        if top == "adlab":
+            target_layer = _layer(imp.target)
+            extension_hook = imp.module == "adlab" and imp.lazy and target_layer == "notebook"
+            if imp.lazy and not extension_hook:
+                bad.append(f"{where} inside a function (a late import of adlab)")
+            if target_layer == "notebook" and layer != "notebook" and not extension_hook:
+                bad.append(f"{where}: only the %load_ext hook may import adlab.notebook")
+            allowed = ALLOWED.get(layer)
+            if allowed is not None and target_layer not in allowed:
+                bad.append(f"{where}: {layer} may import only {sorted(allowed)}")
+            src, dst = _engine(imp.module), _engine(imp.target)
+            if src and dst and src != dst:
+                bad.append(f"{where}: an engine imports another engine")
+        elif top in ("IPython", "ipywidgets", "ipykernel", "traitlets") and layer != "notebook":
+            bad.append(f"{where}: IPython/ipywidgets belong in adlab/notebook/")
+        elif top == "matplotlib":
+            if layer not in ("viz", "lecture", "notebook"):
+                bad.append(f"{where}: matplotlib belongs in adlab/viz/ or adlab/lecture/")
+            elif not imp.lazy:
+                bad.append(f"{where}: import matplotlib lazily, inside the function that draws")
+    return bad
+
+
+def test_the_layers_of_design_md_hold():
+    assert _violations(ALL_IMPORTS) == []
+
+
+def test_the_checker_sees_imports():
+    # a guard for the guard: the walk must find the known edges
+    edges = {(i.module, i.target) for i in ALL_IMPORTS}
+    assert ("adlab.engines.reverse", "adlab.core.rules") in edges
+    assert ("adlab.ops.scalar", "adlab.core.primitive") in edges
+    assert all(
+        not (i.module.startswith("adlab.core") and i.target == "adlab.ops") for i in ALL_IMPORTS
+    )
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("import matplotlib.pyplot as plt\n", "matplotlib belongs"),
+        ("from adlab.engines import reverse\n", "core may import only"),
+        ("def f():\n    from adlab.ops import scalar\n", "late import"),
+        ("import IPython\n", "IPython/ipywidgets belong"),
+    ],
+)
+def test_the_checker_catches_violations(source, expected):
+    probe = PACKAGE / "core" / "probe.py"  # never written: the source is given
+    assert any(expected in v for v in _violations(_imports(probe, source)))
+
+
+def test_import_adlab_stays_light():
+    """`import adlab` must not pull in matplotlib, IPython or ipywidgets."""
+    code = (
+        "import sys, adlab\n"
+        "heavy = [m for m in ('matplotlib', 'IPython', 'ipywidgets') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_engines_share_only_the_protocol():
+    engines = sorted({_engine(i.module) for i in ALL_IMPORTS if _engine(i.module)})
+    assert "reverse" in engines
