@@ -43,7 +43,10 @@ from adlab.ops import scalar as S
 from adlab.ops.operators import Operators
 from adlab.viz.tables import Table
 
-__all__ = ["Node", "Trace", "TraceNode", "Variable", "backward", "no_grad", "trace", "vjp"]
+__all__ = [
+    "Node", "Trace", "TraceNode", "Variable", "backward", "no_grad", "plain", "record", "trace",
+    "vjp",
+]  # fmt: skip
 
 
 # A node is a plain tuple ``(seq, aval, local, *parents)``:
@@ -744,30 +747,62 @@ def trace(f: Callable[..., Any], *args: Any) -> Trace:
     >>> t.tape.lines()
     ['v1 = sin(x)', 'out = v1 * x']
     """
+    return record(lambda inputs: _call_keeping_locals(f, inputs), args, _arg_names(f, len(args)))
+
+
+def record(
+    run: Callable[[list[Any]], tuple[Any, dict[str, Any]]],
+    args: Sequence[Any],
+    names: Sequence[str],
+) -> Trace:
+    """Record one run of a program under the reverse engine (what ad.trace and %%grad use).
+
+    ``run(inputs)`` receives the arguments as traced values, in the structures
+    of ``args``, and returns ``(output, named)``: the program's one output, and
+    a mapping from names to values of the program (its variables at the end)
+    after which recorded nodes are named. ``names`` names the arguments.
+    """
     tracer = _Tracer(record=True)
-    arg_trees, leaves, names = [], [], []
-    for name, arg in zip(_arg_names(f, len(args)), args):
+    arg_trees, leaves, leaf_names = [], [], []
+    for name, arg in zip(names, args):
         ls, tree = flatten(arg)
         arg_trees.append(tree)
-        leaves += [as_primal(x, f"argument {p}") for x, p in zip(ls, leaf_paths(arg, name))]
-        names += leaf_paths(arg, name)
+        paths = leaf_paths(arg, name)
+        leaves += [as_primal(x, f"argument {p}") for x, p in zip(ls, paths)]
+        leaf_names += paths
     inputs = _watch(tracer, leaves)
-    for v, name in zip(inputs, names):
+    for v, name in zip(inputs, leaf_names):
         tn = TraceNode(len(tracer.tape), None, (), {}, v.value, v._node)
         tn.name = name
         tracer.tape.append(tn)
         tracer.index[v._node[0]] = tn
     structured = [unflatten(t, inputs[s : s + t.num_leaves]) for t, s in _starts(arg_trees)]
-    out, local_vars = _call_keeping_locals(f, structured)
+    out, named = run(structured)
     out_leaves, _ = flatten(out)
     if len(out_leaves) != 1:
         raise DifferentiationError(
             f"ad.trace records a function with one output (a float or an array); "
             f"this one returned {len(out_leaves)} values. Trace each output separately."
         )
-    result = Trace(tracer, args, arg_trees, inputs, out_leaves[0])
-    _name_nodes(result, local_vars)
+    result = Trace(tracer, tuple(args), arg_trees, inputs, out_leaves[0])
+    _name_nodes(result, named)
     return result
+
+
+def plain(tree: Any) -> Any:
+    """``tree`` with every Variable replaced by its number (through tuples, lists, dicts).
+
+    For handing values back to user code: nothing traced is ever left behind.
+    """
+    leaves, td = flatten(tree)
+    if not any(isinstance(x, Variable) for x in leaves):
+        return tree
+    out = []
+    for x in leaves:
+        while isinstance(x, Variable):
+            x = x.value
+        out.append(x)
+    return unflatten(td, out)
 
 
 def _starts(trees: list) -> Iterator[tuple[Any, int]]:
