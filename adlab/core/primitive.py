@@ -25,6 +25,11 @@ from adlab.core import rules
 
 _levels = itertools.count(1)
 
+PRIMITIVES: dict[str, Primitive] = {}
+"""The library's primitives by name (the first one registered under a name keeps it),
+for value types that build expressions and need ``add`` or ``mul`` without importing
+``adlab.ops``."""
+
 
 def new_level() -> int:
     """A fresh, never reused transformation level (higher = more recent)."""
@@ -77,6 +82,7 @@ class Primitive:
         self.symbol = symbol
         self.differentiable = differentiable
         self.doc = doc if doc is not None else impl.__doc__
+        PRIMITIVES.setdefault(name, self)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         __tracebackhide__ = True  # IPython and pytest hide this frame
