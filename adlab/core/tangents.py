@@ -66,9 +66,12 @@ def fit(ct: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> Any:
     """A cotangent summed to ``shape`` and cast to ``dtype`` (float32 stays float32)."""
     if type(ct) is float and not shape:
         return ct
-    ct = sum_to_shape(ct, shape)
-    if dtype is not None and isinstance(ct, np.ndarray | np.generic) and ct.dtype != dtype:
-        ct = ct.astype(dtype)
+    if getattr(ct, "shape", ()) != shape:
+        ct = sum_to_shape(ct, shape)
+    if dtype is not None:
+        ct_dtype = getattr(ct, "dtype", dtype)
+        if ct_dtype is not dtype and ct_dtype != dtype and isinstance(ct, np.ndarray | np.generic):
+            ct = ct.astype(dtype)
     return ct
 
 

@@ -34,6 +34,7 @@ from adlab.core.primitive import Primitive
 from adlab.core.rules import defpartials
 
 _PY_NUMBER = (float, int)
+_SCALAR_BOOL = (bool, np.bool_)
 
 
 def _elementwise(name: str, math_fn: Callable, np_fn: Callable, doc: str) -> Primitive:
@@ -98,7 +99,7 @@ def _minimum_impl(x: Any, y: Any) -> Any:
 
 
 def _where_impl(condition: Any, x: Any, y: Any) -> Any:
-    if type(x) in _PY_NUMBER and type(y) in _PY_NUMBER and np.ndim(condition) == 0:
+    if type(x) in _PY_NUMBER and type(y) in _PY_NUMBER and type(condition) in _SCALAR_BOOL:
         return x if condition else y
     return np.where(condition, x, y)
 
