@@ -121,7 +121,7 @@ def _unary(prim: Primitive, a: Any) -> Variable | None:
     if d is None:
         return None
     x = a.value
-    out = prim.impl(x)
+    out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
     aval = None if type(out) is float else _aval(out)
     node = (next(_seq), aval, (d if type(d) is float else d(x, out),), a._node)
     tracer = a._tracer
@@ -157,7 +157,12 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
         return None
     x = a.value if ta else a
     y = b.value if tb else b
-    out = prim.impl(x, y)
+    if (type(x) is float or not isinstance(x, Box)) and (
+        type(y) is float or not isinstance(y, Box)
+    ):
+        out = prim.impl(x, y)
+    else:  # values of an outer transformation: let it record this primitive too
+        out = prim(x, y)
     aval = None if type(out) is float else _aval(out)
     if ta and tb:
         local = (

@@ -354,3 +354,11 @@ def test_the_node_layout():
     seq, aval, local, *parents = z._node
     assert aval is None and local == (3.0, 2.0) and parents == [x._node, y._node]
     assert seq > x._node[0] and seq > y._node[0]
+
+
+def test_higher_order_keeps_the_kink_conventions():
+    # the inner trace's value is an outer Variable: the primitive must reach the outer
+    # trace as itself (relu'(0) = 0), not as its implementation (maximum's tie gives 1/2)
+    assert ad.grad(ad.grad(lambda x: ad.relu(x) * x))(0.0) == 0.0
+    assert ad.grad(ad.grad(lambda x: ad.abs(x) * x))(0.0) == 0.0
+    assert ad.grad(ad.grad(lambda x: ad.relu(x) * x))(1.0) == 2.0
