@@ -268,6 +268,8 @@ def jacobian(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Cal
             rows.append(pullback((basis if out_shape else float(basis),)))
         blocks = [
             np.reshape(np.stack([r[j] for r in rows]), out_shape + shape_of(leaf))
+            if rows
+            else np.zeros(out_shape + shape_of(leaf), dtype=getattr(leaf, "dtype", np.float64))
             for j, leaf in enumerate(flat.leaves)
         ]
         return _pick(flat.split(blocks), argnums)

@@ -65,7 +65,7 @@ def sum_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
 def fit(ct: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> Any:
     """A cotangent summed to ``shape`` and cast to ``dtype`` (float32 stays float32)."""
     if type(ct) is float and not shape:
-        return ct
+        return ct if dtype is None else dtype.type(ct)
     if getattr(ct, "shape", ()) != shape:
         ct = sum_to_shape(ct, shape)
     if dtype is not None:

@@ -246,9 +246,9 @@ class Variable(Operators, Box):
         plain = True  # no box of another transformation among the arguments
         for i, a in enumerate(args):
             if type(a) is Variable and a._level == level:
-                vals[i] = a.value
+                a = vals[i] = a.value  # may itself be a value of an outer transformation
                 traced.append(i)
-            elif plain and isinstance(a, Box):
+            if plain and isinstance(a, Box):
                 plain = False
         out = prim.impl(*vals, **params) if plain else prim(*vals, **params)
         if _no_grad_depth or not prim.differentiable:

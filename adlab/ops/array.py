@@ -255,7 +255,8 @@ def _getitem_impl(x: Any, *, index: Any) -> Any:
 
 
 def _scatter_add_impl(values: Any, *, index: Any, shape: tuple[int, ...]) -> Any:
-    out = np.zeros(shape, dtype=np.result_type(values, np.float16))
+    dtype = getattr(values, "dtype", None)
+    out = np.zeros(shape, dtype=dtype if dtype is not None and dtype.kind == "f" else np.float64)
     if _is_basic(index):
         out[index] = values  # basic indexing never repeats an element
     else:
