@@ -26,20 +26,20 @@ def dtype_of(x: Any) -> np.dtype | None:
 
 def zeros_like(x: Any) -> Any:
     """A zero with the shape and dtype of ``x``: ``0.0`` for a Python number."""
-    dtype = dtype_of(x)
-    if dtype is None:
-        return 0.0
-    shape = shape_of(x)
-    return np.zeros(shape, dtype) if shape or isinstance(x, np.ndarray) else dtype.type(0)
+    return _filled_like(x, 0)
 
 
 def ones_like(x: Any) -> Any:
     """A one with the shape and dtype of ``x``: ``1.0`` for a Python number."""
+    return _filled_like(x, 1)
+
+
+def _filled_like(x: Any, value: int) -> Any:
     dtype = dtype_of(x)
     if dtype is None:
-        return 1.0
+        return float(value)
     shape = shape_of(x)
-    return np.ones(shape, dtype) if shape or isinstance(x, np.ndarray) else dtype.type(1)
+    return np.full(shape, value, dtype) if shape or isinstance(x, np.ndarray) else dtype.type(value)
 
 
 def sum_to_shape(x: Any, shape: tuple[int, ...]) -> Any:

@@ -103,6 +103,34 @@ deflinear(sum_p, _sum_transpose)
 deflinear(mean_p, _mean_transpose)
 
 
+def _defweights(prim: Primitive, weights: Any) -> None:
+    """Declare a reduction by its derivative ∂out/∂x: one weight per element of x.
+
+    ``weights(x, out, axis, keepdims)`` gives them (the tie-split mask for max,
+    the softmax for logsumexp); the jvp sums ``weights · ẋ`` over the reduced
+    axes and the vjp spreads ``out̅`` back over them, times the weights.
+    """
+
+    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes, keepdims: bool):
+        (x,), (x_dot,) = args, tangents
+        return sum(x_dot * weights(x, out, axis, keepdims), axis, keepdims)
+
+    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, keepdims: bool):
+        x = args[0]
+        shape, w = shape_of(x), weights(x, out, axis, keepdims)
+
+        def weighted_pullback(out_bar: Any) -> tuple:
+            return (_unreduce(out_bar, shape, axis, keepdims) * w,)
+
+        weighted_pullback.__qualname__ = f"{prim.name}_pullback"
+        return weighted_pullback
+
+    weighted_jvp.__name__ = weighted_jvp.__qualname__ = f"{prim.name}_jvp"
+    weighted_vjp.__name__ = weighted_vjp.__qualname__ = f"{prim.name}_vjp"
+    defjvp(prim, weighted_jvp)
+    defvjp(prim, weighted_vjp)
+
+
 def _max_weights(x: Any, out: Any, axis: Axes, keepdims: bool) -> Any:
     """1/k at each of the k positions that attain the maximum, 0 elsewhere."""
     hits = np.asarray(equal(x, _unreduce(out, shape_of(x), axis, keepdims)))
@@ -110,23 +138,7 @@ def _max_weights(x: Any, out: Any, axis: Axes, keepdims: bool) -> Any:
     return (hits / counts).astype(dtype_of(x) or np.float64)
 
 
-def _max_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes, keepdims: bool):
-    (x,), (x_dot,) = args, tangents
-    return sum(x_dot * _max_weights(x, out, axis, keepdims), axis, keepdims)
-
-
-def _max_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, keepdims: bool):
-    x = args[0]
-    shape, weights = shape_of(x), _max_weights(x, out, axis, keepdims)
-
-    def max_pullback(out_bar: Any) -> tuple:
-        return (_unreduce(out_bar, shape, axis, keepdims) * weights,)
-
-    return max_pullback
-
-
-defjvp(max_p, _max_jvp)
-defvjp(max_p, _max_vjp)
+_defweights(max_p, _max_weights)
 
 
 def _logsumexp_impl(x: Any, *, axis: Axes, keepdims: bool) -> Any:
@@ -146,26 +158,11 @@ def logsumexp(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = 
 
 
 def _softmax(x: Any, out: Any, axis: Axes, keepdims: bool) -> Any:
+    """∂ logsumexp(x) / ∂x = exp(x - logsumexp(x)), the softmax."""
     return exp(x - _unreduce(out, shape_of(x), axis, keepdims))
 
 
-def _logsumexp_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes, keepdims: bool):
-    (x,), (x_dot,) = args, tangents
-    return sum(_softmax(x, out, axis, keepdims) * x_dot, axis, keepdims)
-
-
-def _logsumexp_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, keepdims: bool):
-    x = args[0]
-    shape, softmax = shape_of(x), _softmax(x, out, axis, keepdims)
-
-    def logsumexp_pullback(out_bar: Any) -> tuple:
-        return (_unreduce(out_bar, shape, axis, keepdims) * softmax,)
-
-    return logsumexp_pullback
-
-
-defjvp(logsumexp_p, _logsumexp_jvp)
-defvjp(logsumexp_p, _logsumexp_vjp)
+_defweights(logsumexp_p, _softmax)
 
 # ---------------------------------------------------------------------------
 # Shapes
