@@ -4,11 +4,15 @@ Five differentiation engines read one table of primitives and derivative
 rules; a JAX-style API (``grad``, ``vjp``, ``jacobian``, ``hessian`` ...) runs
 over every engine; ``ad.trace`` records a run of your own code so you can see
 its graph, its Wengert list, and every step of its forward and backward sweeps.
+``ad.draw`` pictures them as SVG; in Jupyter, ``%load_ext adlab`` adds the
+``%%grad`` cell magic and ``ad.widgets.Stepper`` steps through the sweeps.
 
 >>> import adlab as ad
 >>> ad.grad(lambda x, y: x * x * y + 1 / (x * x + y * y + 1), argnums=(0, 1))(0.5, -0.5)
 (-0.9444444444444444, 0.6944444444444444)
 """
+
+from typing import Any
 
 from adlab import testing
 from adlab.api import (
@@ -24,6 +28,7 @@ from adlab.api import (
 )
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Primitive, primitive
+from adlab.engines import sct
 from adlab.engines.reverse import Trace, Variable, no_grad, trace
 from adlab.ops import (
     abs,
@@ -60,14 +65,32 @@ from adlab.ops import (
     truediv,
     where,
 )
+from adlab.viz.svg import draw
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext adlab``: register the ``%%grad`` cell magic (IPython is imported only now)."""
+    from adlab.notebook import magics
+
+    magics.load_ipython_extension(ipython)
+
+
+def __getattr__(name: str) -> Any:
+    """``ad.widgets`` (the Stepper) is imported on first use: ipywidgets is heavy."""
+    if name == "widgets":
+        from adlab.notebook import widgets
+
+        return widgets
+    raise AttributeError(f"module 'adlab' has no attribute {name!r}")
+
+
 __all__ = [
     "MODES", "DifferentiationError", "Primitive", "Trace", "Variable", "abs", "add",
-    "broadcast_to", "concatenate", "cos", "derivative", "dot", "exp", "expm1", "getitem",
+    "broadcast_to", "concatenate", "cos", "derivative", "dot", "draw", "exp", "expm1", "getitem",
     "grad", "hessian", "jacobian", "jvp", "log", "log1p", "logsumexp", "matmul", "max",
     "maximum", "mean", "minimum", "mul", "neg", "no_grad", "pow", "primitive", "relu",
-    "reshape", "rule_table", "sigmoid", "sin", "sqrt", "stack", "sub", "sum", "tan", "tanh",
+    "reshape", "rule_table", "sct", "sigmoid", "sin", "sqrt", "stack", "sub", "sum", "tan", "tanh",
     "testing", "trace", "transpose", "truediv", "value_and_grad", "vjp", "where",
 ]  # fmt: skip

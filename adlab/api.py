@@ -22,16 +22,17 @@ from adlab.core import rules
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Primitive
 from adlab.core.tangents import ones_like, shape_of, zeros_like
-from adlab.core.tree import TreeDef, flatten, unflatten
+from adlab.core.tree import LEAF, TreeDef, flatten, unflatten
 from adlab.core.values import as_primal, like_primal
 from adlab.engines import reverse
+from adlab.engines.sct import protocol as sct_protocol
 from adlab.ops.scalar import KINKS
 from adlab.viz.tables import Table
 
 MODES = ("numeric", "symbolic", "forward", "reverse", "sct")
 """Every differentiation mode adlab knows, in the order of the lecture."""
 
-_ENGINES: dict[str, ModuleType] = {"reverse": reverse}
+_ENGINES: dict[str, ModuleType] = {"reverse": reverse, "sct": sct_protocol}
 
 Argnums = int | Sequence[int]
 
@@ -76,14 +77,19 @@ class _Flat:
             leaves, tree = flatten(args[i])
             self.trees.append(tree)
             self.leaves += [as_primal(x, f"argument {i}") for x in leaves]
+        self.all_leaves = all(tree is LEAF for tree in self.trees)  # no structures to rebuild
         self.out_tree: TreeDef | None = None
 
     def __call__(self, *leaves: Any) -> tuple:
         args = list(self.args)
-        start = 0
-        for i, tree in zip(self.argnums, self.trees):
-            args[i] = unflatten(tree, leaves[start : start + tree.num_leaves])
-            start += tree.num_leaves
+        if self.all_leaves:
+            for i, leaf in zip(self.argnums, leaves):
+                args[i] = leaf
+        else:
+            start = 0
+            for i, tree in zip(self.argnums, self.trees):
+                args[i] = unflatten(tree, leaves[start : start + tree.num_leaves])
+                start += tree.num_leaves
         out = self.f(*args, **self.kwargs)
         out_leaves, self.out_tree = flatten(out)
         for o in out_leaves:
@@ -96,6 +102,8 @@ class _Flat:
 
     def split(self, flat_cts: Sequence[Any]) -> list[Any]:
         """Per differentiated argument, its cotangent in the argument's structure."""
+        if self.all_leaves:
+            return [like_primal(c, p) for c, p in zip(flat_cts, self.leaves)]
         out, start = [], 0
         for tree in self.trees:
             k = tree.num_leaves

@@ -274,7 +274,7 @@ ZOO: list[ZooFunction] = [
     ZooFunction(
         "broadcasting",
         _broadcasting,
-        (np.array([0.1, -0.2, 0.3]), np.array([[0.5, 1.0], [2.0, -1.0], [0.3, 0.2]])[0]),
+        (np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.0])),
     ),
     ZooFunction("joins", _joins, (np.array([0.3, -1.2, 0.8]), np.array([1.1, 0.4, -0.6]))),
     ZooFunction(

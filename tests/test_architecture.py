@@ -6,7 +6,9 @@ Layers (arrow = may import):  notebook -> viz, api -> engines -> ops -> core.
 - an engine imports core, ops and viz, never another engine;
 - IPython / ipywidgets only inside adlab/notebook/;
 - matplotlib only inside adlab/viz/ and adlab/lecture/, and only lazily (inside functions);
-- nothing imports adlab.notebook, except the %load_ext hook in adlab/__init__.py;
+- nothing imports adlab.notebook, except exactly two lazy imports in adlab/__init__.py:
+  the %load_ext hook (load_ipython_extension -> adlab.notebook.magics) and
+  ``ad.widgets`` (the module __getattr__ -> adlab.notebook.widgets);
 - no function-level imports of adlab modules (circular imports patched by late imports).
 """
 
@@ -29,6 +31,7 @@ class Import:
     target: str  # what it imports, e.g. "adlab.core.rules"
     lazy: bool  # inside a function body
     line: int
+    function: str | None = None  # the innermost function around it
 
 
 def _module_name(path: Path) -> str:
@@ -40,13 +43,12 @@ def _imports(path: Path, source: str | None = None) -> list[Import]:
     """Every import statement of a module (``source`` overrides the file's text)."""
     tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
     name = _module_name(path)
-    in_functions = {
-        id(node)
-        for fn in ast.walk(tree)
-        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-    }
+    in_functions: dict[int, str] = {}  # import node -> innermost enclosing function
+    for fn in ast.walk(tree):  # outer functions come first: inner ones overwrite
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    in_functions[id(node)] = fn.name
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -63,7 +65,8 @@ def _imports(path: Path, source: str | None = None) -> list[Import]:
             targets = [_submodule(targets[0], a.name) for a in node.names]
         else:
             continue
-        found += [Import(name, t, id(node) in in_functions, node.lineno) for t in targets]
+        fn_name = in_functions.get(id(node))
+        found += [Import(name, t, fn_name is not None, node.lineno, fn_name) for t in targets]
     return found
 
 
@@ -97,6 +100,13 @@ ALLOWED = {
 }
 
 
+# The only lazy imports of adlab.notebook: (function in adlab/__init__.py, module imported).
+NOTEBOOK_HOOKS = {
+    ("load_ipython_extension", "adlab.notebook.magics"),
+    ("__getattr__", "adlab.notebook.widgets"),
+}
+
+
 def _violations(imports: list[Import]) -> list[str]:
     bad = []
     for imp in imports:
@@ -105,7 +115,7 @@ def _violations(imports: list[Import]) -> list[str]:
         layer = _layer(imp.module)
         if top == "adlab":
             target_layer = _layer(imp.target)
-            extension_hook = imp.module == "adlab" and imp.lazy and target_layer == "notebook"
+            extension_hook = imp.module == "adlab" and (imp.function, imp.target) in NOTEBOOK_HOOKS
             if imp.lazy and not extension_hook:
                 bad.append(f"{where} inside a function (a late import of adlab)")
             if target_layer == "notebook" and layer != "notebook" and not extension_hook:
@@ -147,11 +157,31 @@ def test_the_checker_sees_imports():
         ("from adlab.engines import reverse\n", "core may import only"),
         ("def f():\n    from adlab.ops import scalar\n", "late import"),
         ("import IPython\n", "IPython/ipywidgets belong"),
+        ("from adlab.notebook import magics\n", "only the %load_ext hook"),
     ],
 )
 def test_the_checker_catches_violations(source, expected):
     probe = PACKAGE / "core" / "probe.py"  # never written: the source is given
     assert any(expected in v for v in _violations(_imports(probe, source)))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def load_ipython_extension(ip):\n    from adlab.notebook import widgets\n",
+        "def __getattr__(name):\n    from adlab.notebook import magics\n",
+        "def helper():\n    from adlab.notebook import widgets\n",
+        "from adlab.notebook import widgets\n",
+    ],
+)
+def test_only_the_two_hooks_may_import_the_notebook_layer(source):
+    init = PACKAGE / "__init__.py"  # as if adlab/__init__.py had this source
+    assert any("adlab.notebook" in v for v in _violations(_imports(init, source)))
+
+
+def test_the_two_hooks_are_allowed():
+    init_imports = [i for i in ALL_IMPORTS if i.module == "adlab" and "notebook" in i.target]
+    assert {(i.function, i.target) for i in init_imports} == NOTEBOOK_HOOKS
 
 
 def test_import_adlab_stays_light():
@@ -163,6 +193,16 @@ def test_import_adlab_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_widgets_load_on_first_use():
+    code = (
+        "import sys, adlab as ad\n"
+        "assert 'ipywidgets' not in sys.modules\n"
+        "print(ad.widgets.Stepper.__name__, 'ipywidgets' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["Stepper", "True"]
 
 
 def test_engines_share_only_the_protocol():

@@ -15,8 +15,8 @@ import numpy as np
 
 def shape_of(x: Any) -> tuple[int, ...]:
     """The shape of an array, box or scalar (``()`` for Python numbers)."""
-    s = getattr(x, "shape", None)
-    return () if s is None else tuple(s)
+    s = getattr(x, "shape", ())
+    return s if type(s) is tuple else tuple(s)
 
 
 def dtype_of(x: Any) -> np.dtype | None:

@@ -7,6 +7,7 @@ rebuilds the same structure on the way out. Dicts keep their insertion order.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ class TreeDef:
     keys: tuple = ()
     children: tuple[TreeDef, ...] = ()
 
-    @property
+    @functools.cached_property
     def num_leaves(self) -> int:
         if self.kind is None:
             return 1

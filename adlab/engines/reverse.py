@@ -22,6 +22,7 @@ execution order (the Wengert list), for drawings, stepping and teaching.
 from __future__ import annotations
 
 import heapq
+import html
 import inspect
 import itertools
 import sys
@@ -41,6 +42,7 @@ from adlab.core.tree import flatten, leaf_paths, unflatten
 from adlab.core.values import as_primal, like_primal
 from adlab.ops import scalar as S
 from adlab.ops.operators import Operators
+from adlab.viz.svg import draw, scroll_box
 from adlab.viz.tables import Table
 
 __all__ = [
@@ -49,15 +51,18 @@ __all__ = [
 ]  # fmt: skip
 
 
-# A node is a plain tuple ``(seq, aval, local, *parents)``:
-#   seq      its creation number. Parents are always older than their children,
-#            so visiting nodes by decreasing seq is a reverse topological order.
-#   aval     the output's (shape, dtype), or None for a Python float.
-#   local    the partial derivatives (a tuple, one per parent), or the rule's
-#            pullback (out_bar -> one cotangent per parent), or None for an input.
-#   parents  the nodes of the arguments that were traced.
-# Tuples rather than objects: one cheap allocation per operation and nothing for
-# the cyclic garbage collector to chase. ad.trace adds a readable view (TraceNode).
+# A node is a plain tuple:
+#   (seq, aval, None, parent, partial, parent, partial, ...)  an elementwise operation
+#   (seq, aval, pullback, parent, parent, ...)                 an operation with a vjp rule
+#   (seq, aval, None)                                          an input
+# seq is the node's creation number. Parents are always older than their children,
+#     so visiting nodes by decreasing seq is a reverse topological order.
+# aval is the output's (shape, dtype), or None for a Python float.
+# The parents are the nodes of the arguments that were traced; each is followed by
+#     its partial derivative, evaluated when the operation ran, or the rule's
+#     pullback (out_bar -> one cotangent per parent) is kept instead.
+# Tuples rather than objects: one allocation per operation and little for the cyclic
+# garbage collector to chase. ad.trace adds a readable view (TraceNode).
 Node = tuple
 _seq = itertools.count()
 _PARTIALS = rules.partials
@@ -123,7 +128,7 @@ def _unary(prim: Primitive, a: Any) -> Variable | None:
     x = a.value
     out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
     aval = None if type(out) is float else _aval(out)
-    node = (next(_seq), aval, (d if type(d) is float else d(x, out),), a._node)
+    node = (next(_seq), aval, None, a._node, d if type(d) is float else d(x, out))
     tracer = a._tracer
     var = Variable(out, node, tracer)
     if tracer.tape is not None:
@@ -165,15 +170,15 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
         out = prim(x, y)
     aval = None if type(out) is float else _aval(out)
     if ta and tb:
-        local = (
-            dx if type(dx) is float else dx(x, y, out),
-            dy if type(dy) is float else dy(x, y, out),
-        )
-        node = (next(_seq), aval, local, a._node, b._node)
+        node = (
+            next(_seq), aval, None,
+            a._node, dx if type(dx) is float else dx(x, y, out),
+            b._node, dy if type(dy) is float else dy(x, y, out),
+        )  # fmt: skip
     elif ta:
-        node = (next(_seq), aval, (dx if type(dx) is float else dx(x, y, out),), a._node)
+        node = (next(_seq), aval, None, a._node, dx if type(dx) is float else dx(x, y, out))
     else:
-        node = (next(_seq), aval, (dy if type(dy) is float else dy(x, y, out),), b._node)
+        node = (next(_seq), aval, None, b._node, dy if type(dy) is float else dy(x, y, out))
     var = Variable(out, node, tracer)
     if tracer.tape is not None:
         _record(tracer, prim, (a, b), {}, var)
@@ -254,18 +259,14 @@ class Variable(Operators, Box):
         if _no_grad_depth or not prim.differentiable:
             return out
         fns = _PARTIALS.get(prim)
-        if fns is not None:  # elementwise: keep the partials, evaluated now
+        if fns is not None:  # elementwise: keep each parent with its partial, evaluated now
             node = [next(_seq), None if type(out) is float else _aval(out), None]
-            local = []
             for i in traced:
                 d = fns[i]
-                if d is None:
-                    continue
-                local.append(d if type(d) is float else d(*vals, out))
-                node.append(args[i]._node)
-            if not local:  # only non-differentiable arguments were traced
+                if d is not None:
+                    node += (args[i]._node, d if type(d) is float else d(*vals, out))
+            if len(node) == 3:  # only non-differentiable arguments were traced
                 return out
-            node[2] = tuple(local)
             node = tuple(node)
         else:
             vjp_rule = rules.vjps.get(prim)
@@ -284,14 +285,18 @@ class Variable(Operators, Box):
 # The backward sweep
 
 
-_NO_PARTIALS = itertools.repeat(None)
-
-
 def _fit(ct: Any, aval: tuple | None) -> Any:
     """``ct`` summed to the shape of the node's value and cast to its dtype."""
     if aval is None:
         return ct if type(ct) is float else fit(ct, (), None)
     return fit(ct, aval[0], aval[1])
+
+
+def parents_and_partials(node: Node) -> tuple[tuple[Node, ...], tuple[Any, ...] | None]:
+    """A node's parents, and their partials (None for a node with a pullback)."""
+    if node[2] is None:
+        return node[3::2], node[4::2]
+    return node[3:], None
 
 
 def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None = None) -> dict:
@@ -306,43 +311,66 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
     """
     grads: dict[int, Any] = {}
     pending: dict[int, Node] = {}
+    heap: list[int] = []
+
+    def deposit(node: Node, p: Node, g: Any, d: Any, c: Any) -> None:
+        if type(c) is not float or p[1] is not None:
+            c = _fit(c, p[1])
+        ps = p[0]
+        prev = grads.get(ps)
+        if prev is None:
+            grads[ps] = total = c
+            pending[ps] = p
+            heappush(heap, -ps)
+        else:
+            grads[ps] = total = prev + c
+        if emit is not None:
+            emit(node, p, g, d, c, total, prev is None)
+
     for node, seed in zip(roots, seeds):
         s = node[0]
         seed = _fit(seed, node[1])
-        grads[s] = grads[s] + seed if s in grads else seed
-        pending[s] = node
-    heap = [-s for s in pending]
-    heapq.heapify(heap)
-    heappop, heappush = heapq.heappop, heapq.heappush
+        if s in grads:
+            grads[s] = grads[s] + seed
+        else:
+            grads[s] = seed
+            pending[s] = node
+            heappush(heap, -s)
     while heap:
         s = -heappop(heap)
         node = pending[s]
-        if len(node) == 3:  # an input: its adjoint is a result
+        n = len(node)
+        if n == 3:  # an input: its adjoint is a result
             continue
         del pending[s]
         g = grads.pop(s)
-        local = node[2]
-        if type(local) is tuple:  # elementwise: out_bar times each partial
-            partials = local
-            cts = [g * d for d in local]
-        else:  # any other rule: its pullback
-            partials = _NO_PARTIALS
-            cts = local(g)
-        for p, c, d in zip(node[3:], cts, partials):
-            if c is None:
-                continue
-            c = _fit(c, p[1])
-            ps = p[0]
-            prev = grads.get(ps)
-            if prev is None:
-                grads[ps] = total = c
-                pending[ps] = p
-                heappush(heap, -ps)
-            else:
-                grads[ps] = total = prev + c
-            if emit is not None:
-                emit(node, p, g, d, c, total, prev is None)
+        pullback = node[2]
+        if pullback is None:  # out_bar times each partial; deposit() inlined: the hot path
+            for i in range(3, n, 2):
+                p = node[i]
+                d = node[i + 1]
+                # ±1 partials (add, sub, neg) pass out_bar on without a multiplication
+                c = g * d if type(d) is not float or d not in (1.0, -1.0) else g if d > 0 else -g
+                if type(c) is not float or p[1] is not None:
+                    c = _fit(c, p[1])
+                ps = p[0]
+                prev = grads.get(ps)
+                if prev is None:
+                    grads[ps] = total = c
+                    pending[ps] = p
+                    heappush(heap, -ps)
+                else:
+                    grads[ps] = total = prev + c
+                if emit is not None:
+                    emit(node, p, g, d, c, total, prev is None)
+        else:
+            for p, c in zip(node[3:], pullback(g)):
+                if c is not None:
+                    deposit(node, p, g, None, c)
     return grads
+
+
+heappop, heappush = heapq.heappop, heapq.heappush
 
 
 # ---------------------------------------------------------------------------
@@ -622,11 +650,10 @@ class Trace:
             arg_dots = [tangents.get(a) if isinstance(a, TraceNode) else None for a in n.args]
             out_dot = rules.jvps[n.op](n.value, arg_vals, arg_dots, **n.params)
             t = zeros_like(n.value) if out_dot is None else out_dot
-            local = n.node[2]
-            partials = local if type(local) is tuple else _NO_PARTIALS
+            parents, partials = parents_and_partials(n.node)
             terms = tuple(
                 TangentTerm(index[p[0]].name, d, tangents[index[p[0]]])
-                for p, d in zip(n.node[3:], partials)
+                for p, d in zip(parents, partials or itertools.repeat(None))
             )
             tangents[n] = t
             events.append(TangentStep(len(events), n.index, n.name, terms, t))
@@ -645,11 +672,26 @@ class Trace:
         return seeds
 
     # -- display -------------------------------------------------------------------
+    _DRAW_LIMIT = 3000  # nodes; a notebook displays bigger traces as a summary
+
     def __repr__(self) -> str:
         return f"<Trace: {len(self.input_nodes)} inputs, {len(self.operations)} operations>"
 
+    def _repr_svg_(self) -> str | None:
+        """The computation graph (``ad.draw(trace)``)."""
+        return draw(self).svg if len(self.nodes) <= self._DRAW_LIMIT else None
+
     def _repr_html_(self) -> str:
-        return self.tape._repr_html_()
+        """The graph (scrolling when big) beside the Wengert list."""
+        if len(self.nodes) > self._DRAW_LIMIT:
+            return (
+                f"<p>{html.escape(repr(self))}: too big to show here; "
+                "ad.draw(trace) draws it, trace.tape lists it.</p>"
+            )
+        return (
+            '<div class="adlab-trace" style="display:flex;flex-wrap:wrap;gap:18px;'
+            f'align-items:flex-start">{scroll_box(draw(self).svg)}{self.tape._repr_html_()}</div>'
+        )
 
 
 class Tape:

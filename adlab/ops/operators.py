@@ -162,7 +162,7 @@ def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
             "table (see ad.rule_table()), or declare a rule for it with @ad.primitive"
         )
     fn, allowed = entry
-    extra = sorted(set(kwargs) - allowed)
+    extra = sorted(set(kwargs) - allowed) if kwargs else None
     if extra:
         raise DifferentiationError(
             f"{_name(func)}(..., {', '.join(extra)}=...) is not supported on traced values"
@@ -339,15 +339,19 @@ class Operators:
         )
 
     def __float__(self) -> NoReturn:
+        __tracebackhide__ = True
         self._dropped("float() (also called by math.* functions)")
 
     def __int__(self) -> NoReturn:
+        __tracebackhide__ = True
         self._dropped("int()")
 
     def __index__(self) -> NoReturn:
+        __tracebackhide__ = True
         self._dropped("using as an index or int")
 
     def __complex__(self) -> NoReturn:
+        __tracebackhide__ = True
         self._dropped("complex()")
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:

@@ -4,6 +4,7 @@ The classic Sugiyama recipe, kept small:
 
 1. **layers** — each node goes in the column of its generation (longest path
    from a source), so a node stands to the right of everything it depends on;
+   then each intermediate value moves right, to just before its first use;
 2. **buses** — an edge that skips columns is routed through one placeholder
    per skipped column; all edges leaving one node share these placeholders, so
    a value used far away travels along one line that branches where it is used;
@@ -25,7 +26,8 @@ graph always gets the same picture; no step recurses on the graph's depth.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import itertools
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 from adlab.core.graph import generations, topological_order
@@ -58,19 +60,50 @@ class Placed:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where everything goes.
+    """Where everything goes: placed nodes, the columns, and the edges' routes.
 
-    ``routes[i]`` is the polyline of ``edges[i]``: it leaves the source's right
-    edge, crosses each skipped column horizontally (pairs of points at the
-    column's left and right), and ends at the target's left edge. Between two
-    columns the renderer may bend it freely: no node stands there.
+    An edge leaves its source's right edge; when it skips columns it follows its
+    source's *bus*, one placeholder per skipped column (all edges of one source
+    share it), and makes its last hop from the bus to the target's left edge.
+    Between two columns a route may bend freely: no node stands there.
     """
 
     nodes: dict[Hashable, Placed]
-    routes: list[list[tuple[float, float]]]
+    edges: list[tuple[Hashable, Hashable]]
     columns: list[tuple[float, float]]  # (left, right) of each layer
+    bus_y: dict[tuple[Hashable, int], float]  # (source, layer) -> height of its bus there
     width: float
     height: float
+
+    def bus(self, source: Hashable) -> list[tuple[float, float]]:
+        """The polyline of ``source``'s bus: its right edge, then, per skipped column,
+        the points where the bus enters and leaves it (empty when it has none)."""
+        p = self.nodes[source]
+        points = []
+        layer = p.layer + 1
+        while (source, layer) in self.bus_y:
+            y = self.bus_y[source, layer]
+            points += [(self.columns[layer][0], y), (self.columns[layer][1], y)]
+            layer += 1
+        return [(p.right, p.y), *points] if points else []
+
+    def hop(self, i: int) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The last hop of edge ``i``: from the right of the column before the target (on
+        the source's bus, or level with the source) to the target's left edge."""
+        s, t = self.edges[i]
+        ps, pt = self.nodes[s], self.nodes[t]
+        y = self.bus_y.get((s, pt.layer - 1), ps.y)
+        return (self.columns[pt.layer - 1][1], y), (pt.x, pt.y)
+
+    def route(self, i: int) -> list[tuple[float, float]]:
+        """The whole polyline of edge ``i``: source, its bus up to the target, target."""
+        s, t = self.edges[i]
+        ps, pt = self.nodes[s], self.nodes[t]
+        points = [(ps.right, ps.y)]
+        for layer in range(ps.layer + 1, pt.layer):
+            y = self.bus_y[s, layer]
+            points += [(self.columns[layer][0], y), (self.columns[layer][1], y)]
+        return [*points, (pt.x, pt.y)]
 
 
 _BUS = "bus"  # placeholder vertices are (_BUS, source id, layer)
@@ -85,11 +118,13 @@ def layered_layout(
     bus_gap: float = 6.0,
     margin: float = 12.0,
     sweeps: int = 4,
+    floating: Collection[Hashable] = (),
 ) -> Layout:
     """Place ``boxes`` in columns so every edge runs left to right and no two nodes overlap.
 
     ``edges`` are ``(source id, target id)`` pairs (repeats allowed, e.g. ``x * x``);
-    the graph must be acyclic.
+    the graph must be acyclic. Sources stay in column 0, except those in ``floating``
+    (constants, say), which move next to their first use like intermediate values.
     """
     ids = [b.id for b in boxes]
     size = {b.id: b for b in boxes}
@@ -104,6 +139,12 @@ def layered_layout(
         children[s].append(t)
     order = topological_order(ids, parents.__getitem__)
     layer_of = generations(order, parents.__getitem__)
+    # A value computed early but used late moves right, next to its first use: the
+    # picture gets short edges instead of long buses (sources stay in column 0).
+    floating = set(floating)
+    for v in reversed(order):
+        if (parents[v] or v in floating) and children[v]:
+            layer_of[v] = min(layer_of[c] for c in children[v]) - 1
 
     # -- 1, 2: columns, with bus placeholders for edges that skip columns --------
     n_layers = 1 + max(layer_of.values(), default=0)
@@ -142,27 +183,28 @@ def layered_layout(
         return (height[a] + height[b]) / 2 + g
 
     y: dict[Hashable, float] = {}
+    seps: list[list[float]] = []  # the minimum distance between neighbours, per column
     for col in columns:
-        at = 0.0
-        for k, v in enumerate(col):
-            at += gap(col[k - 1], v) if k else height[v] / 2
+        seps.append([gap(a, b) for a, b in itertools.pairwise(col)])
+        at = height[col[0]] / 2 if col else 0.0
+        for v, step in zip(col, [0.0, *seps[-1]]):
+            at += step
             y[v] = at
-    for p in range(2 * sweeps):
+    near = {v: (*left_of[v], *right_of[v]) for v in left_of}
+    weight = {v: (4.0 if v not in size else 1.0) if near[v] else 0.25 for v in near}
+    for p in range(2 * sweeps):  # buses weigh more: they stay straight
         sweep = range(1, n_layers) if p % 2 == 0 else range(n_layers - 2, -1, -1)
+        moved = 0.0
         for layer in sweep:
             col = columns[layer]
-            want, weight = [], []
-            for v in col:
-                near = list(left_of[v]) + list(right_of[v])
-                if near:
-                    want.append(sum(y[u] for u in near) / len(near))
-                    weight.append(4.0 if v not in size else 1.0)  # keep buses straight
-                else:
-                    want.append(y[v])
-                    weight.append(0.25)
-            seps = [gap(col[k], col[k + 1]) for k in range(len(col) - 1)]
-            for v, yy in zip(col, _isotonic_with_gaps(want, weight, seps)):
+            want = [sum(map(y.__getitem__, near[v])) / len(near[v]) if near[v] else y[v]
+                    for v in col]  # fmt: skip
+            for v, yy in zip(col, _isotonic_with_gaps(want, [weight[v] for v in col],
+                                                      seps[layer])):  # fmt: skip
+                moved = max(moved, abs(yy - y[v]))
                 y[v] = yy
+        if moved < 0.5:  # settled
+            break
     top = min((y[v] - height[v] / 2 for col in columns for v in col), default=0.0)
     shift = margin - top
 
@@ -177,18 +219,10 @@ def layered_layout(
             if v in size:
                 placed[v] = Placed(v, layer, x, y[v], size[v].width, size[v].height)
         x += width + layer_gap
-    routes = []
-    for s, t in edges:
-        ps = placed[s]
-        points = [(ps.right, ps.y)]
-        for layer in range(layer_of[s] + 1, layer_of[t]):
-            by = y[(_BUS, s, layer)]
-            points += [(spans[layer][0], by), (spans[layer][1], by)]
-        points.append((placed[t].x, placed[t].y))
-        routes.append(points)
+    bus_y = {(v[1], v[2]): y[v] for col in columns for v in col if v not in size}
     bottom = max((p.y + p.height / 2 for p in placed.values()), default=0.0)
-    bottom = max([bottom] + [y[v] for col in columns for v in col])
-    return Layout(placed, routes, spans, x - layer_gap + margin, bottom + margin)
+    bottom = max([bottom, *bus_y.values()])
+    return Layout(placed, list(edges), spans, bus_y, x - layer_gap + margin, bottom + margin)
 
 
 def _order(
@@ -204,18 +238,19 @@ def _order(
     for p in range(2 * sweeps):
         from_left = p % 2 == 0
         sweep = range(1, len(current)) if from_left else range(len(current) - 2, -1, -1)
+        near = left_of if from_left else right_of
         for layer in sweep:
             ref = current[layer - 1] if from_left else current[layer + 1]
-            pos = {v: k for k, v in enumerate(ref)}
-            near = left_of if from_left else right_of
+            pos = {v: k for k, v in enumerate(ref)}.__getitem__
             col = current[layer]
-            keys = []
-            for k, v in enumerate(col):
-                ns = near[v]
-                bary = sum(pos[u] for u in ns) / len(ns) if ns else None
-                keys.append((k if bary is None else bary, k))
-            # nodes without neighbours on that side keep their place: sort the others around them
+            # a node without neighbours on that side keeps its place; the others sort around it
+            keys = [
+                (sum(map(pos, near[v])) / len(near[v]) if near[v] else k, k)
+                for k, v in enumerate(col)
+            ]
             current[layer] = [v for _, v in sorted(zip(keys, col), key=lambda kv: kv[0])]
+        if from_left:
+            continue  # count after each round trip
         crossings = _crossings(current, right_of)
         if crossings < best_crossings:
             best, best_crossings = [list(c) for c in current], crossings
@@ -227,7 +262,7 @@ def _order(
 def _crossings(columns: list[list[Hashable]], right_of: dict) -> int:
     """The number of edge crossings between neighbouring columns (inversion count)."""
     total = 0
-    for left, right in zip(columns, columns[1:]):
+    for left, right in itertools.pairwise(columns):
         pos = {v: k for k, v in enumerate(right)}
         targets = [pos[t] for v in left for t in sorted(right_of[v], key=pos.__getitem__)]
         total += _inversions(targets)

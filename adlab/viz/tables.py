@@ -11,7 +11,8 @@ class Table:
     """Rows of cells under named columns; ``_repr_html_`` in Jupyter, aligned text in ``repr``.
 
     Cells are shown with ``str``; ``highlight`` marks one row (the Stepper's current
-    step, say). The data stays available as ``columns`` and ``rows``.
+    step, say, CSS class ``adlab-current``) and ``mark`` another, more lightly
+    (``adlab-marked``). The data stays available as ``columns`` and ``rows``.
     """
 
     def __init__(
@@ -21,12 +22,14 @@ class Table:
         *,
         title: str | None = None,
         highlight: int | None = None,
+        mark: int | None = None,
         note: str | None = None,
     ) -> None:
         self.columns = tuple(columns)
         self.rows = [tuple(r) for r in rows]
         self.title = title
         self.highlight = highlight
+        self.mark = mark
         self.note = note
 
     def __len__(self) -> int:
@@ -59,12 +62,23 @@ class Table:
         head = "".join(f"<th>{esc(str(c))}</th>" for c in self.columns)
         body = []
         for i, row in enumerate(self.rows):
-            style = ' style="background:#fff3b0"' if i == self.highlight else ""
+            style = (
+                ' class="adlab-current" style="background:#fff3b0"' if i == self.highlight
+                else ' class="adlab-marked" style="background:#fdf6e3"' if i == self.mark
+                else ""
+            )  # fmt: skip
             cells = "".join(f"<td>{esc(str(c))}</td>" for c in row)
             body.append(f"<tr{style}>{cells}</tr>")
         caption = f"<caption>{esc(self.title)}</caption>" if self.title else ""
         note = f'<p style="margin:2px 0;color:#555">{esc(self.note)}</p>' if self.note else ""
         return (
+            f"<style>{_CSS}</style>"
             '<table class="adlab-table" style="border-collapse:collapse;font-family:monospace">'
             f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
         )
+
+
+_CSS = (
+    ".adlab-table td,.adlab-table th{padding:1px 10px;text-align:left;white-space:nowrap}"
+    ".adlab-table th{border-bottom:1px solid #999}"
+)

@@ -351,9 +351,13 @@ def test_the_node_layout():
     tracer = reverse._Tracer(record=False)
     x, y = reverse._watch(tracer, [2.0, 3.0])
     z = x * y
-    seq, aval, local, *parents = z._node
-    assert aval is None and local == (3.0, 2.0) and parents == [x._node, y._node]
+    seq, aval, pullback, *pairs = z._node
+    assert aval is None and pullback is None and pairs == [x._node, 3.0, y._node, 2.0]
     assert seq > x._node[0] and seq > y._node[0]
+    assert reverse.parents_and_partials(z._node) == ((x._node, y._node), (3.0, 2.0))
+    s = ad.sum(x * np.ones(2))
+    parents, partials = reverse.parents_and_partials(s._node)
+    assert callable(s._node[2]) and partials is None and len(parents) == 1
 
 
 def test_higher_order_keeps_the_kink_conventions():

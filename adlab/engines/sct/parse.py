@@ -1,0 +1,192 @@
+"""Pass 1, parse: find a function's source and read it into an AST.
+
+The source comes from :mod:`linecache`, which knows files, notebook cells
+(IPython registers every cell there) and code that registered itself (adlab's
+generated code does). The whole file or cell is parsed once and the function is
+found in it by line and name (or, for a lambda, by comparing compiled code), so
+a lambda in the middle of a line works too.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import linecache
+import textwrap
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from adlab.core.errors import DifferentiationError
+from adlab.engines.sct.ir import Code
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """A function ready for transformation: its AST and where its names come from."""
+
+    function: types.FunctionType
+    name: str  # a valid identifier ("f" for a lambda)
+    tree: ast.FunctionDef  # a lambda becomes `def f(...): return <body>`
+    filename: str
+    lines: tuple[str, ...]  # the file's (or cell's) lines, for comments in generated code
+
+    def lookup(self, name: str) -> Any:
+        """The value a free name of the function has now: closure, then globals, then builtins.
+
+        Returns the module-level sentinel ``MISSING`` when the name is not defined.
+        """
+        code = self.function.__code__
+        if name in code.co_freevars:
+            cell = self.function.__closure__[code.co_freevars.index(name)]
+            try:
+                return cell.cell_contents
+            except ValueError:  # a closure variable not assigned yet
+                return _MISSING
+        if name in self.function.__globals__:
+            return self.function.__globals__[name]
+        return getattr(builtins, name, _MISSING)
+
+    def line_text(self, lineno: int) -> str:
+        return self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
+
+    def __str__(self) -> str:
+        code = Code()
+        start = self.tree.lineno
+        end = getattr(self.tree, "end_lineno", start) or start
+        width = len(str(end))
+        for n in range(start, end + 1):
+            code.add(f"{n:>{width}} | {self.lines[n - 1].rstrip()}" if n <= len(self.lines) else "")
+        return str(code)
+
+
+MISSING = _MISSING
+
+
+def parse(fn: Callable[..., Any]) -> Source:
+    """Pass ``parse``: the :class:`Source` of ``fn``.
+
+    >>> def f(x):
+    ...     return 3 * x ** 2
+    >>> parse(f).tree.body[0].lineno > 0
+    True
+    """
+    function = _function_of(fn)
+    code = function.__code__
+    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+        kind = "a generator (it uses yield)" if code.co_flags & inspect.CO_GENERATOR else "async"
+        raise DifferentiationError(
+            f"{function.__qualname__} is {kind}; sct differentiates plain functions that "
+            "return a value"
+        )
+    filename = code.co_filename
+    lines = tuple(linecache.getlines(filename, function.__globals__))
+    if not lines:
+        raise DifferentiationError(
+            f"sct needs the source code of {function.__qualname__}, but none is available for "
+            f"{filename!r} (a function typed at the plain Python prompt, or built by exec without "
+            "registering its source in linecache). Define it in a file or a notebook cell"
+        )
+    node = _find(function, lines, filename)
+    name = function.__name__ if function.__name__.isidentifier() else "f"
+    return Source(function, name, node, filename, lines)
+
+
+def _function_of(fn: Any) -> types.FunctionType:
+    """The Python function behind ``fn`` (a function, or an adlab wrapper exposing one)."""
+    seen = 0
+    while not isinstance(fn, types.FunctionType) and seen < 10:
+        inner = getattr(fn, "__sct_function__", None)  # sct's own transformed functions
+        if inner is None:
+            break
+        fn, seen = inner, seen + 1
+    if isinstance(fn, types.FunctionType):
+        return fn
+    what = type(fn).__name__
+    if isinstance(fn, types.BuiltinFunctionType | types.BuiltinMethodType):
+        what = f"the builtin {getattr(fn, '__name__', fn)}"
+    raise DifferentiationError(
+        f"sct transforms Python functions defined with def or lambda; got {what}, which has no "
+        "Python source to transform. Differentiate it with mode='reverse', or wrap the call in "
+        "a function of your own"
+    )
+
+
+_PARSED: dict[tuple[str, int, int], ast.Module] = {}
+
+
+def _module(lines: tuple[str, ...], filename: str) -> ast.Module:
+    key = (filename, len(lines), hash(lines))
+    tree = _PARSED.get(key)
+    if tree is None:
+        try:
+            tree = ast.parse("".join(lines), filename)
+        except (
+            SyntaxError
+        ):  # a fragment (e.g. an old version of the file): parse the function alone
+            tree = ast.Module(body=[], type_ignores=[])
+        _PARSED[key] = tree
+    return tree
+
+
+def _find(function: types.FunctionType, lines: tuple[str, ...], filename: str) -> ast.FunctionDef:
+    code = function.__code__
+    first = code.co_firstlineno
+    tree = _module(lines, filename)
+    is_lambda = function.__name__ == "<lambda>"
+    candidates: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if (is_lambda and isinstance(node, ast.Lambda) and node.lineno == first) or (
+            not is_lambda
+            and isinstance(node, ast.FunctionDef)
+            and node.name == function.__name__
+            and first in (node.lineno, *(d.lineno for d in node.decorator_list))
+        ):
+            candidates.append(node)
+    if not candidates and not is_lambda:  # the file changed, or a fragment: parse the block alone
+        block = textwrap.dedent("".join(inspect.getblock(list(lines[first - 1 :]))))
+        try:
+            fragment = ast.parse(block)
+            ast.increment_lineno(fragment, first - 1)
+            candidates = [n for n in fragment.body if isinstance(n, ast.FunctionDef)]
+        except SyntaxError:
+            candidates = []
+    if len(candidates) > 1 and is_lambda:
+        candidates = [c for c in candidates if _same_code(c, code)] or candidates[:1]
+    if not candidates:
+        raise DifferentiationError(
+            f"sct could not find the source of {function.__qualname__} at {filename}:{first}; "
+            "if the file changed since the function was defined, run the definition again"
+        )
+    node = candidates[0]
+    if isinstance(node, ast.Lambda):
+        ret = ast.Return(value=node.body)
+        ast.copy_location(ret, node.body)
+        fdef = ast.FunctionDef(name="f", args=node.args, body=[ret], decorator_list=[],
+                               returns=None, type_comment=None)  # fmt: skip
+        ast.copy_location(fdef, node)
+        fdef.end_lineno = node.end_lineno
+        if hasattr(ast.FunctionDef, "type_params"):  # Python 3.12+
+            fdef.type_params = []
+        return fdef
+    return node
+
+
+def _same_code(node: ast.Lambda, code: types.CodeType) -> bool:
+    """Whether compiling this lambda gives ``code`` (to tell lambdas on one line apart)."""
+    try:
+        compiled = compile(ast.Expression(body=node), "<sct>", "eval")
+    except (SyntaxError, ValueError):  # pragma: no cover
+        return False
+    inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
+    return (
+        inner is not None
+        and inner.co_code == code.co_code
+        and inner.co_consts == code.co_consts
+        and inner.co_names == code.co_names
+        and inner.co_varnames == code.co_varnames
+    )

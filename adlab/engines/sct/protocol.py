@@ -1,0 +1,76 @@
+"""The engine protocol the API calls: ``vjp(f, primals)`` and ``jvp(f, primals, tangents)``.
+
+``f`` is the API's wrapper of a user function over flat leaves; a source
+transformation needs the user's function itself, so it is read from the
+wrapper by duck typing (``.f .args .kwargs .argnums .trees``). Registered in
+``adlab.api`` as ``mode="sct"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from adlab.core.errors import DifferentiationError
+from adlab.core.tree import flatten, unflatten
+from adlab.engines.sct.pipeline import Recent, Transformed
+
+_transformed = Recent()  # fn -> {(form, argnums): Transformed}
+
+
+def _derivative(fn: Callable[..., Any], form: str, argnums: tuple[int, ...]) -> Transformed:
+    cache = _transformed.entry(fn)
+    key = (form, argnums)
+    if key not in cache:
+        cache[key] = Transformed(fn, form, argnums)
+    return cache[key]
+
+
+def _unpack(f: Any, primals: Sequence[Any]) -> tuple[Any, list, dict, tuple[int, ...]]:
+    """The user's function, its arguments with the primals in place, and argnums."""
+    if all(hasattr(f, a) for a in ("f", "args", "kwargs", "argnums", "trees")):
+        args, start = list(f.args), 0
+        for i, tree in zip(f.argnums, f.trees):
+            args[i] = unflatten(tree, primals[start : start + tree.num_leaves])
+            start += tree.num_leaves
+        return f.f, args, dict(f.kwargs), tuple(f.argnums)
+    return f, list(primals), {}, tuple(range(len(primals)))
+
+
+def _outputs(f: Any, out: Any) -> tuple[list[Any], Any]:
+    leaves, tree = flatten(out)
+    for o in leaves:
+        if isinstance(o, str | bytes) or o is None:
+            raise DifferentiationError(
+                f"the function returned {type(o).__name__}; it must return a float, an "
+                "array, or a tuple/list/dict of them"
+            )
+    if hasattr(f, "out_tree"):
+        f.out_tree = tree
+    return leaves, tree
+
+
+def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
+    """Run the generated adjoint code: ``(outs, pullback)`` over flat tuples of leaves."""
+    fn, args, kwargs, argnums = _unpack(f, primals)
+    out, pullback = _derivative(fn, "vjp", argnums)(*args, **kwargs)
+    leaves, tree = _outputs(f, out)
+
+    def sct_pullback(out_bars: Sequence[Any]) -> tuple:
+        out_bar = unflatten(tree, [0.0 if b is None else b for b in out_bars])
+        cts = pullback(out_bar)
+        return tuple(leaf for ct in cts for leaf in flatten(ct)[0])
+
+    return tuple(leaves), sct_pullback
+
+
+def jvp(f: Any, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[tuple, tuple]:
+    """Run the generated tangent code: ``(outs, out_dots)`` over flat tuples of leaves."""
+    fn, args, kwargs, argnums = _unpack(f, primals)
+    _, dot_args, _, _ = _unpack(f, tangents)
+    transformed = _derivative(fn, "jvp", argnums)
+    names = transformed.tangent_names(transformed.kinds(tuple(args), kwargs))
+    dots = {name: dot_args[i] for name, i in zip(names, argnums)}
+    out, out_dot = transformed(*args, **kwargs, **dots)
+    leaves, _ = _outputs(f, out)
+    return tuple(leaves), tuple(flatten(out_dot)[0])

@@ -1,0 +1,359 @@
+"""adlab's own SVG drawings of graphs: deterministic, dependency-free, readable.
+
+Each node is a card: the name in bold, its value under it, then its tangent ẋ
+(purple) and adjoint x̄ (red) once known; the operation that computed it is an
+orange badge on its left (``×``, ``sin``, ``÷2.0``) with an arrow into the card.
+Inputs are blue, the output green. Edges are smooth curves that run between the
+columns of the layered layout (:mod:`adlab.viz.layout`) and never through a node.
+
+The same graph always gives the same bytes: ids derive from the content,
+numbers are printed with one decimal, text is measured with a fixed advance
+(a monospace font), so notebooks that store drawings stay nbval-clean.
+
+>>> import adlab as ad
+>>> d = ad.draw(ad.trace(lambda x, y: x * (x + y), 2.0, 3.0))
+>>> d.svg.startswith("<svg") and "v1" in d.svg
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import math
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from adlab.viz.graph import Graph, GraphNode, as_graph
+from adlab.viz.layout import Box, Layout, layered_layout
+
+FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
+NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE = 13.0, 12.0, 10.5, 12.5
+ADVANCE = 0.602  # em per character of the monospace font
+PAD_X, PAD_Y, NAME_LH, LINE_LH = 9.0, 5.0, 17.0, 15.0
+OP_H, OP_PAD, OP_GAP = 26.0, 7.0, 16.0
+
+COLOURS = {
+    "input": ("#e7f0fb", "#3b78c4"),  # (fill, stroke)
+    "value": ("#ffffff", "#96a1ad"),
+    "output": ("#e6f5ec", "#2c9a5a"),
+    "const": ("#f3f3f3", "#b5b5b5"),
+    "op": ("#fff3dc", "#dc9328"),
+}
+ROLE_COLOUR = {"value": "#1d2630", "tangent": "#7a2eb8", "adjoint": "#c0392b", "note": "#67717c"}
+EDGE, ACTIVE, OP_TEXT = "#8c98a5", "#ea7a00", "#8a5300"
+
+#: Graphs wider or taller than this display in a scrolling box (``_repr_html_``).
+FITS = (960.0, 720.0)
+
+
+def text_width(text: str, size: float) -> float:
+    """The width of ``text`` in the monospace font (combining marks take no room)."""
+    n = sum(1 for c in text if not unicodedata.combining(c))
+    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WF")
+    return (n + wide) * size * ADVANCE
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A node's geometry relative to its box: the badge's width and the card's size."""
+
+    op_w: float
+    card_w: float
+    card_h: float
+
+    @property
+    def width(self) -> float:
+        gap = OP_GAP if self.op_w and self.card_w else 0.0
+        return self.op_w + gap + self.card_w
+
+    @property
+    def height(self) -> float:
+        return max(OP_H if self.op_w else 0.0, self.card_h)
+
+
+def measure(node: GraphNode) -> _Shape:
+    """The room a node needs: its operation badge and its card of text."""
+    op_w = max(OP_H, text_width(node.op, OP_SIZE) + 2 * OP_PAD) if node.op else 0.0
+    if not node.name and not node.lines:
+        return _Shape(op_w, 0.0, 0.0)
+    widths = [text_width(node.name, NAME_SIZE)] + [text_width(t, LINE_SIZE) for _, t in node.lines]
+    card_w = max(widths) + 2 * PAD_X
+    card_h = (NAME_LH if node.name else 2.0) + LINE_LH * len(node.lines) + 2 * PAD_Y
+    return _Shape(op_w, max(card_w, 34.0), card_h)
+
+
+def layout(graph: Graph, shapes: Mapping[str, _Shape] | None = None) -> Layout:
+    """The layered layout of ``graph`` (``shapes`` overrides measured sizes: the
+    Stepper reserves each node's largest size over all frames so nothing moves)."""
+    shapes = shapes or {n.id: measure(n) for n in graph.nodes}
+    boxes = [Box(n.id, shapes[n.id].width, shapes[n.id].height) for n in graph.nodes]
+    gap = 64.0 if any(e.label for e in graph.edges) else 46.0
+    consts = [n.id for n in graph.nodes if n.kind == "const"]
+    edges = [(e.source, e.target) for e in graph.edges]
+    return layered_layout(boxes, edges, layer_gap=gap, floating=consts)
+
+
+def _f(v: float) -> str:
+    """Fixed formatting of a coordinate: one decimal, no trailing ``.0``."""
+    s = f"{v:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+def _esc(s: str) -> str:
+    return html.escape(s, quote=True)
+
+
+def render(
+    graph: Graph,
+    *,
+    shapes: Mapping[str, _Shape] | None = None,
+    lay: Layout | None = None,
+    css_class: str = "adlab-graph",
+) -> str:
+    """The SVG text of ``graph``; pass ``shapes``/``lay`` to draw several frames of one
+    graph at the same positions."""
+    shapes = shapes or {n.id: measure(n) for n in graph.nodes}
+    lay = lay or layout(graph, shapes)
+    digest = hashlib.sha1(repr(graph).encode()).hexdigest()[:8]
+    pid = f"adlab-{digest}"
+    width, height = lay.width, lay.height
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{_f(width)}" '
+        f'height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}" '
+        f'font-family="{_esc(FONT)}">',
+        f"<title>{_esc(graph.title)}</title>" if graph.title else "",
+        "<defs>",
+        *(
+            f'<marker id="{pid}-{name}" viewBox="0 0 10 10" refX="9" refY="5" '
+            f'markerWidth="{size}" markerHeight="{size}" orient="auto-start-reverse">'
+            f'<path d="M0,1 L9,5 L0,9 z" fill="{colour}"/></marker>'
+            for name, colour, size in (("arrow", EDGE, 7), ("hot", ACTIVE, 6), ("op", OP_TEXT, 6))
+        ),
+        "</defs>",
+        f'<rect class="adlab-bg" width="{_f(width)}" height="{_f(height)}" rx="6" fill="#fff"/>',
+    ]
+    # -- edges: each bus once, then every edge's last hop; highlighted ones on top ------
+    ports = _ports(graph, lay, shapes)
+    quiet, hot_paths, labels = [], [], []
+    for source in dict.fromkeys(e.source for e in graph.edges):
+        bus = lay.bus(source)
+        if bus:
+            quiet.append(_edge_path(_stubbed(lay, source, bus), False, pid, arrow=False))
+    for i, edge in enumerate(graph.edges):
+        if edge.active:  # the whole way, drawn over the bus
+            points = _stubbed(lay, edge.source, lay.route(i))
+        else:  # the bus is drawn already: only the last hop
+            start, end = lay.hop(i)
+            src = lay.nodes[edge.source]
+            adjacent = lay.nodes[edge.target].layer == src.layer + 1
+            points = (
+                _stubbed(lay, edge.source, [(src.right, src.y), end]) if adjacent else [start, end]
+            )
+        points[-1] = ports[i]
+        path = _edge_path(points, edge.active, pid)
+        if graph.node(edge.target).state == "pending":  # not computed yet: faded like its node
+            path = path.replace("<path ", '<path opacity="0.3" ', 1)
+        (hot_paths if edge.active else quiet).append(path)
+        if edge.label:  # a third of the way along the last hop, where edges are still apart
+            (x0, y0), (x1, y1) = points[-2], points[-1]
+            lx, ly = x0 + (x1 - x0) * 0.36, y0 + (y1 - y0) * 0.26
+            style = f'fill="{ACTIVE}" font-weight="bold"' if edge.active else 'fill="#4b5560"'
+            labels.append(
+                f'<text class="adlab-edge-label" x="{_f(lx)}" y="{_f(ly - 4)}" '
+                f'text-anchor="middle" font-size="{LABEL_SIZE}" '
+                f'{style} stroke="#fff" stroke-width="3" paint-order="stroke">'
+                f"{_esc(edge.label)}</text>"
+            )
+    out += ['<g class="adlab-edges">', *quiet, *hot_paths, "</g>"]
+    out.append('<g class="adlab-nodes">')
+    for n in graph.nodes:
+        out += _node(n, lay.nodes[n.id], shapes[n.id], pid)
+    out.append("</g>")
+    out += labels
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _stubbed(lay: Layout, source: Any, points: list) -> list[tuple[float, float]]:
+    """``points`` with a straight stub from the source's card to its column's right side."""
+    (x, y), right = points[0], lay.columns[lay.nodes[source].layer][1]
+    return [(x, y), (right, y), *points[1:]] if right > x else list(points)
+
+
+def _edge_path(points: list, hot: bool, pid: str, arrow: bool = True) -> str:
+    """A path through ``points``: level steps straight, the others as smooth S-curves
+    (horizontal at both ends, so they stay between the columns)."""
+    d = f"M{_f(points[0][0])},{_f(points[0][1])}"
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if abs(y1 - y0) < 0.05:
+            d += f"L{_f(x1)},{_f(y1)}"
+        else:
+            xm = (x0 + x1) / 2
+            d += f"C{_f(xm)},{_f(y0)} {_f(xm)},{_f(y1)} {_f(x1)},{_f(y1)}"
+    colour, marker, width = (ACTIVE, "hot", 2.6) if hot else (EDGE, "arrow", 1.3)
+    end = f' marker-end="url(#{pid}-{marker})"' if arrow else ""
+    cls = "adlab-edge adlab-active" if hot else "adlab-edge" if arrow else "adlab-bus"
+    return (
+        f'<path class="{cls}" d="{d}" fill="none" stroke="{colour}" stroke-width="{width}"{end}/>'
+    )
+
+
+def _ports(graph: Graph, lay: Layout, shapes: Mapping[str, _Shape]) -> list[tuple[float, float]]:
+    """Where each edge ends: spread over the left of the target's badge (or card), in
+    argument order, on its outline."""
+    into: dict[str, list[int]] = {}
+    for i, e in enumerate(graph.edges):
+        into.setdefault(e.target, []).append(i)
+    ends: list[tuple[float, float]] = [(0.0, 0.0)] * len(graph.edges)
+    for target, idx in into.items():
+        p, shape = lay.nodes[target], shapes[target]
+        k = len(idx)
+        r = (OP_H if shape.op_w else shape.card_h) / 2
+        step = min(8.0, (2 * r - 10) / (k - 1)) if k > 1 else 0.0
+        for j, i in enumerate(idx):
+            dy = (j - (k - 1) / 2) * step
+            x = p.x
+            if shape.op_w:  # the badge's rounded end: x = r - sqrt(r² - dy²) from its left
+                x += r - math.sqrt(max(r * r - dy * dy, 0.0))
+            ends[i] = (x - 1.0, p.y + dy)
+    return ends
+
+
+def _node(n: GraphNode, p: Any, shape: _Shape, pid: str) -> list[str]:
+    classes = f"adlab-node adlab-{n.kind}" + ("" if n.state == "normal" else f" adlab-{n.state}")
+    opacity = ' opacity="0.33"' if n.state == "pending" else ""
+    hot = n.state == "current"
+    parts = [
+        f'<g class="{classes}" id="{pid}-{_esc(n.id)}" data-name="{_esc(n.name)}"{opacity}>',
+        f"<title>{_esc(n.title or n.name)}</title>",
+    ]
+    cy = p.y
+    x = p.x
+    if shape.op_w:
+        fill, stroke = COLOURS["op"]
+        top = cy - OP_H / 2
+        if hot:
+            parts.append(
+                f'<rect x="{_f(x - 3)}" y="{_f(top - 3)}" width="{_f(shape.op_w + 6)}" '
+                f'height="{_f(OP_H + 6)}" rx="{_f(OP_H / 2 + 3)}" fill="none" stroke="{ACTIVE}" '
+                'stroke-opacity="0.35" stroke-width="5"/>'
+            )
+        parts.append(
+            f'<rect class="adlab-op" x="{_f(x)}" y="{_f(top)}" width="{_f(shape.op_w)}" '
+            f'height="{_f(OP_H)}" rx="{_f(OP_H / 2)}" fill="{fill}" stroke="{stroke}" '
+            'stroke-width="1.4"/>'
+            f'<text x="{_f(x + shape.op_w / 2)}" y="{_f(cy + OP_SIZE * 0.36)}" '
+            f'text-anchor="middle" font-size="{OP_SIZE}" font-weight="bold" '
+            f'fill="{OP_TEXT}">{_esc(n.op)}</text>'
+        )
+        x += shape.op_w
+        if shape.card_w:
+            parts.append(
+                f'<path d="M{_f(x)},{_f(cy)}L{_f(x + OP_GAP - 1)},{_f(cy)}" stroke="{OP_TEXT}" '
+                f'stroke-width="1.3" marker-end="url(#{pid}-op)"/>'
+            )
+            x += OP_GAP
+    if shape.card_w:
+        fill, stroke = COLOURS.get(n.kind, COLOURS["value"])
+        top = cy - shape.card_h / 2
+        w, h = shape.card_w, shape.card_h
+        if hot:
+            parts.append(
+                f'<rect x="{_f(x - 4)}" y="{_f(top - 4)}" width="{_f(w + 8)}" '
+                f'height="{_f(h + 8)}" rx="9" fill="#fff2cc" stroke="{ACTIVE}" '
+                'stroke-opacity="0.45" stroke-width="5"/>'
+            )
+        sw = "2.6" if hot else "1.4"
+        dash = ' stroke-dasharray="5 3"' if n.state == "source" else ""
+        edge_colour = ACTIVE if n.state in ("current", "source") else stroke
+        parts.append(
+            f'<rect class="adlab-card" x="{_f(x)}" y="{_f(top)}" width="{_f(w)}" '
+            f'height="{_f(h)}" rx="6" fill="{fill}" stroke="{edge_colour}" '
+            f'stroke-width="{sw}"{dash}/>'
+        )
+        ty = top + PAD_Y + NAME_SIZE * 0.95
+        if n.name:
+            parts.append(
+                f'<text class="adlab-name" x="{_f(x + w / 2)}" y="{_f(ty)}" text-anchor="middle" '
+                f'font-size="{NAME_SIZE}" font-weight="bold" fill="#111">{_esc(n.name)}</text>'
+            )
+        ty += (NAME_LH if n.name else 2.0) - NAME_SIZE * 0.95 + LINE_SIZE * 0.95
+        for role, text in n.lines:
+            parts.append(
+                f'<text class="adlab-{role}" x="{_f(x + w / 2)}" y="{_f(ty)}" '
+                f'text-anchor="middle" font-size="{LINE_SIZE}" '
+                f'fill="{ROLE_COLOUR.get(role, ROLE_COLOUR["note"])}">{_esc(text)}</text>'
+            )
+            ty += LINE_LH
+    parts.append("</g>")
+    return parts
+
+
+class Drawing:
+    """An SVG picture that shows itself in a notebook; ``.svg`` is the text.
+
+    Small pictures display as SVG; big ones as HTML, in a box that scrolls.
+
+    >>> import adlab as ad
+    >>> d = ad.draw(ad.trace(lambda x: ad.sin(x) * x, 1.0))
+    >>> d
+    <Drawing: computation graph of out, 3 nodes, 3 edges>
+    """
+
+    def __init__(self, svg: str, graph: Graph, width: float, height: float) -> None:
+        self.svg = svg
+        self.graph = graph
+        self.width = width
+        self.height = height
+
+    @property
+    def fits(self) -> bool:
+        return self.width <= FITS[0] and self.height <= FITS[1]
+
+    def __repr__(self) -> str:
+        g = self.graph
+        return f"<Drawing: {g.title or 'graph'}, {len(g.nodes)} nodes, {len(g.edges)} edges>"
+
+    def __str__(self) -> str:
+        return self.svg
+
+    def _repr_svg_(self) -> str | None:
+        return self.svg if self.fits else None
+
+    def _repr_html_(self) -> str | None:
+        return None if self.fits else scroll_box(self.svg)
+
+    def save(self, path: Any) -> None:
+        """Write the SVG to a file."""
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(self.svg)
+
+
+def scroll_box(svg: str, max_height: float = FITS[1]) -> str:
+    """An HTML box that shows ``svg`` at full size and scrolls when it is bigger."""
+    return (
+        f'<div class="adlab-scroll" style="overflow:auto;max-width:100%;'
+        f'max-height:{_f(max_height)}px">{svg}</div>'
+    )
+
+
+def draw(obj: Any, **options: Any) -> Drawing:
+    """Draw a Trace, a Wengert list (``trace.tape``), a ``%%grad`` result or a Graph as SVG.
+
+    Options go to the object's adapter, for a trace: ``adjoints=True`` (each
+    node's x̄), ``tangents=True`` with ``seed=`` (each node's ẋ),
+    ``partials=True`` (local partial derivatives on the edges).
+
+    >>> import adlab as ad
+    >>> t = ad.trace(lambda x, y: x * y + ad.sin(x), 2.0, 3.0)
+    >>> ad.draw(t, adjoints=True, partials=True)
+    <Drawing: computation graph of out, 5 nodes, 5 edges>
+    """
+    graph = as_graph(obj, **options)
+    shapes = {n.id: measure(n) for n in graph.nodes}
+    lay = layout(graph, shapes)
+    return Drawing(render(graph, shapes=shapes, lay=lay), graph, lay.width, lay.height)

@@ -1,0 +1,159 @@
+"""adlab.core.expr: expression trees built by applying the table's primitives to symbols."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import adlab as ad
+from adlab.core import rules
+from adlab.core.errors import DifferentiationError
+from adlab.core.expr import Call, Const, Expr, Sym, as_expr
+from adlab.core.primitive import Box
+from adlab.ops import scalar as S
+
+x, y, out = Sym("x"), Sym("y"), Sym("out")
+
+
+def test_an_expression_is_a_box_below_every_transformation():
+    assert isinstance(x, Box) and x._level == 0
+    assert isinstance(ad.sin(x), Call) and ad.sin(x).prim is S.sin
+    assert (x * y).prim is S.mul and (x * y).args == (x, y)
+
+
+def test_python_operators_route_to_the_table():
+    cases = {
+        x + y: S.add, x - y: S.sub, x * y: S.mul, x / y: S.truediv, x**y: S.pow, -x: S.neg,
+        2.0 + x: S.add, 2.0 - x: S.sub, 2.0 * x: S.mul, 2.0 / x: S.truediv, 2.0**x: S.pow,
+        abs(x): S.abs,
+    }  # fmt: skip
+    for expr, prim in cases.items():
+        assert isinstance(expr, Call) and expr.prim is prim, expr
+    assert (2.0 * x).args == (Const(2.0), x)
+    assert +x is x
+
+
+def test_numpy_scalars_defer_to_the_expression():
+    assert isinstance(np.float64(2.0) * x, Call)
+    assert str(np.float64(2.0) * x) == "2.0 * x"
+
+
+def test_structural_equality_and_hash():
+    assert x * y == Sym("x") * Sym("y")
+    assert hash(x * y) == hash(Sym("x") * Sym("y"))
+    assert x * y != y * x  # trees, not algebra
+    assert Const(1.0) == 1.0 and Const(1.0) == Const(1)
+    assert len({x + 1.0, x + 1.0, x + 2.0}) == 2
+    assert Const(float("nan")) == Const(float("nan"))  # same tree
+    assert Const(np.array([1.0, 2.0])) == Const(np.array([1.0, 2.0]))
+
+
+def test_expressions_are_immutable():
+    with pytest.raises(AttributeError):
+        x.name = "z"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        (x * y).args = ()  # type: ignore[misc]
+
+
+def test_comparisons_cannot_be_decided_symbolically():
+    with pytest.raises(DifferentiationError, match="cannot decide x > 0 symbolically"):
+        _ = x > 0
+    with pytest.raises(DifferentiationError, match=r"ad\.where"):
+        bool(x + 1)
+    with pytest.raises(DifferentiationError, match="evaluate"):
+        float(x)
+
+
+def test_rules_applied_to_names_give_their_formulas():
+    (d_mul_x, d_mul_y) = rules.partials[S.mul]
+    assert d_mul_x(x, y, out) == y and d_mul_y(x, y, out) == x
+    (d_sin,) = rules.partials[S.sin]
+    assert str(d_sin(x, out)) == "cos(x)"
+    (d_tanh,) = rules.partials[S.tanh]
+    assert str(d_tanh(x, out)) == "1.0 - out * out"
+
+
+def test_calls_on_constants_fold():
+    assert Call.make(S.add, (Const(2.0), Const(3.0))) == Const(5.0)
+    assert S.equal(Const(2), Const(0.0)) == Const(False)
+    with np.errstate(divide="ignore"):
+        assert isinstance(Call.make(S.truediv, (Const(1.0), Const(0.0))), Call)  # inf: a call
+
+
+def test_simplify_applies_only_identities_that_always_hold():
+    (d_pow_x, _) = rules.partials[S.pow]
+    assert str(d_pow_x(x, Const(2), out)) == "2 * x ** 1.0"  # folded constants
+    assert str(d_pow_x(x, Const(2), out).simplify()) == "2 * x"
+    assert (x * 1.0).simplify() == x and (1.0 * x).simplify() == x
+    assert str((x * -1.0).simplify()) == "-x"
+    assert str((y + -x).simplify()) == "y - x"
+    assert str((y - -x).simplify()) == "y + x"
+    minus_x = -x
+    assert (-minus_x).simplify() == x
+    assert str((y * (1.0 / x)).simplify()) == "y / x"
+    assert str((0.0 * x).simplify()) == "0.0 * x"  # 0 * inf is nan: not simplified
+
+
+def test_printing_keeps_the_tree_with_few_parentheses():
+    a, b, c = Sym("a"), Sym("b"), Sym("c")
+    cases = {
+        a - (b - c): "a - (b - c)", (a - b) - c: "a - b - c", a * (b + c): "a * (b + c)",
+        (-a) ** 2: "(-a) ** 2", -(a**2): "-a ** 2", a ** (b**c): "a ** b ** c",
+        (a**b) ** c: "(a ** b) ** c", a / (b * c): "a / (b * c)", S.neg(-a): "-(-a)",
+        a ** -b: "a ** -b", ad.sin(a + b): "sin(a + b)", S.greater(a, 0.0): "a > 0.0",
+    }  # fmt: skip
+    for expr, text in cases.items():
+        assert str(expr) == text
+        assert ast_equal(text, expr)
+    assert str(Const(-1.0) ** a) == "(-1.0) ** a"
+
+
+def ast_equal(text: str, expr: Expr) -> bool:
+    """The printed text evaluates like the tree (checked at a point)."""
+    env = {"a": 1.3, "b": 0.7, "c": 2.1, "sin": math.sin}
+    return math.isclose(eval(text, env), expr.evaluate(a=1.3, b=0.7, c=2.1))
+
+
+def test_printing_with_custom_names_and_constants():
+    e = ad.cos(x) * Const(np.inf)
+    assert e.code() == "cos(x) * float('inf')"
+    assert e.code(name=lambda p: f"ad.{p.name}") == "ad.cos(x) * float('inf')"
+    assert (x / y).code(infix=lambda call: False) == "truediv(x, y)"
+    assert Const(np.array([1.0])).code(constant=lambda v: "ONES") == "ONES"
+
+
+def test_evaluate_with_any_value_type():
+    e = x * y + ad.sin(x)
+    assert e.evaluate(x=2.0, y=3.0) == 6.0 + math.sin(2.0)
+    assert e.evaluate({"x": 2.0}, y=3.0) == 6.0 + math.sin(2.0)
+    np.testing.assert_allclose(e.evaluate(x=np.array([0.0, 1.0]), y=2.0), [0.0, 2.0 + math.sin(1)])
+    g = ad.grad(lambda v: e.evaluate(x=v, y=3.0))(2.0)  # traced values flow through
+    assert g == pytest.approx(3.0 + math.cos(2.0))
+    assert (x * y).evaluate(x=Sym("a"), y=2.0) == Sym("a") * 2.0  # and other expressions
+    with pytest.raises(DifferentiationError, match="no value for the symbol 'y'"):
+        e.evaluate(x=1.0)
+
+
+def test_free_symbols_in_order_of_appearance():
+    assert (y * x + ad.sin(y)).free_symbols == (y, x)
+    assert Const(1.0).free_symbols == ()
+
+
+def test_deep_expressions_need_no_recursion():
+    e: Expr = x
+    for _ in range(5_000):  # far beyond Python's recursion limit
+        e = e + 1.0
+    assert e.evaluate(x=0.0) == 5_000.0
+    assert len(str(e)) > 5_000
+    assert e.simplify() == e
+    assert e == e.simplify()
+
+
+def test_as_expr():
+    assert as_expr(x) is x and as_expr(2.0) == Const(2.0)
+    with pytest.raises(DifferentiationError, match="str"):
+        as_expr("x")
+    with pytest.raises(ValueError):
+        Sym("")

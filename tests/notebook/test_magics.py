@@ -1,0 +1,323 @@
+"""%%grad in an IPython shell: every option, a clean namespace, and clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from IPython.core.error import UsageError
+from IPython.utils.capture import capture_output
+
+import adlab as ad
+from adlab.notebook.magics import GradMagics
+from adlab.notebook.result import GradResult
+from adlab.notebook.widgets import Stepper
+
+TALK = "%%grad x=0.5 y=-0.5\nt = x**2\nz = t * y + 1 / (x**2 + y**2 + 1)"
+
+
+def run(ip, cell):
+    """Run a cell; return (result, captured output)."""
+    with capture_output() as out:
+        result = ip.run_cell(cell, store_history=True)
+    return result, out
+
+
+def traced_anywhere(value, seen=None) -> list:
+    """Every Variable reachable through containers and object attributes."""
+    seen = set() if seen is None else seen
+    found, stack = [], [value]
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        if isinstance(v, ad.Variable):
+            found.append(v)
+        elif isinstance(v, dict):
+            stack += list(v.values())
+        elif isinstance(v, list | tuple | set):
+            stack += list(v)
+    return found
+
+
+def assert_clean(ns):
+    leaks = {k: v for k, v in ns.items() if traced_anywhere(v)}
+    assert leaks == {}
+
+
+# -- the semantics of DESIGN.md ---------------------------------------------------------
+
+
+def test_the_talks_function(ip):
+    res, _ = run(ip, TALK)
+    assert res.success
+    r = res.result
+    assert isinstance(r, GradResult)
+    assert r.grads == pytest.approx({"x": -17 / 18, "y": 25 / 36}, abs=1e-15)
+    assert r.value == pytest.approx(13 / 24) and r.output == "z"
+    # returned as the cell's output, and stored as _grad
+    assert ip.user_ns["_"] is r and ip.user_ns["_grad"] is r
+    assert ip.user_ns["Out"][ip.execution_count - 1] is r
+    # names assigned in the cell stay, as plain values; x=EXPR inputs were not defined before
+    assert type(ip.user_ns["t"]) is float and ip.user_ns["t"] == 0.25
+    assert ip.user_ns["z"] == pytest.approx(13 / 24) and type(ip.user_ns["z"]) is float
+    assert "x" not in ip.user_ns and "y" not in ip.user_ns
+    assert_clean(ip.user_ns)
+
+
+def test_traced_values_are_named_after_the_users_variables(ip):
+    r = run(ip, TALK)[0].result
+    names = [n.name for n in r.trace.nodes]
+    assert names[:2] == ["x", "y"] and names[2] == "t" and names[-1] == "z"
+    assert r.trace.tape.lines()[0] == "t = x ** 2"
+    assert [n.name for n in ad.draw(r).graph.nodes] == names
+
+
+def test_inputs_by_name_keep_their_values(ip):
+    ip.run_cell("a = 2.0\nb = np.array([1.0, 2.0])\nkeep = b")
+    r = run(ip, "%%grad a b --of c\nc = ad.sum(a * b ** 2)\na = 100.0")[0].result
+    assert r.grads["a"] == 5.0
+    np.testing.assert_array_equal(r.grads["b"], [4.0, 8.0])
+    assert ip.user_ns["a"] == 2.0  # re-bound in the cell, restored afterwards
+    assert ip.user_ns["b"] is ip.user_ns["keep"]
+    np.testing.assert_array_equal(ip.user_ns["b"], [1.0, 2.0])
+    assert ip.user_ns["c"] == 10.0
+
+
+def test_an_input_defined_before_is_restored_when_given_with_a_value(ip):
+    ip.run_cell("x = 'a string'")
+    r = run(ip, "%%grad x=3.0\nx * x")[0].result
+    assert r.grads == {"x": 6.0} and ip.user_ns["x"] == "a string"
+
+
+def test_the_output_is_the_last_expression_or_of(ip):
+    r = run(ip, "%%grad x=2.0\nu = x * 3\nu + x")[0].result
+    assert (r.value, r.grads["x"], r.output) == (8.0, 4.0, "out")
+    r = run(ip, "%%grad x=2.0 --of u\nu = x * 3\nw = u * u\nw")[0].result
+    assert (r.value, r.grads["x"], r.output) == (6.0, 3.0, "u")
+    assert ip.user_ns["w"] == 36.0
+    r = run(ip, "%%grad x=2.0\nu = x * 3\nu")[0].result
+    assert r.output == "u"
+
+
+def test_namespace_hygiene_nothing_traced_is_left_anywhere(ip):
+    ip.run_cell("history = []\nalias = history\nbox = {'old': 1.0}")
+    cell = (
+        "%%grad x=2.0 y=3.0\n"
+        "pairs = [(x, y), [x * y, {'s': x + y}]]\n"
+        "history.append(x * y)\n"
+        "box['new'] = (x, [y])\n"
+        "f = lambda v: v * x\n"
+        "z = x * y"
+    )
+    res, _ = run(ip, cell)
+    assert res.success
+    assert_clean(ip.user_ns)
+    assert ip.user_ns["pairs"] == [(2.0, 3.0), [6.0, {"s": 5.0}]]
+    assert ip.user_ns["alias"] == [6.0]  # mutated in place: every reference is clean
+    assert ip.user_ns["box"] == {"old": 1.0, "new": (2.0, [3.0])}
+
+
+def test_names_stay_clean_when_the_cell_fails(ip):
+    res, _ = run(ip, "%%grad x=2.0\nkept = [x * 2]\nraise ValueError('late')\nz = x")
+    assert isinstance(res.error_in_exec, ValueError)
+    assert ip.user_ns["kept"] == [4.0] and "x" not in ip.user_ns
+    assert_clean(ip.user_ns)
+
+
+# -- the options ------------------------------------------------------------------------
+
+
+def test_graph_draws_the_graph_with_adjoints(ip):
+    res, out = run(ip, TALK.replace("y=-0.5", "y=-0.5 --graph"))
+    assert res.success
+    # small pictures display as SVG, wide ones as HTML that scrolls
+    (svg,) = [o.data.get("image/svg+xml") or o.data["text/html"] for o in out.outputs[:1]]
+    assert "<svg" in svg and 'data-name="t"' in svg and "adlab-adjoint" in svg
+
+
+def test_tape_shows_the_wengert_list(ip):
+    _, out = run(ip, TALK.replace("y=-0.5", "y=-0.5 --tape"))
+    (html,) = [o.data["text/html"] for o in out.outputs if "text/html" in o.data]
+    assert "Wengert list" in html and "x ** 2" in html
+
+
+def test_step_shows_the_stepper(ip, monkeypatch):
+    shown = []
+    monkeypatch.setattr("adlab.notebook.magics.display", shown.append)
+    res, _ = run(ip, TALK.replace("y=-0.5", "y=-0.5 --step"))
+    assert res.success
+    (stepper,) = shown
+    assert isinstance(stepper, Stepper) and stepper.mode == "reverse"
+    assert stepper.trace is res.result.trace
+
+
+def test_check_compares_with_central_differences(ip):
+    res, out = run(ip, TALK.replace("y=-0.5", "y=-0.5 --check"))
+    assert "largest difference from central differences" in out.stdout
+    assert res.result.check < 1e-8
+    r = run(ip, "%%grad 'w=np.array([0.5, -1.0])' --check\nad.sum(ad.sin(w) * w)")[0].result
+    assert r.check < 1e-8
+
+
+def test_options_combine(ip, monkeypatch):
+    shown = []
+    monkeypatch.setattr("adlab.notebook.magics.display", shown.append)
+    res, out = run(ip, "%%grad x=1.0 --graph --tape --step --check --mode reverse\nad.exp(x)")
+    assert res.success and len(shown) == 3 and "largest difference" in out.stdout
+    assert res.result.grads["x"] == pytest.approx(math.e)
+
+
+def test_other_modes_run_the_cell_as_a_function_and_say_when_unavailable(ip, monkeypatch):
+    import inspect
+
+    from adlab import api
+
+    seen = {}
+    real = api.value_and_grad
+
+    def fake_value_and_grad(fn, argnums, mode):  # an engine that reads the source
+        seen["source"] = inspect.getsource(fn)
+        return real(fn, argnums, mode="reverse")
+
+    monkeypatch.setattr("adlab.notebook.magics.api.value_and_grad", fake_value_and_grad)
+    res, out = run(ip, "%%grad x=2.0 y=3.0 --mode forward\nprint('hello')\nu = x * y\nu + x")
+    assert res.success and res.result.grads == {"x": 4.0, "y": 2.0}
+    assert res.result.mode == "forward" and res.result.trace is not None
+    assert seen["source"].startswith("def grad_cell(x, y):")
+    assert "return u + x" in seen["source"]
+    assert out.stdout.count("hello") == 1  # the cell prints once
+    assert ip.user_ns["u"] == 6.0
+
+
+def test_an_engine_that_is_not_built_yet_says_so(ip, monkeypatch):
+    from adlab import api
+
+    monkeypatch.setattr(api, "_ENGINES", {"reverse": api._ENGINES["reverse"]})
+    res, out = run(ip, "%%grad x=2.0 --mode numeric\nz = x * x")
+    assert isinstance(res.error_in_exec, UsageError)
+    message = str(res.error_in_exec)
+    assert "--mode numeric" in message and "--mode reverse" in message
+    assert "Traceback" not in out.stdout
+    assert "z" not in ip.user_ns  # nothing ran
+
+
+def test_source_transformation_reads_the_cell(ip):
+    from adlab import api
+
+    if "sct" not in api._ENGINES:
+        pytest.skip("the sct engine is not registered in this version")
+    res, _ = run(ip, "%%grad x=2.0 y=3.0 --mode sct --check\nu = x * y\nz = u + ad.sin(x) * y")
+    assert res.success, res.error_in_exec
+    assert res.result.grads == pytest.approx(
+        {"x": 3.0 + 3.0 * math.cos(2.0), "y": 2.0 + math.sin(2.0)}
+    )
+    assert res.result.check < 1e-8 and ip.user_ns["u"] == 6.0
+
+
+def test_help_documents_every_option_with_an_example():
+    doc = GradMagics.grad.__doc__
+    for option in ("NAME[=EXPR]", "--of", "--mode", "--graph", "--tape", "--step", "--check"):
+        assert option in doc
+    assert "%%grad x=0.5 y=-0.5" in doc and "Example" in doc
+
+
+def test_argument_values_are_not_expanded_by_ipython(ip):
+    r = run(ip, "%%grad \"p={'a': 1.0, 'b': 2.0}\"\np['a'] * p['b']")[0].result
+    assert r.grads["p"] == {"a": 2.0, "b": 1.0}
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("%%grad x=1.0 --bogus", "unrecognized arguments: --bogus"),
+        ("%%grad", "the following arguments are required"),
+        ("%%grad x=1.0 --mode magic", "invalid choice"),
+        ("%%grad 1x=2.0", "is not an input"),
+        ("%%grad x=1.0 x=2.0", "given twice"),
+        ("%%grad x=undefined_thing", "could not evaluate x=undefined_thing: NameError"),
+        ("%%grad x='text'", "the input x is a str"),
+    ],
+)
+def test_bad_arguments_raise_usage_errors_with_the_usage(ip, line, words):
+    res, _ = run(ip, f"{line}\nz = 1.0")
+    err = res.error_in_exec
+    assert isinstance(err, UsageError) and words in str(err)
+    if "argument" in words or "choice" in words:
+        assert "usage: %%grad" in str(err)
+
+
+def test_a_missing_input_name(ip):
+    err = run(ip, "%%grad nowhere\nz = nowhere * 2")[0].error_in_exec
+    assert isinstance(err, UsageError)
+    assert "'nowhere' is not defined" in str(err) and "%%grad nowhere=1.0" in str(err)
+
+
+def test_a_cell_without_an_output(ip):
+    err = run(ip, "%%grad x=1.0\nfor i in range(2):\n    pass")[0].error_in_exec
+    assert isinstance(err, UsageError) and "--of NAME" in str(err)
+    err = run(ip, "%%grad x=1.0 --of nothing\nz = x")[0].error_in_exec
+    assert "did not assign nothing" in str(err)
+
+
+@pytest.mark.parametrize(
+    "cell, words",
+    [
+        ("z = x * np.ones(3)", ["shape (3,)", "ad.sum(z)", "ad.jacobian"]),
+        ("z = (x, x * 2)", ["tuple of 2 values", "ad.jacobian"]),
+        ("z = 'text'", ["not a number"]),
+    ],
+)
+def test_non_scalar_outputs_are_refused_with_the_fix(ip, cell, words):
+    err = run(ip, f"%%grad x=1.0\n{cell}")[0].error_in_exec
+    assert isinstance(err, UsageError)
+    for w in words:
+        assert w in str(err)
+    assert_clean(ip.user_ns)
+
+
+def test_an_output_that_does_not_depend_on_the_inputs(ip):
+    res, out = run(ip, "%%grad x=1.0 y=2.0\nz = 3.0 * 2")
+    assert res.success and res.result.grads == {"x": 0.0, "y": 0.0}
+    assert "z does not depend on x, y: its gradient is 0" in out.stdout
+
+
+def test_an_exception_in_the_cell_shows_the_users_own_line(ip):
+    res, out = run(ip, "%%grad x=2.0\ny = x * 3\nraise ZeroDivisionError('boom')\nz = y")
+    assert isinstance(res.error_in_exec, ZeroDivisionError)
+    assert "----> 3 raise ZeroDivisionError('boom')" in out.stdout
+    assert "reverse.py" not in out.stdout and "def grad(" not in out.stdout
+
+
+def test_a_differentiation_error_points_at_the_line_and_the_fix(ip):
+    ip.run_cell("import math")
+    res, out = run(ip, "%%grad x=2.0\ny = x * 3\nz = math.sin(y)")
+    assert isinstance(res.error_in_exec, ad.DifferentiationError)
+    assert "----> 3 z = math.sin(y)" in out.stdout and "ad.sin" in out.stdout
+
+
+def test_a_syntax_error_names_the_cells_line(ip):
+    res, _ = run(ip, "%%grad x=2.0\ny = x * (3\n")
+    assert isinstance(res.error_in_exec, SyntaxError)
+    assert res.error_in_exec.lineno == 2  # line 1 is %%grad
+
+
+def test_nothing_is_registered_at_import_time():
+    import subprocess
+    import sys
+
+    code = (
+        "import adlab, sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "print('grad' in ip.magics_manager.magics['cell'])\n"
+        "adlab.load_ipython_extension(ip)\n"
+        "print('grad' in ip.magics_manager.magics['cell'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
