@@ -473,6 +473,10 @@ def _pow_rules(a: Expr, b: Expr) -> Expr | None:
     return a if _is_const(b, 1) else None
 
 
+def _where_rules(condition: Expr, a: Expr, b: Expr) -> Expr | None:
+    return a if a == b else None  # both branches agree: the condition does not matter
+
+
 _RULES: dict[str, tuple[Callable[..., Expr | None], ...]] = {
     "mul": (_mul_rules,),
     "add": (_add_rules,),
@@ -480,6 +484,7 @@ _RULES: dict[str, tuple[Callable[..., Expr | None], ...]] = {
     "neg": (_neg_rules,),
     "truediv": (_truediv_rules,),
     "pow": (_pow_rules,),
+    "where": (_where_rules,),
 }
 """Identities that hold for every value (shapes aside: ``x * 1.0`` keeps ``x``'s shape)."""
 

@@ -9,8 +9,8 @@ The partials are written with adlab operations, so any engine can evaluate
 them on its own value type (floats, arrays, traced values, duals, symbolic
 expressions): that is how one table serves five engines and higher derivatives.
 Inside rules, ``+ - *`` and unary ``-`` are used directly (they route to the
-table for every value type) while division and powers call ``truediv`` and
-``pow``, which give numpy's ``inf``/``nan`` where Python floats would raise.
+table for every value type); divisions call :func:`div` and powers ``pow``,
+which give numpy's ``inf``/``nan`` where Python floats would raise.
 
 Python floats take a fast path through :mod:`math` and stay Python floats;
 everything else goes through numpy and keeps its dtype (float32 stays float32).
@@ -52,11 +52,18 @@ def _elementwise(name: str, math_fn: Callable, np_fn: Callable, doc: str) -> Pri
     return Primitive(name, impl, doc=doc)
 
 
-def _truediv_impl(x: Any, y: Any) -> Any:
+def div(x: Any, y: Any) -> Any:
+    """``x / y`` with numpy's answer (±inf, nan) where Python floats would raise.
+
+    This is ``truediv``'s implementation, and rules call it directly: Python's
+    ``/`` hands traced and symbolic values to the table's ``truediv``, so it is
+    the primitive for every value type, without a second dispatch for numbers.
+    """
     try:
         return x / y
-    except ZeroDivisionError:  # Python floats raise; numpy gives ±inf or nan
-        return float(np.divide(np.float64(x), y))
+    except ZeroDivisionError:  # silently, as at the kinks of the rules (sqrt'(0) = inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.divide(np.float64(x), y))
 
 
 def _pow_impl(x: Any, y: Any) -> Any:
@@ -129,19 +136,20 @@ sign = Primitive("sign", _sign_impl, differentiable=False, doc="-1, 0 or 1 (nan 
 add = Primitive("add", operator.add, symbol="+", doc="x + y")
 sub = Primitive("sub", operator.sub, symbol="-", doc="x - y")
 mul = Primitive("mul", operator.mul, symbol="*", doc="x * y")
-truediv = Primitive("truediv", _truediv_impl, symbol="/", doc="x / y")
+truediv = Primitive("truediv", div, symbol="/", doc="x / y")
 neg = Primitive("neg", operator.neg, symbol="-", doc="-x")
 pow = Primitive("pow", _pow_impl, symbol="**", doc="x ** y (covers x**c, c**x and x**y)")
 
 defpartials(add, 1.0, 1.0)
 defpartials(sub, 1.0, -1.0)
 defpartials(mul, lambda x, y, out: y, lambda x, y, out: x)
-defpartials(truediv, lambda x, y, out: truediv(1.0, y), lambda x, y, out: truediv(-out, y))
+defpartials(truediv, lambda x, y, out: div(1.0, y), lambda x, y, out: div(-out, y))
 defpartials(neg, -1.0)
 defpartials(
     pow,
-    # y·x^(y−1); the exponent is guarded so that d/dx x**0 = 0 even at x = 0
-    lambda x, y, out: y * pow(x, where(equal(y, 0.0), 1.0, y - 1.0)),
+    # y·x^(y−1). Only at x = 0 is the exponent guarded (there 0·0^−1 would be nan and
+    # d/dx x**0 = 0); elsewhere it is y − 1 itself, so derivatives in y stay right.
+    lambda x, y, out: y * pow(x, where(equal(x, 0.0), where(equal(y, 0.0), 1.0, y - 1.0), y - 1.0)),
     # x^y·log x; at x = 0 the guard makes it x^y·0 = 0 (the limit for y > 0)
     lambda x, y, out: out * log(where(equal(x, 0.0), 1.0, x)),
 )
@@ -166,14 +174,14 @@ minimum = Primitive("minimum", _minimum_impl, doc="elementwise minimum")
 where = Primitive("where", _where_impl, doc="x where condition holds, else y")
 
 defpartials(exp, lambda x, out: out)
-defpartials(log, lambda x, out: truediv(1.0, x))
-defpartials(log1p, lambda x, out: truediv(1.0, 1.0 + x))
+defpartials(log, lambda x, out: div(1.0, x))
+defpartials(log1p, lambda x, out: div(1.0, 1.0 + x))
 defpartials(expm1, lambda x, out: out + 1.0)
 defpartials(sin, lambda x, out: cos(x))
 defpartials(cos, lambda x, out: -sin(x))
 defpartials(tan, lambda x, out: 1.0 + out * out)
 defpartials(tanh, lambda x, out: 1.0 - out * out)
-defpartials(sqrt, lambda x, out: truediv(0.5, out))  # inf at 0: the true limit
+defpartials(sqrt, lambda x, out: div(0.5, out))  # inf at 0: the true limit
 defpartials(abs, lambda x, out: sign(x))  # abs'(0) = 0
 defpartials(sigmoid, lambda x, out: out * (1.0 - out))
 defpartials(relu, lambda x, out: greater(x, 0.0))  # relu'(0) = 0
