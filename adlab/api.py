@@ -249,8 +249,9 @@ def _scalar_output(outs: tuple, who: str) -> tuple:
 def jacobian(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Callable:
     """The Jacobian, shaped ``out.shape + arg.shape`` for each differentiated argument.
 
-    Reverse-type modes build it row by row (one pullback per output element),
-    forward-type modes column by column (one pushforward per input element).
+    Reverse-type modes build it row by row (one pullback per output element).
+    Structured outputs (a tuple of arrays, say) give a Jacobian per output, in
+    the output's structure; so ``hessian(f, argnums=(0, 1))`` gives the blocks.
 
     >>> import adlab as ad, numpy as np
     >>> ad.jacobian(lambda x: x ** 2)(np.array([1.0, 2.0]))
@@ -262,25 +263,25 @@ def jacobian(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Cal
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         flat = _Flat(f, args, kwargs, _check_argnums(argnums, len(args)))
         outs, pullback = _vjp(mode, flat, flat.leaves)
-        if len(outs) != 1:
-            raise DifferentiationError(
-                f"jacobian needs a single array output, but the function returned {len(outs)} "
-                "values; stack them into one array"
-            )
-        out = outs[0]
-        out_shape = shape_of(out)
-        rows = []
-        for k in range(int(np.prod(out_shape))):
-            basis = np.zeros(out_shape, dtype=getattr(out, "dtype", np.float64))
-            basis.flat[k] = 1
-            rows.append(pullback((basis if out_shape else float(basis),)))
-        blocks = [
-            np.reshape(np.stack([r[j] for r in rows]), out_shape + shape_of(leaf))
-            if rows
-            else np.zeros(out_shape + shape_of(leaf), dtype=getattr(leaf, "dtype", np.float64))
-            for j, leaf in enumerate(flat.leaves)
-        ]
-        return _pick(flat.split(blocks), argnums)
+        zero_cts = [zeros_like(o) for o in outs]
+        per_output = []
+        for i, out in enumerate(outs):
+            out_shape = shape_of(out)
+            rows = []
+            for k in range(int(np.prod(out_shape))):
+                basis = np.zeros(out_shape, dtype=getattr(out, "dtype", np.float64))
+                basis.flat[k] = 1
+                cts = list(zero_cts)
+                cts[i] = basis if out_shape else float(basis)
+                rows.append(pullback(tuple(cts)))
+            blocks = [
+                np.reshape(np.stack([r[j] for r in rows]), out_shape + shape_of(leaf))
+                if rows
+                else np.zeros(out_shape + shape_of(leaf), dtype=getattr(leaf, "dtype", np.float64))
+                for j, leaf in enumerate(flat.leaves)
+            ]
+            per_output.append(_pick(flat.split(blocks), argnums))
+        return unflatten(flat.out_tree, per_output)
 
     jacobian_f.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"
     return jacobian_f

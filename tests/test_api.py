@@ -226,3 +226,11 @@ def test_rule_table_lists_every_primitive_once():
     assert "cos(x)" in row["sin"][2] and row["abs"][3] == "abs'(0) = 0"
     assert row["sum"][1].startswith("linear") and row["matmul"][1] == "jvp+vjp"
     assert "<table" in table._repr_html_()
+
+
+def test_jacobian_of_structured_outputs_and_hessian_blocks():
+    jac = ad.jacobian(lambda x: (x * 2.0, ad.sum(x**2)))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(jac[0], [[2.0, 0.0], [0.0, 2.0]])
+    np.testing.assert_array_equal(jac[1], [2.0, 4.0])
+    blocks = ad.hessian(lambda x, y: x**2 * y + y**3, argnums=(0, 1))(2.0, 3.0)
+    assert blocks == ((6.0, 4.0), (4.0, 18.0))
