@@ -169,6 +169,12 @@ def vjp(f: Callable, *primals: Any, mode: str = "reverse") -> tuple[Any, Callabl
         bars, tree = flatten(out_bar)
         if tree != out_tree:
             raise ValueError("the cotangent must have the same structure as the output")
+        for bar, out in zip(bars, outs):
+            if shape_of(bar) != shape_of(out):
+                raise ValueError(
+                    f"the cotangent has shape {shape_of(bar)}, but the output it belongs to has "
+                    f"shape {shape_of(out)}: a cotangent has its output's shape"
+                )
         return tuple(flat.split(flat_pullback(tuple(bars))))
 
     return unflatten(out_tree, outs), pullback

@@ -91,6 +91,9 @@ def test_vjp_with_structured_primals():
     assert out == 6.0 and pullback(1.0) == ((3.0, 2.0),)
     with pytest.raises(ValueError, match="same structure"):
         pullback((1.0, 1.0))
+    _, pullback = ad.vjp(lambda x: x * 2.0, np.ones(3))
+    with pytest.raises(ValueError, match=r"shape \(2,\), but the output .* shape \(3,\)"):
+        pullback(np.ones(2))
 
 
 def test_jvp_by_transposing_the_vjp_equals_jacobian_times_tangent():
