@@ -75,14 +75,27 @@ def _aval(x: Any) -> tuple | None:
 
 
 class _Tracer:
-    """The state of one reverse-mode transformation: its level and, when recording, its tape."""
+    """The state of one reverse-mode transformation: its level and, when recording, its tape.
+
+    ``tape`` is ``None`` (not recording), a list of rows (recording), or
+    :data:`FINISHED` once the transformed function has returned: every operation
+    on a Variable checks ``tape is not None`` anyway (to record), so a Variable
+    that escaped its computation is caught there, at no cost to the others.
+    """
 
     __slots__ = ("index", "level", "tape")
 
     def __init__(self, record: bool) -> None:
         self.level = new_level()
-        self.tape: list[TraceNode] | None = [] if record else None
+        self.tape: list[TraceNode] | object | None = [] if record else None
         self.index: dict[int, TraceNode] = {}  # seq -> its row, when recording
+
+    def finish(self) -> None:
+        """The transformed function has returned: its Variables may not compute any more."""
+        self.tape = FINISHED
+
+
+FINISHED = object()
 
 
 _no_grad_depth = 0
@@ -394,6 +407,7 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
     tracer = _Tracer(record=False)
     inputs = _watch(tracer, primals)
     outs = tuple(f(*inputs))
+    tracer.finish()
     level = tracer.level
     out_nodes = [o._node if type(o) is Variable and o._level == level else None for o in outs]
     in_nodes = [v._node for v in inputs]
@@ -455,7 +469,7 @@ class TraceNode:
             return f"{names[0]} {op.symbol} {names[1]}"
         if op.symbol and len(names) == 1:
             return f"{op.symbol}{names[0]}"
-        extra = [f"{k}={v!r}" for k, v in self.params.items()]
+        extra = [f"{k}={v!r}" for k, v in self.params.items() if v is not None and v is not False]
         return f"{op.name}({', '.join(names + extra)})"
 
 
@@ -479,6 +493,13 @@ def _index_text(index: Any) -> str:
 
 
 def _record(tracer: _Tracer, prim: Primitive, args: tuple, params: dict, var: Variable) -> None:
+    __tracebackhide__ = True
+    if tracer.tape is FINISHED:
+        raise DifferentiationError(
+            f"{prim.name}() of a traced Variable whose computation has already finished: it "
+            "escaped from ad.grad / ad.trace / %%grad (kept in a global, an attribute, a list "
+            "or a default argument?). Keep its number instead: x.value"
+        )
     index = tracer.index
     level = tracer.level
     operands = tuple(
@@ -506,12 +527,12 @@ class Trace:
     (2.5838531634528574, 2.0)
     """
 
-    def __init__(self, tracer: _Tracer, args: tuple, arg_trees: list, inputs: list[Variable],
-                 output: Any) -> None:  # fmt: skip
+    def __init__(self, tracer: _Tracer, tape: list[TraceNode], args: tuple, arg_trees: list,
+                 inputs: list[Variable], output: Any) -> None:  # fmt: skip
         self._tracer = tracer
         self._args = args
         self._arg_trees = arg_trees
-        self.nodes: list[TraceNode] = tracer.tape
+        self.nodes: list[TraceNode] = tape
         self.input_nodes: list[TraceNode] = [tracer.index[v._node[0]] for v in inputs]
         level = tracer.level
         self.output_node: TraceNode | None = (
@@ -648,7 +669,14 @@ class Trace:
                 continue
             arg_vals = [a.value if isinstance(a, TraceNode) else a for a in n.args]
             arg_dots = [tangents.get(a) if isinstance(a, TraceNode) else None for a in n.args]
-            out_dot = rules.jvps[n.op](n.value, arg_vals, arg_dots, **n.params)
+            jvp_rule = rules.jvps.get(n.op)
+            if jvp_rule is None:
+                raise DifferentiationError(
+                    f"no tangents for this trace: the primitive '{n.op.name}' has a reverse rule "
+                    "but no forward (jvp) rule. Declare its partials with "
+                    f"@{n.op.name}.defrule, or a jvp with adlab.core.rules.defjvp"
+                )
+            out_dot = jvp_rule(n.value, arg_vals, arg_dots, **n.params)
             t = zeros_like(n.value) if out_dot is None else out_dot
             parents, partials = parents_and_partials(n.node)
             terms = tuple(
@@ -762,24 +790,29 @@ def _arg_names(f: Callable, n: int) -> list[str]:
 
 
 def _call_keeping_locals(f: Callable, args: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
-    """Call ``f(*args)`` and also return the local variables of that call at its return."""
+    """Call ``f(*args)`` and also return the local variables of that call at its return.
+
+    A profile hook watches only until ``f``'s own frame starts and then removes
+    itself (so ``f`` runs at full speed and another profiler is undisturbed);
+    the frame object, kept, still holds its locals after ``f`` returns.
+    """
     code = getattr(f, "__code__", None)
     if code is None:
         return f(*args), {}
-    captured: dict[str, Any] = {}
-
-    def on_event(frame: Any, event: str, arg: Any) -> None:
-        if event == "return" and frame.f_code is code:
-            captured.clear()
-            captured.update(frame.f_locals)
-
+    frames: list[Any] = []
     previous = sys.getprofile()
-    sys.setprofile(on_event)
+
+    def on_call(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code is code:
+            frames.append(frame)
+            sys.setprofile(previous)
+
+    sys.setprofile(on_call)
     try:
         out = f(*args)
     finally:
         sys.setprofile(previous)
-    return out, captured
+    return out, dict(frames[0].f_locals) if frames else {}
 
 
 def trace(f: Callable[..., Any], *args: Any) -> Trace:
@@ -825,13 +858,15 @@ def record(
         tracer.index[v._node[0]] = tn
     structured = [unflatten(t, inputs[s : s + t.num_leaves]) for t, s in _starts(arg_trees)]
     out, named = run(structured)
+    tape = tracer.tape
+    tracer.finish()
     out_leaves, _ = flatten(out)
     if len(out_leaves) != 1:
         raise DifferentiationError(
             f"ad.trace records a function with one output (a float or an array); "
             f"this one returned {len(out_leaves)} values. Trace each output separately."
         )
-    result = Trace(tracer, tuple(args), arg_trees, inputs, out_leaves[0])
+    result = Trace(tracer, tape, tuple(args), arg_trees, inputs, out_leaves[0])
     _name_nodes(result, named)
     return result
 
@@ -860,15 +895,20 @@ def _starts(trees: list) -> Iterator[tuple[Any, int]]:
 
 
 def _name_nodes(result: Trace, local_vars: dict[str, Any]) -> None:
-    """Name nodes after the local variables that hold them; number the rest."""
+    """Name nodes after the local variables that hold them; number the rest.
+
+    Names stay unique: a local that re-binds an input's name (``x = x * 2``)
+    leaves its value to be numbered, so ``x`` always means the input.
+    """
     tracer = result._tracer
+    taken = {n.name for n in result.nodes if n.name}  # the inputs
     for name, value in local_vars.items():
-        if type(value) is Variable and value._level == tracer.level:
+        if type(value) is Variable and value._level == tracer.level and name not in taken:
             tn = tracer.index.get(value._node[0])
             if tn is not None and not tn.name:
                 tn.name = name
+                taken.add(name)
     out = result.output_node
-    taken = {n.name for n in result.nodes if n.name}
     if out is not None and not out.name:
         out.name = "out" if "out" not in taken else _fresh("out", taken)
         taken.add(out.name)
