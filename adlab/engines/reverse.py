@@ -317,14 +317,14 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
 
     Returns ``{seq: adjoint}`` for the input nodes that were reached. Nodes are
     visited by decreasing creation number, taken from a heap that holds only
-    the nodes that have received an adjoint so far: no recursion, no separate
-    graph search, and each intermediate adjoint is dropped once it is used.
+    the nodes that have received an adjoint so far (seqs are unique, so the heap
+    never compares two nodes): no recursion, no separate graph search, and each
+    intermediate adjoint is dropped once it is used.
     ``emit(node, parent, out_bar, partial, contribution, total, first)`` is
     called for every contribution when given (the Stepper's backward events).
     """
     grads: dict[int, Any] = {}
-    pending: dict[int, Node] = {}
-    heap: list[int] = []
+    heap: list[tuple[int, Node]] = []  # (-seq, node): the newest node first
 
     def deposit(node: Node, p: Node, g: Any, d: Any, c: Any) -> None:
         if type(c) is not float or p[1] is not None:
@@ -333,8 +333,7 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
         prev = grads.get(ps)
         if prev is None:
             grads[ps] = total = c
-            pending[ps] = p
-            heappush(heap, -ps)
+            heappush(heap, (-ps, p))
         else:
             grads[ps] = total = prev + c
         if emit is not None:
@@ -347,16 +346,13 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
             grads[s] = grads[s] + seed
         else:
             grads[s] = seed
-            pending[s] = node
-            heappush(heap, -s)
+            heappush(heap, (-s, node))
     while heap:
-        s = -heappop(heap)
-        node = pending[s]
+        node = heappop(heap)[1]
         n = len(node)
         if n == 3:  # an input: its adjoint is a result
             continue
-        del pending[s]
-        g = grads.pop(s)
+        g = grads.pop(node[0])
         pullback = node[2]
         if pullback is None:  # out_bar times each partial; deposit() inlined: the hot path
             for i in range(3, n, 2):
@@ -370,8 +366,7 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
                 prev = grads.get(ps)
                 if prev is None:
                     grads[ps] = total = c
-                    pending[ps] = p
-                    heappush(heap, -ps)
+                    heappush(heap, (-ps, p))
                 else:
                     grads[ps] = total = prev + c
                 if emit is not None:
