@@ -5,6 +5,8 @@ flat tuples of floats/arrays (``f`` returns a tuple of outputs). Everything a
 user calls — ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``,
 ``derivative`` — is derived here from those two, once, for every engine; this
 module also handles argument structures (tuples, lists, dicts) and ``argnums``.
+An engine that transforms functions may also offer ``grad_function(f, argnums)``:
+the gradient as a function it can transform again (``hessian`` in one mode).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Primitive
 from adlab.core.tangents import ones_like, shape_of, zeros_like
 from adlab.core.tree import LEAF, TreeDef, flatten, unflatten
-from adlab.core.values import as_primal, like_primal
+from adlab.core.values import as_primal, like_primal, output_leaves
 from adlab.engines import reverse
 from adlab.engines.sct import protocol as sct_protocol
 from adlab.ops.scalar import KINKS
@@ -35,6 +37,11 @@ MODES = ("numeric", "symbolic", "forward", "reverse", "sct")
 _ENGINES: dict[str, ModuleType] = {"reverse": reverse, "sct": sct_protocol}
 
 Argnums = int | Sequence[int]
+
+
+def available_modes() -> tuple[str, ...]:
+    """The modes whose engines this version has, in the order of :data:`MODES`."""
+    return tuple(m for m in MODES if m in _ENGINES)
 
 
 def _engine(mode: str) -> ModuleType:
@@ -90,14 +97,7 @@ class _Flat:
             for i, tree in zip(self.argnums, self.trees):
                 args[i] = unflatten(tree, leaves[start : start + tree.num_leaves])
                 start += tree.num_leaves
-        out = self.f(*args, **self.kwargs)
-        out_leaves, self.out_tree = flatten(out)
-        for o in out_leaves:
-            if isinstance(o, str | bytes) or o is None:
-                raise DifferentiationError(
-                    f"the function returned {type(o).__name__}; it must return a float, an "
-                    "array, or a tuple/list/dict of them"
-                )
+        out_leaves, self.out_tree = output_leaves(self.f(*args, **self.kwargs))
         return tuple(out_leaves)
 
     def split(self, flat_cts: Sequence[Any]) -> list[Any]:
@@ -228,6 +228,9 @@ def grad(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Callabl
     >>> ad.grad(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
     (12.0, 9.0)
     """
+    engine = _ENGINES.get(mode)
+    if hasattr(engine, "grad_function"):  # an engine that writes the gradient as a function
+        return engine.grad_function(f, argnums)  # (which it can transform again: hessian)
     value_and_grad_f = value_and_grad(f, argnums, mode=mode)
 
     @functools.wraps(f)

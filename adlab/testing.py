@@ -32,7 +32,7 @@ class GradCheck:
     """The outcome of :func:`check_grads`: the worst disagreement found, per order."""
 
     function: str
-    mode: str
+    mode: str | tuple[str, str]
     max_error: dict[int, float] = field(default_factory=dict)
 
     def __repr__(self) -> str:
@@ -47,7 +47,7 @@ def _index_text(shape: tuple[int, ...], k: int) -> str:
 
 
 def _compare(
-    got: np.ndarray, want: np.ndarray, out_shape: tuple, arg: str, arg_shape: tuple,
+    got: np.ndarray, want: np.ndarray, out: str, out_shape: tuple, arg: str, arg_shape: tuple,
     what: str, rtol: float, atol: float,
 ) -> float:  # fmt: skip
     got = np.asarray(got, dtype=np.float64).reshape(want.shape)
@@ -61,7 +61,7 @@ def _compare(
             k, (max(1, math.prod(out_shape)), max(1, math.prod(arg_shape)))
         )
         raise GradientCheckError(
-            f"{what}: d out{_index_text(out_shape, int(i_out))} / d {arg}"
+            f"{what}: d {out}{_index_text(out_shape, int(i_out))} / d {arg}"
             f"{_index_text(arg_shape, int(i_in))} is {float(got.flat[k])!r} but finite differences "
             f"give {float(want.flat[k])!r} (|difference| {err.flat[k]:.3g} > tolerance "
             f"{bound.flat[k]:.3g}); {int(bad.sum())} of {bad.size} components disagree"
@@ -73,60 +73,75 @@ def check_grads(
     f: Callable[..., Any],
     *args: Any,
     order: int = 2,
-    mode: str = "reverse",
+    mode: str | tuple[str, str] = "reverse",
     rtol: float = 1e-5,
     atol: float = 1e-6,
 ) -> GradCheck:
     """Check ``mode``'s derivatives of ``f`` at ``args`` against central differences.
 
-    Order 1 compares the Jacobian of ``f`` with respect to every argument.
-    Order 2 also compares the Jacobian of ``x ↦ vjp(f)(w)`` (a random fixed
-    ``w``), i.e. the derivative of the derivative. Raises
-    :class:`GradientCheckError` naming the first bad component; returns a
-    :class:`GradCheck` with the largest errors otherwise.
+    Order 1 compares the Jacobian of ``f`` (of each output) with respect to every
+    argument. Order 2 also compares the Jacobian of the derivative: of the mode's
+    gradient ``ad.grad(f, mode=mode)`` for a scalar ``f`` (so an engine that writes
+    gradients as code, like sct, differentiates its own code), else of
+    ``x ↦ vjp(f)(w)`` for a random fixed ``w``. As in :func:`adlab.hessian`, ``mode``
+    may be a pair ``(outer, inner)``: the inner mode's derivative differentiated by
+    the outer one. Raises :class:`GradientCheckError` naming the first bad component;
+    returns a :class:`GradCheck` with the largest errors otherwise.
 
     >>> import adlab as ad
     >>> ad.testing.check_grads(lambda x, y: ad.sin(x) * y, 1.0, 2.0)
     GradCheck(<lambda>, mode='reverse': max error order 1: ..., order 2: ...)
     """
+    outer, inner = (mode, mode) if isinstance(mode, str) else mode
     name = getattr(f, "__name__", "f")
     report = GradCheck(name, mode)
     argnums = tuple(range(len(args)))
-    report.max_error[1] = _check_jacobian(f, args, argnums, mode, "first derivative", rtol, atol)
+    report.max_error[1] = _check_jacobian(f, args, argnums, inner, "first derivative", rtol, atol)
     if order >= 2:
-        rng = np.random.default_rng(0)
         out = f(*args)
-        w = rng.standard_normal(np.shape(out)) if np.shape(out) else 1.0
+        if np.shape(out) == () and not isinstance(out, tuple | list | dict):
+            derivative = api.grad(f, argnums, mode=inner)
+        else:
+            rng = np.random.default_rng(0)
+            w = rng.standard_normal(np.shape(out)) if np.shape(out) else 1.0
 
-        def vjp_of_f(*xs: Any) -> Any:
-            _, pullback = api.vjp(f, *xs, mode=mode)
-            cts = pullback(w)
-            return A.concatenate([A.reshape(c, (-1,)) for ct in cts for c in flatten(ct)[0]])
+            def vjp_of_f(*xs: Any) -> Any:
+                _, pullback = api.vjp(f, *xs, mode=inner)
+                cts = pullback(w)
+                return A.concatenate([A.reshape(c, (-1,)) for ct in cts for c in flatten(ct)[0]])
 
+            derivative = vjp_of_f
         report.max_error[2] = _check_jacobian(
-            vjp_of_f, args, argnums, mode, "second derivative", rtol * 10, atol * 10
+            derivative, args, argnums, outer, "second derivative", rtol * 10, atol * 10
         )
     return report
 
 
 def _check_jacobian(f, args, argnums, mode, what, rtol, atol) -> float:
     jacs = api.jacobian(f, argnums, mode=mode)(*args)
+    outs = f(*args)
+    out_leaves, _ = flatten(outs)
+    out_paths = leaf_paths(outs, "out")
+    inputs = [(i, j, leaf, path) for i in argnums for j, (leaf, path) in
+              enumerate(zip(flatten(args[i])[0], leaf_paths(args[i], f"x{i}")))]  # fmt: skip
+    blocks, _ = flatten(jacs)  # per output leaf, per input leaf
     worst = 0.0
-    for i in argnums:
-        leaves, _ = flatten(args[i])
-        paths = leaf_paths(args[i], f"x{i}")
-        blocks, _ = flatten(jacs[i])
-        for j, (leaf, path, block) in enumerate(zip(leaves, paths, blocks)):
-            want = numeric.jacobian(_one_leaf(f, args, i, j), np.asarray(leaf, dtype=np.float64))
-            out_shape = want.shape[: want.ndim - np.ndim(leaf)]
-            worst = max(
-                worst, _compare(block, want, out_shape, path, np.shape(leaf), what, rtol, atol)
-            )
+    for n, (i, j, leaf, path) in enumerate(inputs):
+        wants = numeric.jacobian(_one_leaf(f, args, i, j), np.asarray(leaf, dtype=np.float64))
+        start = 0
+        for k, (out, out_path) in enumerate(zip(out_leaves, out_paths)):
+            size, out_shape = int(np.size(out)), np.shape(out)
+            want = wants[start : start + size].reshape(out_shape + np.shape(leaf))
+            start += size
+            block = blocks[k * len(inputs) + n]
+            worst = max(worst, _compare(block, want, out_path, out_shape, path, np.shape(leaf),
+                                        what, rtol, atol))  # fmt: skip
     return worst
 
 
 def _one_leaf(f: Callable, args: tuple, i: int, j: int) -> Callable[[Any], Any]:
-    """``f`` as a function of leaf ``j`` of argument ``i`` alone, with float64 output."""
+    """``f`` as a function of leaf ``j`` of argument ``i`` alone: its outputs in one float64
+    vector."""
     leaves, tree = flatten(args[i])
 
     def f_of_leaf(x: Any) -> Any:
@@ -134,7 +149,8 @@ def _one_leaf(f: Callable, args: tuple, i: int, j: int) -> Callable[[Any], Any]:
         ls = list(leaves)
         ls[j] = x
         new[i] = unflatten(tree, ls)
-        return np.asarray(f(*new), dtype=np.float64)
+        outs = flatten(f(*new))[0]
+        return np.concatenate([np.ravel(np.asarray(o, dtype=np.float64)) for o in outs])
 
     return f_of_leaf
 

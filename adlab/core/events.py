@@ -29,22 +29,24 @@ def dot(name: str) -> str:
 def format_value(v: Any, digits: int = 6) -> str:
     """A short, stable text for a number or array (used in explanations and tables).
 
-    >>> format_value(2.0), format_value(13 / 24), format_value(np.arange(3.0))
-    ('2.0', '0.541667', '[0, 1, 2]')
+    A negative zero prints as ``0.0``: ``-0.5·0.0`` is zero, whatever its IEEE sign.
+
+    >>> format_value(2.0), format_value(13 / 24), format_value(np.arange(3.0)), format_value(-0.0)
+    ('2.0', '0.541667', '[0, 1, 2]', '0.0')
     """
     if isinstance(v, bool | np.bool_):
         return str(bool(v))
     if isinstance(v, int | np.integer):
         return str(int(v))
     if isinstance(v, float | np.floating):
-        f = float(v)
+        f = float(v) + 0.0  # -0.0 + 0.0 is +0.0
         r = repr(f)
         return r if len(r) <= digits + 2 else f"{f:.{digits}g}"
     if isinstance(v, np.ndarray):
         if v.ndim == 0:
             return format_value(v[()], digits)
         if v.size <= 6:
-            body = ", ".join(f"{float(x):.4g}" for x in v.ravel())
+            body = ", ".join(f"{float(x) + 0.0:.4g}" for x in v.ravel())
             return f"[{body}]" if v.ndim == 1 else f"{'×'.join(map(str, v.shape))} [{body}]"
         return f"{'×'.join(map(str, v.shape))} {v.dtype} array"
     inner = getattr(v, "value", None)

@@ -188,6 +188,17 @@ def _vjp_from_partials(fns: tuple[Partial | None, ...]) -> Callable[..., Any]:
     return partials_vjp
 
 
+def missing_rule(prim: Primitive, mode: str) -> DifferentiationError:
+    """The error for differentiating ``prim`` in ``mode`` ("reverse" or "forward") when
+    the table has no rule for it; every engine raises this one."""
+    how = "a pullback with adlab.core.rules.defvjp" if mode == "reverse" else (
+        "a pushforward with adlab.core.rules.defjvp")  # fmt: skip
+    return DifferentiationError(
+        f"the primitive '{prim.name}' has no {mode}-mode rule. Declare its partial "
+        f"derivatives with @{prim.name}.defrule (elementwise), or {how}({prim.name}, ...)"
+    )
+
+
 def rule_kind(prim: Primitive) -> str:
     """How ``prim``'s derivative is declared: 'partials', 'linear', 'jvp+vjp', ..., or 'none'."""
     if not prim.differentiable:

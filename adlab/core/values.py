@@ -8,6 +8,7 @@ import numpy as np
 
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Box
+from adlab.core.tree import TreeDef, flatten
 
 
 def as_primal(x: Any, what: str = "the input") -> Any:
@@ -45,3 +46,16 @@ def like_primal(ct: Any, primal: Any) -> Any:
     if type(primal) is float and isinstance(ct, np.floating | np.ndarray) and np.ndim(ct) == 0:
         return float(ct)
     return ct
+
+
+def output_leaves(out: Any) -> tuple[list[Any], TreeDef]:
+    """The leaves of a function's output, and its structure; a leaf that cannot carry a
+    derivative (a string, None) raises :class:`DifferentiationError`."""
+    leaves, tree = flatten(out)
+    for o in leaves:
+        if isinstance(o, str | bytes) or o is None:
+            raise DifferentiationError(
+                f"the function returned {type(o).__name__}; it must return a float, an "
+                "array, or a tuple/list/dict of them"
+            )
+    return leaves, tree

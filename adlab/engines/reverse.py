@@ -122,11 +122,7 @@ def no_grad() -> Iterator[None]:
 
 
 def _missing_rule(prim: Primitive) -> DifferentiationError:
-    return DifferentiationError(
-        f"the primitive '{prim.name}' has no reverse-mode rule. Declare its partial "
-        f"derivatives with @{prim.name}.defrule (elementwise), or a pullback with "
-        f"adlab.core.rules.defvjp({prim.name}, ...)"
-    )
+    return rules.missing_rule(prim, "reverse")
 
 
 def _unary(prim: Primitive, a: Any) -> Variable | None:

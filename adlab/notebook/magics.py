@@ -4,17 +4,29 @@ A thin shell over the library: parse the arguments, record the cell with the
 reverse engine (``adlab.engines.reverse.record``) in the user's namespace, hand
 every value back as a plain number, and return a :class:`GradResult` that
 shows itself as a table. ``%load_ext adlab`` registers it.
+
+With ``--mode MODE`` the engine differentiates the cell compiled as a function
+of its inputs, out of sight; the cell itself still runs exactly once in the
+notebook, with plain numbers. Runs the user does not see (the engine's, the
+pictures' reverse-mode trace, ``--check``) happen in a *sandbox*: prints are
+swallowed and the notebook's lists, dicts, arrays and objects that the cell
+names are private copies, so their side effects do not count twice.
 """
 
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
+import copy
 import io
 import keyword
 import linecache
+import os
 import re
-from collections.abc import Callable
+import types
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -44,6 +56,48 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(GradMagics)
 
 
+_DOC = """Differentiate the cell's output with respect to its inputs.
+
+The cell runs once, as ordinary Python in the notebook, with the inputs
+replaced by traced values; names it assigns stay assigned afterwards, as
+plain numbers. The output is --of NAME, else the cell's last expression, else
+the name its last statement assigns. The result (value, gradient, trace) is
+shown as a table, returned as the cell's output and stored as ``_grad``::
+
+  %%grad x=0.5 y=-0.5
+  t = x**2
+  z = t * y + 1 / (x**2 + y**2 + 1)
+
+Examples, one for each option (the cell as above)::
+
+  %%grad x=0.5 y=-0.5              inputs with values (evaluated in the notebook)
+  %%grad x y                       inputs by name: the notebook's x and y
+  %%grad "w=np.array([1.0, 2.0])"  a value with spaces, quoted
+  %%grad x=0.5 y=-0.5 --of t       differentiate t instead of the output z
+  %%grad x=0.5 y=-0.5 --mode sct   the gradient by another engine
+  %%grad x=0.5 y=-0.5 --graph      and draw the graph, with every adjoint
+  %%grad x=0.5 y=-0.5 --tape       and show the Wengert list
+  %%grad x=0.5 y=-0.5 --step       and step through the sweeps (the Stepper)
+  %%grad x=0.5 y=-0.5 --check      and compare with central differences
+
+Inputs are a variable of the notebook (x) or a name with a value (x=0.5,
+evaluated in the notebook). %%grad splits its line at spaces: quote a value
+that has spaces ("w=np.array([1.0, 2.0])"), or assign it in an earlier cell
+and write its name.
+
+--mode MODE: the engine differentiates the cell as a function of its inputs
+(def grad_cell(x, y): ...), out of sight; the cell itself still runs exactly
+once in the notebook, with plain numbers, for its prints and the names it
+assigns. Code the reverse engine cannot trace (math.sin(x), say) works when
+MODE can differentiate it; --graph, --tape and --step draw the reverse
+engine's trace, so they need a cell it can trace too, and print a note
+otherwise. --check and the engine call the cell again, quietly, on private
+copies of the lists, dicts, arrays and objects it names: side effects on
+those happen once; a function of the notebook that changes things when the
+cell calls it runs each time.
+"""
+
+
 @magics_class
 class GradMagics(Magics):
     """The ``%%grad`` magic."""
@@ -68,8 +122,9 @@ class GradMagics(Magics):
         "--mode",
         default="reverse",
         choices=api.MODES,
-        help="the engine that computes the gradient (default: reverse). The pictures of "
-        "--graph/--tape/--step always come from the reverse-mode trace.",
+        help="the engine that computes the gradient (default: reverse; available now: "
+        f"{', '.join(api.available_modes())}). The pictures of --graph/--tape/--step always "
+        "come from the reverse engine's trace.",
     )
     @argument("--graph", action="store_true", help="draw the computation graph with adjoints")
     @argument("--tape", action="store_true", help="show the Wengert list")
@@ -81,18 +136,7 @@ class GradMagics(Magics):
     )
     @cell_magic
     def grad(self, line: str, cell: str) -> GradResult:
-        """Differentiate the cell's output with respect to its inputs.
-
-        The cell runs as ordinary Python in the notebook, with the inputs replaced
-        by traced values; names it assigns stay assigned afterwards, as plain
-        numbers. The result (value, gradient, trace) is shown as a table,
-        returned as the cell's output and stored as ``_grad``.
-
-        Example::
-
-            %%grad x=0.5 y=-0.5 --graph
-            z = x**2 * y + 1 / (x**2 + y**2 + 1)
-        """
+        """Differentiate the cell's output with respect to its inputs (see ``_DOC``)."""
         __tracebackhide__ = True
         args = _parse(line)
         ns = self.shell.user_ns
@@ -101,30 +145,26 @@ class GradMagics(Magics):
         number = self.shell.execution_count
         filename = self.shell.compile.cache(f"%%grad {line}\n{source}", number)
         program = _Program(source, filename, args.of, names)
+        pictures = [f"--{o}" for o in ("graph", "tape", "step") if getattr(args, o)]
 
-        value = grads = None
-        if args.mode != "reverse":
-            value, grads = _other_mode(program, ns, values, args.mode, number)
-        saved = {n: ns[n] for n in names if n in ns}
-        try:
-            trace = reverse.record(lambda traced: program.run(ns, traced), values, names)
-        except UsageError:
-            raise
-        except Exception as e:
-            raise _from_cell(e, filename) from e.__cause__
-        finally:
-            for n in names:
-                if n in saved:
-                    ns[n] = saved[n]
-                else:
-                    ns.pop(n, None)
-            _scrub(ns)
-
-        node = trace.output_node
-        output = program.output_name or (node.name if node is not None else "out")
-        if grads is None:
+        if args.mode == "reverse":  # the cell's one run is the recorded one
+            trace = _run_cell(program, ns, values, traced=True)
             value, grads = trace.output, trace.backward()
-        if node is None:
+        else:
+            value, grads = _other_mode(program, ns, values, args.mode, number)
+            trace, why = _sandboxed_trace(program, ns, values)
+            _run_cell(program, ns, values, traced=False)
+            if trace is None and pictures:
+                need = "needs" if len(pictures) == 1 else "need"
+                print(
+                    f"note: {'/'.join(pictures)} {need} the reverse engine's trace of the cell, "
+                    f"and it cannot trace this one ({why}); the gradient comes from --mode "
+                    f"{args.mode}"
+                )
+
+        node = trace.output_node if trace is not None else None
+        output = program.output_name or (node.name if node is not None else "out")
+        if trace is not None and node is None:
             print(
                 f"note: {output} does not depend on {', '.join(names)}: "
                 f"its gradient is 0 (the cell computes it from constants only)."
@@ -134,12 +174,13 @@ class GradMagics(Magics):
             value, dict(zip(names, grads)), trace, output, dict(zip(names, values)),
             args.mode, check,
         )  # fmt: skip
-        if args.graph:
-            display(draw(result))
-        if args.tape:
-            display(trace.tape)
-        if args.step:
-            self._show_stepper(trace)
+        if trace is not None:
+            if args.graph:
+                display(draw(result))
+            if args.tape:
+                display(trace.tape)
+            if args.step:
+                self._show_stepper(trace)
         if check is not None:
             print(f"--check: largest difference from central differences: {check:.2e}")
         ns["_grad"] = result
@@ -155,9 +196,11 @@ class GradMagics(Magics):
 
 
 def _fix_help() -> None:
-    """argparse calls the program "grad"; the user types ``%%grad``."""
+    """argparse calls the program "grad"; the user types ``%%grad``. The help is the usage,
+    the description with its examples, then every option."""
     parser = GradMagics.grad.parser
     parser.prog = "%grad"  # IPython's help formatter adds one "%" itself
+    parser.description = _DOC
     GradMagics.grad.__doc__ = parser.format_help()
 
 
@@ -166,6 +209,7 @@ _fix_help()
 
 def _parse(line: str) -> Any:
     parser = GradMagics.grad.parser
+    _refuse_split_values(line)
     try:
         return parse_argstring(GradMagics.grad, line)
     except UsageError as e:
@@ -175,6 +219,45 @@ def _parse(line: str) -> Any:
 
 def _usage(message: str) -> UsageError:
     return UsageError(f"%%grad: {message}")
+
+
+def _refuse_split_values(line: str) -> None:
+    """``%%grad x=np.array([1.0, 2.0])`` reaches the magic split at its spaces, as
+    ``x=np.array([1.0,`` and ``2.0])``: say so, with the two ways to write it."""
+    for word in _bracketed_words(line):
+        name, eq, expr = word.partition("=")
+        name, expr = name.strip(), expr.strip()
+        assign = (
+            f", or assign it in an earlier cell ({name} = {expr}) and write %%grad {name}"
+            if eq and name.isidentifier()
+            else ""
+        )
+        raise _usage(
+            f"{word!r} has spaces, and %%grad splits its line at spaces: quote it "
+            f'(%%grad "{word}"){assign}'
+        )
+
+
+def _bracketed_words(line: str) -> list[str]:
+    """The words of ``line`` (split at spaces outside brackets and quotes) that have a space
+    inside brackets, outside quotes."""
+    found, start, depth, quote, spaced = [], 0, 0, "", False
+    for i, c in enumerate(line + " "):
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c.isspace() and depth <= 0:
+            if spaced:
+                found.append(line[start:i].strip())
+            start, depth, spaced = i + 1, 0, False
+        elif c.isspace():
+            spaced = True
+        else:
+            depth += (c in "([{") - (c in ")]}")
+    if depth > 0 and spaced:  # a bracket that never closes: the rest of the line
+        found.append(line[start:].strip())
+    return found
 
 
 def _inputs(specs: list[str], shell: Any) -> tuple[list[str], list[Any]]:
@@ -224,10 +307,13 @@ class _Program:
 
     def __init__(self, source: str, filename: str, of: str | None, inputs: list[str]) -> None:
         self.inputs = inputs
+        self.filename = filename
+        self.lines = ["", *source.splitlines()]  # line k is lines[k - 1]; 1 is %%grad
         try:  # a blank first line stands for the %%grad line: line numbers match the cell
             tree = ast.parse("\n" + source, filename)
         except SyntaxError as e:
             raise e.with_traceback(None) from None
+        self.tree = tree
         self.statements = list(tree.body)
         self.last: ast.expr | None = None
         if self.statements and isinstance(self.statements[-1], ast.Expr):
@@ -259,6 +345,9 @@ class _Program:
             assigned.setdefault(self.output_name, None)
         # an input re-bound in the cell keeps its own name; the new value gets a fresh one
         self.assigned = [n for n in assigned if n not in inputs]
+        self.reads = list(dict.fromkeys(
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in inputs
+        ))  # fmt: skip
 
     def run(self, ns: dict, traced: list[Any]) -> tuple[Any, dict[str, Any]]:
         """Run the cell in ``ns`` with the inputs bound to ``traced``: ``(output, named)``."""
@@ -274,24 +363,38 @@ class _Program:
         return out, {n: ns[n] for n in self.assigned if n in ns}
 
     def function(self, ns: dict, number: int) -> Callable:
-        """The cell as a Python function of its inputs, defined in the namespace ``ns``
-        (without changing it), its source registered with ``linecache`` for ``inspect``."""
-        body = list(self.statements)
-        if self.last is not None and self.from_name:
-            body.append(ast.Expr(self.last))  # --of NAME: the last expression still runs
-        result = ast.Name(self.output_name, ast.Load()) if self.from_name else self.last
-        fn = ast.FunctionDef(
-            name="grad_cell",
-            args=ast.arguments(posonlyargs=[], args=[ast.arg(n) for n in self.inputs],
-                               kwonlyargs=[], kw_defaults=[], defaults=[]),
-            body=[*body, ast.Return(result)], decorator_list=[], returns=None, type_comment=None,
-        )  # fmt: skip
-        text = ast.unparse(ast.fix_missing_locations(ast.Module([fn], []))) + "\n"
+        """The cell as a Python function of its inputs, ``def grad_cell(x, y): ...``, whose
+        globals are ``ns``; its source, registered with ``linecache`` for ``inspect`` and
+        tracebacks, keeps the cell's line numbers (the ``def`` stands on the %%grad line)."""
+        text = self.function_source()
         filename = f"<%%grad cell {number}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         scope: dict[str, Any] = {}
         exec(compile(text, filename, "exec", dont_inherit=True), ns, scope)
         return scope["grad_cell"]
+
+    def function_source(self) -> str:
+        """The cell's lines indented under ``def grad_cell(...)`` (lines inside a string
+        literal stay as they are), with ``return`` before the output."""
+        inside_strings = {
+            k
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.JoinedStr)
+            or (isinstance(n, ast.Constant) and isinstance(n.value, str | bytes))
+            for k in range(n.lineno + 1, (n.end_lineno or n.lineno) + 1)
+        }
+        lines = [
+            line if k in inside_strings or not line.strip() else "    " + line
+            for k, line in enumerate(self.lines, start=1)
+        ]
+        lines[0] = f"def grad_cell({', '.join(self.inputs)}):"
+        if self.from_name:
+            lines.append(f"    return {self.output_name}")
+        else:  # `return` where the last expression starts (col_offset counts UTF-8 bytes)
+            k, col = self.last.lineno, self.last.col_offset
+            line = self.lines[k - 1].encode()
+            lines[k - 1] = "    " + (line[:col] + b"return " + line[col:]).decode()
+        return "\n".join(lines) + "\n"
 
 
 def _assigned_name(stmt: ast.stmt) -> str | None:
@@ -331,49 +434,182 @@ def _from_cell(e: BaseException, filename: str) -> BaseException:
     return e.with_traceback(tb) if tb is not None else e
 
 
+_ADLAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(api.__file__))) + os.sep
+
+
+def _from_engine(e: BaseException, filename: str) -> BaseException:
+    """An engine's exception as the user should see it: from the cell's own line (the
+    function ``grad_cell``, or the code sct generated from it) on, without adlab's
+    machinery; a DifferentiationError raised before any of the cell's code ran names the
+    line in its message, so it shows as that message alone."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ADLAB_DIR):
+        tb = tb.tb_next
+    if tb is not None:
+        return e.with_traceback(tb)
+    if isinstance(e, DifferentiationError):
+        message = f"{type(e).__name__}: {e}".replace(f"file {filename}", "the %%grad cell")
+        e._render_traceback_ = lambda: [message]  # type: ignore[attr-defined]  # IPython's hook
+        return e.with_traceback(None)
+    return e  # adlab's own failure: keep every frame
+
+
+def _run_cell(program: _Program, ns: dict, values: list[Any], *, traced: bool) -> Any:
+    """The cell's one run in the notebook, recorded by the reverse engine (``traced``: the
+    Trace) or with plain numbers. Inputs get their old values back; nothing traced stays."""
+    __tracebackhide__ = True
+    names = program.inputs
+    saved = {n: ns[n] for n in names if n in ns}
+    try:
+        if traced:
+            return reverse.record(lambda inputs: program.run(ns, inputs), values, names)
+        return program.run(ns, values)
+    except UsageError:
+        raise
+    except Exception as e:
+        raise _from_cell(e, program.filename) from e.__cause__
+    finally:
+        for n in names:
+            if n in saved:
+                ns[n] = saved[n]
+            else:
+                ns.pop(n, None)
+        _scrub(ns)
+
+
 def _scrub(ns: dict) -> None:
-    """Replace every traced value left in the namespace by its number (in place for
-    lists and dicts, so other references to them see plain values too)."""
+    """Replace every traced value left in the namespace, or in an attribute of a plain
+    object there, by its number (in place for lists and dicts, so other references to them
+    see plain values too)."""
     for key, value in list(ns.items()):
-        if _IPYTHON_NAMES.match(key) or not isinstance(
-            value, list | dict | tuple | reverse.Variable
-        ):
+        if _IPYTHON_NAMES.match(key):
             continue
-        clean = reverse.plain(value)
-        if clean is value:
-            continue
-        if type(value) is list:
-            value[:] = clean
-        elif type(value) is dict:
-            value.clear()
-            value.update(clean)
-        else:
-            ns[key] = clean
+        if isinstance(value, list | dict | tuple | reverse.Variable):
+            clean = _plain(value)
+            if clean is not value:
+                ns[key] = clean
+        elif _is_plain_object(value):
+            for attr, v in list(vars(value).items()):
+                if isinstance(v, list | dict | tuple | reverse.Variable):
+                    clean = _plain(v)
+                    if clean is not v:
+                        setattr(value, attr, clean)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` without traced values; a list or dict is cleaned in place and returned."""
+    clean = reverse.plain(value)
+    if clean is value:
+        return value
+    if type(value) is list:
+        value[:] = clean
+        return value
+    if type(value) is dict:
+        value.clear()
+        value.update(clean)
+        return value
+    return clean
+
+
+def _is_plain_object(value: Any) -> bool:
+    """An instance of a class of the notebook, or a SimpleNamespace: its attributes are the
+    user's data (a widget's, a module's or a library object's are not)."""
+    return isinstance(value, types.SimpleNamespace) or (
+        type(value).__module__ == "__main__" and hasattr(value, "__dict__")
+        and not isinstance(value, type)
+    )  # fmt: skip
+
+
+# -- runs the user does not see ------------------------------------------------------------
+
+_COPIED = (list, dict, set, bytearray, collections.deque, np.ndarray, types.SimpleNamespace)
+
+
+def _sandbox(program: _Program, ns: dict) -> dict:
+    """The namespace for a run the user does not see: the notebook's, with private copies of
+    the mutable values the cell names (lists, dicts, arrays, objects of the notebook's
+    classes), so that what the cell does to them counts once, in its own run."""
+    box = dict(ns)
+    memo: dict[int, Any] = {}  # one memo: values that share parts still share them
+    for name in program.reads:
+        value = ns.get(name)
+        if isinstance(value, _COPIED) or _is_plain_object(value):
+            with contextlib.suppress(Exception):  # what cannot be copied is shared
+                box[name] = copy.deepcopy(value, memo)
+    return box
+
+
+@contextlib.contextmanager
+def _quietly() -> Iterator[None]:
+    """No prints and no warnings: the cell's own run shows them, once."""
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _other_mode(program: _Program, ns: dict, values: list[Any], mode: str,
                 number: int) -> tuple[Any, tuple]:  # fmt: skip
-    """Value and gradient by another engine, from the cell as a Python function."""
-    fn = program.function(ns, number)
+    """Value and gradient by another engine, from the cell as a Python function, run in a
+    sandbox. Nothing of the cell runs in the notebook if the engine fails."""
+    __tracebackhide__ = True
+    fn = program.function(_sandbox(program, ns), number)
     argnums = tuple(range(len(values)))
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the cell prints once, when traced
+        with _quietly():
             return api.value_and_grad(fn, argnums=argnums, mode=mode)(*values)
     except NotImplementedError as e:
         raise _usage(f"--mode {mode}: {e}. Use --mode reverse (the default) for now.") from None
     except UsageError:
         raise
     except Exception as e:
-        raise _from_cell(e, fn.__code__.co_filename) from e.__cause__
+        if not isinstance(e, DifferentiationError):  # the cell's own error? Show its line
+            _reproduce(program, ns, values)
+        raise _from_engine(e, fn.__code__.co_filename) from None
+
+
+def _reproduce(program: _Program, ns: dict, values: list[Any]) -> None:
+    """Run the cell with plain numbers in a sandbox: an exception there is the cell's own,
+    raised from its own line."""
+    __tracebackhide__ = True
+    box = _sandbox(program, ns)
+    try:
+        with _quietly():
+            program.run(box, values)
+    except UsageError:
+        return  # the engine's exception says more
+    except Exception as e:
+        raise _from_cell(e, program.filename) from e.__cause__
+
+
+def _sandboxed_trace(program: _Program, ns: dict, values: list[Any]) -> tuple[Any, str]:
+    """The reverse engine's trace of the cell for the pictures, taken in a sandbox, or
+    ``(None, why)`` when the reverse engine cannot run the cell."""
+    box = _sandbox(program, ns)
+    try:
+        with _quietly():
+            trace = reverse.record(lambda inputs: program.run(box, inputs), values, program.inputs)
+    except Exception as e:
+        tb, line = e.__traceback__, None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == program.filename:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        where = f" at line {line}" if line else ""
+        return None, f"{type(e).__name__}{where}"
+    return trace, ""
 
 
 def _check(program: _Program, ns: dict, values: list[Any], grads: tuple, number: int) -> float:
-    """The largest difference between the gradient and central differences."""
-    fn = program.function(ns, number)
+    """The largest difference between the gradient and central differences (in a sandbox)."""
+    fn = program.function(_sandbox(program, ns), number)
     leaves, tree = flatten(list(values))
     grad_leaves, _ = flatten(list(grads))
     worst = 0.0
-    with contextlib.redirect_stdout(io.StringIO()):  # the cell runs 2n times: keep it quiet
+    with _quietly():  # the cell runs 2n times, out of sight
         for k, x in enumerate(leaves):
 
             def f_of_leaf(v: Any, k: int = k) -> Any:

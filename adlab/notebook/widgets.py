@@ -1,9 +1,9 @@
 """The Stepper: step through the forward, tangent and backward sweeps of a recorded trace.
 
 Every frame is rendered once, up front (:mod:`adlab.viz.frames`), and put in a
-``Stack``; ``jslink`` ties Play → slider → visible frame, and the mode toggle
-→ visible panel, in the browser. So stepping works with no kernel at all: in an
-exported HTML page and in slides as well as live.
+``Stack``; ``jslink`` ties Play → slider → visible frame, the step box ↔ slider,
+and the mode toggle → visible panel, in the browser. So stepping works with no
+kernel at all: in an exported HTML page and in slides as well as live.
 """
 
 from __future__ import annotations
@@ -30,10 +30,13 @@ class Stepper(widgets.VBox):
     each node's tangent ẋ for the seed ``seed``, an input's name or index) and
     ``"reverse"`` (adjoints x̄ accumulate, one ``+=`` contribution per step).
 
-    Without a kernel (exported HTML, slides) the mode toggle, Play, its speed and
-    the step slider keep working: they are linked in the browser. The four buttons
-    first / back / forward / last run in the kernel. The state is two traitlets,
-    ``mode`` and ``step`` (0-based), kept in sync with the controls.
+    Without a kernel (exported HTML, slides) every control but the four buttons
+    works, linked in the browser: the mode toggle, Play and its speed, the step
+    slider (arrow keys, Home/End) and the step box next to it, whose arrows (or
+    ArrowUp/ArrowDown) step back and forward; it counts from 1, like the
+    explanation. The buttons first / back / forward / last run in the kernel,
+    for live use. The state is two traitlets, ``mode`` and ``step`` (0-based),
+    kept in sync with the controls.
 
     >>> import adlab as ad
     >>> s = ad.widgets.Stepper(ad.trace(lambda x, y: x * (x + y), 2.0, 3.0))
@@ -76,7 +79,8 @@ class Stepper(widgets.VBox):
             value=interval, min=100, max=2000, step=100, description="ms/step", readout=True
         )
         speed.add_class("adlab-speed")
-        self._sliders: dict[str, widgets.IntSlider] = {}
+        self._sliders: dict[str, widgets.IntSlider] = {}  # value: the step, counted from 1
+        self._boxes: dict[str, widgets.BoundedIntText] = {}
         self._links: list[widgets.Widget] = []  # jslinks: they work without a kernel
         panels = [self._panel(m, speed) for m in STEPPER_MODES]
         self._panels = widgets.Stack(panels, selected_index=STEPPER_MODES.index(mode))
@@ -90,7 +94,9 @@ class Stepper(widgets.VBox):
             ("forward", "step-forward", self.forward),
             ("last", "fast-forward", self.last),
         ):
-            b = widgets.Button(description=name, icon=icon, tooltip=f"{name} (runs in the kernel)",
+            b = widgets.Button(description=name, icon=icon,
+                               tooltip=f"{name} (runs in the kernel; without one, use the step "
+                               "box's arrows or the slider)",
                                layout=widgets.Layout(width="96px"))  # fmt: skip
             b.add_class(f"adlab-{name}")
             b.on_click(lambda _, move=move: move())
@@ -107,21 +113,30 @@ class Stepper(widgets.VBox):
         if not frames:
             why = "the output does not depend on the inputs (its gradient is 0)"
             return widgets.HTML(_EMPTY.format(why=why))
-        last = len(frames) - 1
-        play = widgets.Play(value=0, min=0, max=last, interval=speed.value, description="play")
-        slider = widgets.IntSlider(value=0, min=0, max=last, description="step", readout=False,
+        n = len(frames)
+        # steps count from 1, as in "step 1 of n": the Stack's child 0 is never shown
+        play = widgets.Play(value=1, min=1, max=n, interval=speed.value, description="play")
+        slider = widgets.IntSlider(value=1, min=1, max=n, description="step", readout=False,
                                    continuous_update=True)  # fmt: skip
-        stack = widgets.Stack([widgets.HTML(f.html) for f in frames], selected_index=0)
+        box = widgets.BoundedIntText(value=1, min=1, max=n, continuous_update=True,
+                                     layout=widgets.Layout(width="64px"))  # fmt: skip
+        stack = widgets.Stack(
+            [widgets.HTML(""), *(widgets.HTML(f.html) for f in frames)], selected_index=1
+        )
         self._links += [
             widgets.jslink((play, "value"), (slider, "value")),
             widgets.jslink((slider, "value"), (stack, "selected_index")),
+            widgets.jslink((slider, "value"), (box, "value")),
             widgets.jslink((speed, "value"), (play, "interval")),
         ]
-        for w, cls in ((play, "adlab-play"), (slider, "adlab-slider"), (stack, "adlab-frames")):
+        for w, cls in ((play, "adlab-play"), (slider, "adlab-slider"), (box, "adlab-step"),
+                       (stack, "adlab-frames")):  # fmt: skip
             w.add_class(cls)
-        slider.observe(lambda ch, mode=mode: self._slid(mode, ch["new"]), names="value")
+        slider.observe(lambda ch, mode=mode: self._slid(mode, ch["new"] - 1), names="value")
         self._sliders[mode] = slider
-        return widgets.VBox([widgets.HBox([play, slider]), stack])
+        self._boxes[mode] = box
+        of_n = widgets.Label(f"of {n}")
+        return widgets.VBox([widgets.HBox([play, slider, box, of_n]), stack])
 
     # -- state -----------------------------------------------------------------------
     def _slid(self, mode: str, value: int) -> None:
@@ -134,14 +149,14 @@ class Stepper(widgets.VBox):
             raise traitlets.TraitError(f"mode must be one of {STEPPER_MODES}")
         self._toggle.value = change["new"]
         slider = self._sliders.get(change["new"])
-        self.step = slider.value if slider is not None else 0
+        self.step = slider.value - 1 if slider is not None else 0
 
     @traitlets.observe("step")
     def _step_changed(self, change: dict) -> None:
         slider = self._sliders.get(self.mode)
-        if slider is not None and slider.value != change["new"]:
-            slider.value = change["new"]  # the slider clamps to its range
-            self.step = slider.value
+        if slider is not None and slider.value != change["new"] + 1:
+            slider.value = change["new"] + 1  # the slider clamps to its range
+            self.step = slider.value - 1
 
     @property
     def steps(self) -> int:

@@ -19,14 +19,13 @@ that browser-side links switch, so stepping needs no kernel.
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adlab.core.events import bar, dot, format_value
 from adlab.viz.graph import Graph, edges_of_terms, graph_edges_into, trace_graph
-from adlab.viz.svg import FITS, _Shape, layout, measure, render, scroll_box
+from adlab.viz.svg import FITS, Shape, layout, measure, render, rich, scroll_box
 from adlab.viz.tables import Table
 
 #: The Stepper's modes: values appearing, forward-mode tangents, reverse-mode adjoints.
@@ -79,7 +78,7 @@ def all_frames(
     base = trace_graph(trace, values=True)
     steps = {m: _STEPS[m](trace, base, seed) for m in modes}
     # every node gets its largest size over all frames: nothing moves while stepping
-    shapes: dict[str, _Shape] = {n.id: measure(n) for n in base.nodes}
+    shapes: dict[str, Shape] = {n.id: measure(n) for n in base.nodes}
     seen: set = set()
     for states in steps.values():
         for st in states:
@@ -89,7 +88,14 @@ def all_frames(
                     continue
                 seen.add((n.id, lines))
                 shapes[n.id] = _largest(shapes[n.id], measure(dataclasses.replace(n, lines=lines)))
-    lay = layout(base, shapes)
+    labels = {  # every edge label of every frame gets its room between the columns
+        (base.edges[i].target, label)
+        for states in steps.values()
+        for st in states
+        for i, (label, _) in st.edges.items()
+        if label
+    }
+    lay = layout(base, shapes, sorted(labels))
     values = {n.index: format_value(n.value) for n in trace.nodes}
     out = {}
     for m, states in steps.items():
@@ -101,8 +107,8 @@ def all_frames(
     return out
 
 
-def _largest(a: _Shape, b: _Shape) -> _Shape:
-    return _Shape(max(a.op_w, b.op_w), max(a.card_w, b.card_w), max(a.card_h, b.card_h))
+def _largest(a: Shape, b: Shape) -> Shape:
+    return Shape(max(a.op_w, b.op_w), max(a.card_w, b.card_w), max(a.card_h, b.card_h))
 
 
 def _forward(trace: Any, base: Graph, seed: Any) -> list[_State]:
@@ -202,7 +208,7 @@ def _frame_html(
         else:
             rows.append((node.name, op, values[node.index], st.cells.get(node.index, "")))
     table = Table(columns, rows, highlight=st.row, mark=st.mark)._repr_html_()
-    explain = html.escape(st.explanation)
+    explain = rich(st.explanation, html=True)
     return (
         f'<div class="adlab-frame adlab-mode-{mode}" data-step="{k}">'
         '<div class="adlab-explain" style="font-family:monospace;font-size:14px;'

@@ -71,6 +71,7 @@ class Graph:
     edges: tuple[GraphEdge, ...]
     title: str = ""
     _by_id: dict[str, GraphNode] = field(default=None, init=False, repr=False, compare=False)
+    _into: dict[str, list[int]] = field(default=None, init=False, repr=False, compare=False)
 
     def node(self, id: str) -> GraphNode:
         by_id = self._by_id
@@ -78,6 +79,16 @@ class Graph:
             by_id = {n.id: n for n in self.nodes}
             object.__setattr__(self, "_by_id", by_id)
         return by_id[id]
+
+    def edges_into(self, target: str) -> list[int]:
+        """Indices of the edges into ``target``, in argument order."""
+        into = self._into
+        if into is None:  # one pass over the edges, not one per node
+            into = {}
+            for i, e in enumerate(self.edges):
+                into.setdefault(e.target, []).append(i)
+            object.__setattr__(self, "_into", into)
+        return into.get(target, [])
 
     def restyled(
         self,
@@ -197,7 +208,7 @@ def trace_graph(
 
 def graph_edges_into(graph: Graph, target: str) -> list[int]:
     """Indices of the edges into ``target``, in argument order."""
-    return [i for i, e in enumerate(graph.edges) if e.target == target]
+    return list(graph.edges_into(target))
 
 
 def edges_of_terms(graph: Graph, target: str, terms: Sequence[Any]) -> list[tuple[int, Any]]:

@@ -18,7 +18,7 @@ The classic Sugiyama recipe, kept small:
 Nothing here is random and every tie is broken by the input order, so the same
 graph always gets the same picture; no step recurses on the graph's depth.
 
->>> lay = layered_layout([Box("x", 40, 20), Box("y", 40, 20), Box("z", 40, 20)],
+>>> lay = layered_layout([Rect("x", 40, 20), Rect("y", 40, 20), Rect("z", 40, 20)],
 ...                      [("x", "z"), ("y", "z")])
 >>> [lay.nodes[k].layer for k in "xyz"]
 [0, 0, 1]
@@ -27,15 +27,15 @@ graph always gets the same picture; no step recurses on the graph's depth.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from adlab.core.graph import generations, topological_order
 
 
 @dataclass(frozen=True)
-class Box:
-    """A node to place: its id and its size."""
+class Rect:
+    """A node to place: its id and the size of its rectangle."""
 
     id: Hashable
     width: float
@@ -110,7 +110,7 @@ _BUS = "bus"  # placeholder vertices are (_BUS, source id, layer)
 
 
 def layered_layout(
-    boxes: Sequence[Box],
+    boxes: Sequence[Rect],
     edges: Sequence[tuple[Hashable, Hashable]],
     *,
     layer_gap: float = 48.0,
@@ -119,12 +119,15 @@ def layered_layout(
     margin: float = 12.0,
     sweeps: int = 4,
     floating: Collection[Hashable] = (),
+    room: Mapping[Hashable, float] | None = None,
 ) -> Layout:
     """Place ``boxes`` in columns so every edge runs left to right and no two nodes overlap.
 
     ``edges`` are ``(source id, target id)`` pairs (repeats allowed, e.g. ``x * x``);
     the graph must be acyclic. Sources stay in column 0, except those in ``floating``
     (constants, say), which move next to their first use like intermediate values.
+    ``room`` asks for a wider gap than ``layer_gap`` before some nodes' columns (node id
+    -> width), for the labels of the edges into them.
     """
     ids = [b.id for b in boxes]
     size = {b.id: b for b in boxes}
@@ -161,13 +164,15 @@ def layered_layout(
         for v in col:
             left_of[v] = {}
             right_of[v] = {}
-    for s, t in edges:
-        prev = s
-        for layer in range(layer_of[s] + 1, layer_of[t]):
-            bus = (_BUS, s, layer)
+    for i in ids:  # each bus once: a chain of placeholders (walking it per edge is quadratic)
+        prev = i
+        for layer in range(layer_of[i] + 1, reach[i]):
+            bus = (_BUS, i, layer)
             left_of[bus][prev] = None
             right_of[prev][bus] = None
             prev = bus
+    for s, t in edges:  # then each edge's last hop, from its source or its source's bus
+        prev = s if layer_of[t] == layer_of[s] + 1 else (_BUS, s, layer_of[t] - 1)
         left_of[t][prev] = None
         right_of[prev][t] = None
 
@@ -210,19 +215,22 @@ def layered_layout(
 
     placed: dict[Hashable, Placed] = {}
     spans: list[tuple[float, float]] = []
+    room = room or {}
     x = margin
     for layer, col in enumerate(columns):
+        if layer:
+            x += max([layer_gap, *(room[v] for v in col if v in room)])
         width = max((size[v].width for v in col if v in size), default=0.0)
         spans.append((x, x + width))
         for v in col:
             y[v] += shift
             if v in size:
                 placed[v] = Placed(v, layer, x, y[v], size[v].width, size[v].height)
-        x += width + layer_gap
+        x += width
     bus_y = {(v[1], v[2]): y[v] for col in columns for v in col if v not in size}
     bottom = max((p.y + p.height / 2 for p in placed.values()), default=0.0)
     bottom = max([bottom, *bus_y.values()])
-    return Layout(placed, list(edges), spans, bus_y, x - layer_gap + margin, bottom + margin)
+    return Layout(placed, list(edges), spans, bus_y, x + margin, bottom + margin)
 
 
 def _order(

@@ -22,13 +22,15 @@ import hashlib
 import html
 import itertools
 import math
+import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adlab.core.events import OVERLINE
 from adlab.viz.graph import Graph, GraphNode, as_graph
-from adlab.viz.layout import Box, Layout, layered_layout
+from adlab.viz.layout import Layout, Placed, Rect, layered_layout
 
 FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
 NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE = 13.0, 12.0, 10.5, 12.5
@@ -58,8 +60,9 @@ def text_width(text: str, size: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Shape:
-    """A node's geometry relative to its box: the badge's width and the card's size."""
+class Shape:
+    """A node's geometry relative to its box: the badge's width and the card's size
+    (what :func:`measure` gives; the Stepper keeps each node's largest over all frames)."""
 
     op_w: float
     card_w: float
@@ -75,26 +78,38 @@ class _Shape:
         return max(OP_H if self.op_w else 0.0, self.card_h)
 
 
-def measure(node: GraphNode) -> _Shape:
+def measure(node: GraphNode) -> Shape:
     """The room a node needs: its operation badge and its card of text."""
     op_w = max(OP_H, text_width(node.op, OP_SIZE) + 2 * OP_PAD) if node.op else 0.0
     if not node.name and not node.lines:
-        return _Shape(op_w, 0.0, 0.0)
+        return Shape(op_w, 0.0, 0.0)
     widths = [text_width(node.name, NAME_SIZE)] + [text_width(t, LINE_SIZE) for _, t in node.lines]
     card_w = max(widths) + 2 * PAD_X
     card_h = (NAME_LH if node.name else 2.0) + LINE_LH * len(node.lines) + 2 * PAD_Y
-    return _Shape(op_w, max(card_w, 34.0), card_h)
+    return Shape(op_w, max(card_w, 34.0), card_h)
 
 
-def layout(graph: Graph, shapes: Mapping[str, _Shape] | None = None) -> Layout:
-    """The layered layout of ``graph`` (``shapes`` overrides measured sizes: the
-    Stepper reserves each node's largest size over all frames so nothing moves)."""
+def layout(
+    graph: Graph,
+    shapes: Mapping[str, Shape] | None = None,
+    labels: Iterable[tuple[str, str]] | None = None,
+) -> Layout:
+    """The layered layout of ``graph``, with room between the columns for its edges' labels.
+
+    ``shapes`` overrides measured sizes and ``labels`` (target id, label text) the
+    labels to make room for: the Stepper reserves each node's largest size, and room
+    for every label, over all its frames, so nothing moves.
+    """
     shapes = shapes or {n.id: measure(n) for n in graph.nodes}
-    boxes = [Box(n.id, shapes[n.id].width, shapes[n.id].height) for n in graph.nodes]
-    gap = 64.0 if any(e.label for e in graph.edges) else 46.0
+    boxes = [Rect(n.id, shapes[n.id].width, shapes[n.id].height) for n in graph.nodes]
+    if labels is None:
+        labels = [(e.target, e.label) for e in graph.edges if e.label]
+    room: dict[str, float] = {}
+    for target, text in labels:  # a label's box plus a little air on both sides
+        room[target] = max(room.get(target, 0.0), _label_width(text) + 16.0)
     consts = [n.id for n in graph.nodes if n.kind == "const"]
     edges = [(e.source, e.target) for e in graph.edges]
-    return layered_layout(boxes, edges, layer_gap=gap, floating=consts)
+    return layered_layout(boxes, edges, layer_gap=46.0, floating=consts, room=room)
 
 
 def _f(v: float) -> str:
@@ -107,10 +122,30 @@ def _esc(s: str) -> str:
     return html.escape(s, quote=True)
 
 
+_OVERLINED = re.compile(f"((?:[^{OVERLINE}]{OVERLINE})+)")
+
+
+def rich(text: str, *, html: bool = False) -> str:
+    """``text`` escaped for SVG (or HTML), each overlined run (``x̅``, ``v̅1̅``: see
+    ``core.events.bar``) drawn with a real overline; combining overlines sit unevenly
+    over letters and digits. Plain-text explanations keep the combining marks.
+
+    >>> rich("v̅1̅ = 2.0")
+    '<tspan text-decoration="overline">v1</tspan> = 2.0'
+    """
+    tag = '<span style="text-decoration:overline">{}</span>' if html else (
+        '<tspan text-decoration="overline">{}</tspan>'
+    )  # fmt: skip
+    parts = _OVERLINED.split(text)  # odd parts are the overlined runs
+    return "".join(
+        tag.format(_esc(p.replace(OVERLINE, ""))) if k % 2 else _esc(p) for k, p in enumerate(parts)
+    )
+
+
 def render(
     graph: Graph,
     *,
-    shapes: Mapping[str, _Shape] | None = None,
+    shapes: Mapping[str, Shape] | None = None,
     lay: Layout | None = None,
     css_class: str = "adlab-graph",
 ) -> str:
@@ -137,37 +172,26 @@ def render(
         f'<rect class="adlab-bg" width="{_f(width)}" height="{_f(height)}" rx="6" fill="#fff"/>',
     ]
     # -- edges: each bus once, then every edge's last hop; highlighted ones on top ------
-    ports = _ports(graph, lay, shapes)
+    routes = _routes(graph, lay, shapes)
     quiet, hot_paths, labels = [], [], []
     for source in dict.fromkeys(e.source for e in graph.edges):
         bus = lay.bus(source)
         if bus:
             quiet.append(_edge_path(_stubbed(lay, source, bus), False, pid, arrow=False))
-    for i, edge in enumerate(graph.edges):
-        if edge.active:  # the whole way, drawn over the bus
-            points = _stubbed(lay, edge.source, lay.route(i))
-        else:  # the bus is drawn already: only the last hop
-            start, end = lay.hop(i)
-            src = lay.nodes[edge.source]
-            adjacent = lay.nodes[edge.target].layer == src.layer + 1
-            points = (
-                _stubbed(lay, edge.source, [(src.right, src.y), end]) if adjacent else [start, end]
-            )
-        points[-1] = ports[i]
+    for edge, points in zip(graph.edges, routes):
         path = _edge_path(points, edge.active, pid)
         if graph.node(edge.target).state == "pending":  # not computed yet: faded like its node
             path = path.replace("<path ", '<path opacity="0.3" ', 1)
         (hot_paths if edge.active else quiet).append(path)
-        if edge.label:  # a third of the way along the last hop, where edges are still apart
-            (x0, y0), (x1, y1) = points[-2], points[-1]
-            lx, ly = x0 + (x1 - x0) * 0.36, y0 + (y1 - y0) * 0.26
-            style = f'fill="{ACTIVE}" font-weight="bold"' if edge.active else 'fill="#4b5560"'
-            labels.append(
-                f'<text class="adlab-edge-label" x="{_f(lx)}" y="{_f(ly - 4)}" '
-                f'text-anchor="middle" font-size="{LABEL_SIZE}" '
-                f'{style} stroke="#fff" stroke-width="3" paint-order="stroke">'
-                f"{_esc(edge.label)}</text>"
-            )
+    for box in _place_labels(graph, lay, routes):
+        edge = graph.edges[box.id]
+        style = f'fill="{ACTIVE}" font-weight="bold"' if edge.active else 'fill="#4b5560"'
+        labels.append(
+            f'<text class="adlab-edge-label" x="{_f(box.x + box.width / 2)}" '
+            f'y="{_f(box.y + LABEL_SIZE * 0.36)}" text-anchor="middle" font-size="{LABEL_SIZE}" '
+            f'{style} stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"{_esc(edge.label)}</text>"
+        )
     out += ['<g class="adlab-edges">', *quiet, *hot_paths, "</g>"]
     out.append('<g class="adlab-nodes">')
     for n in graph.nodes:
@@ -176,6 +200,96 @@ def render(
     out += labels
     out.append("</svg>")
     return "".join(out)
+
+
+def _routes(graph: Graph, lay: Layout, shapes: Mapping[str, Shape]) -> list[list]:
+    """Each edge's polyline as drawn: a highlighted edge the whole way from its source, the
+    others only their last hop (their source's bus is drawn once, for all of them)."""
+    ports = _ports(graph, lay, shapes)
+    routes = []
+    for i, edge in enumerate(graph.edges):
+        if edge.active:  # the whole way, drawn over the bus
+            points = _stubbed(lay, edge.source, lay.route(i))
+        else:
+            start, end = lay.hop(i)
+            src = lay.nodes[edge.source]
+            adjacent = lay.nodes[edge.target].layer == src.layer + 1
+            points = (
+                _stubbed(lay, edge.source, [(src.right, src.y), end]) if adjacent else [start, end]
+            )
+        points[-1] = ports[i]
+        routes.append(points)
+    return routes
+
+
+def label_boxes(graph: Graph, lay: Layout | None = None,
+                shapes: Mapping[str, Shape] | None = None) -> list[Placed]:  # fmt: skip
+    """The boxes of the edges' labels, as :func:`render` places them: each a
+    :class:`~adlab.viz.layout.Placed` whose ``id`` is the edge's index and ``layer``
+    the column its target stands in (the label sits just left of it)."""
+    shapes = shapes or {n.id: measure(n) for n in graph.nodes}
+    lay = lay or layout(graph, shapes)
+    return _place_labels(graph, lay, _routes(graph, lay, shapes))
+
+
+_ALONG = (0.3, 0.55, 0.15, 0.75, 0.9)  # where on the last hop a label may go, in order
+
+
+def _place_labels(graph: Graph, lay: Layout, routes: list[list]) -> list[Placed]:
+    """Each label on its edge's last hop, between the columns, just above or below the
+    curve: the first spot along the hop clear of the labels placed before it and of the
+    nodes, or else the least crowded one."""
+    by_layer: dict[int, list] = {}
+    for p in lay.nodes.values():
+        by_layer.setdefault(p.layer, []).append(p)
+    placed: dict[int, list[Placed]] = {}  # by the target's column
+    out = []
+    for i, edge in enumerate(graph.edges):
+        if not edge.label:
+            continue
+        (x0, y0), (x1, y1) = routes[i][-2], routes[i][-1]
+        layer = lay.nodes[edge.target].layer
+        w, h = _label_width(edge.label), LABEL_SIZE + 3.0
+        near = [*by_layer.get(layer - 1, ()), *by_layer.get(layer, ())]
+        here = placed.setdefault(layer, [])
+        best, best_cost = None, math.inf
+        for t in _ALONG:
+            cx, cy = _on_hop(x0, y0, x1, y1, t)
+            cx = min(max(cx, x0 + w / 2), x1 - w / 2) if x1 - x0 > w else (x0 + x1) / 2
+            for dy in (-(h / 2 + 1.0), h / 2 + 1.0):
+                box = Placed(i, layer, cx - w / 2, cy + dy, w, h)
+                cost = sum(_overlap_area(box, b) for b in (*here, *near))
+                if cost < best_cost:
+                    best, best_cost = box, cost
+                if cost == 0:
+                    break
+            if best_cost == 0:
+                break
+        here.append(best)
+        out.append(best)
+    return out
+
+
+def _label_width(text: str) -> float:
+    return text_width(text, LABEL_SIZE) + 4.0
+
+
+def _on_hop(x0: float, y0: float, x1: float, y1: float, t: float) -> tuple[float, float]:
+    """The point at ``t`` of a last hop as :func:`_edge_path` draws it (an S-curve whose
+    control points are level with its ends, or a straight line)."""
+    if abs(y1 - y0) < 0.05:
+        return x0 + (x1 - x0) * t, y0
+    xm, s = (x0 + x1) / 2, 1 - t
+    x = s**3 * x0 + 3 * s * s * t * xm + 3 * s * t * t * xm + t**3 * x1
+    y = (s**3 + 3 * s * s * t) * y0 + (3 * s * t * t + t**3) * y1
+    return x, y
+
+
+def _overlap_area(a: Placed, b: Placed) -> float:
+    """The area two boxes share."""
+    dx = min(a.right, b.right) - max(a.x, b.x)
+    dy = min(a.y + a.height / 2, b.y + b.height / 2) - max(a.y - a.height / 2, b.y - b.height / 2)
+    return dx * dy if dx > 0 and dy > 0 else 0.0
 
 
 def _stubbed(lay: Layout, source: Any, points: list) -> list[tuple[float, float]]:
@@ -202,7 +316,7 @@ def _edge_path(points: list, hot: bool, pid: str, arrow: bool = True) -> str:
     )
 
 
-def _ports(graph: Graph, lay: Layout, shapes: Mapping[str, _Shape]) -> list[tuple[float, float]]:
+def _ports(graph: Graph, lay: Layout, shapes: Mapping[str, Shape]) -> list[tuple[float, float]]:
     """Where each edge ends: spread over the left of the target's badge (or card), in
     argument order, on its outline."""
     into: dict[str, list[int]] = {}
@@ -223,7 +337,7 @@ def _ports(graph: Graph, lay: Layout, shapes: Mapping[str, _Shape]) -> list[tupl
     return ends
 
 
-def _node(n: GraphNode, p: Any, shape: _Shape, pid: str) -> list[str]:
+def _node(n: GraphNode, p: Any, shape: Shape, pid: str) -> list[str]:
     classes = f"adlab-node adlab-{n.kind}" + ("" if n.state == "normal" else f" adlab-{n.state}")
     opacity = ' opacity="0.33"' if n.state == "pending" else ""
     hot = n.state == "current"
@@ -286,7 +400,7 @@ def _node(n: GraphNode, p: Any, shape: _Shape, pid: str) -> list[str]:
             parts.append(
                 f'<text class="adlab-{role}" x="{_f(x + w / 2)}" y="{_f(ty)}" '
                 f'text-anchor="middle" font-size="{LINE_SIZE}" '
-                f'fill="{ROLE_COLOUR.get(role, ROLE_COLOUR["note"])}">{_esc(text)}</text>'
+                f'fill="{ROLE_COLOUR.get(role, ROLE_COLOUR["note"])}">{rich(text)}</text>'
             )
             ty += LINE_LH
     parts.append("</g>")

@@ -72,6 +72,22 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         current = stepper.locator("svg .adlab-node.adlab-current >> visible=true")
         expect(current).to_have_attribute("data-name", "y")
 
+        # no kernel: the step box steps back and forward with its arrow keys (and buttons)
+        box = stepper.locator(".adlab-step input >> visible=true")
+        expect(box).to_have_value(str(n))  # linked to the slider
+        box.focus()
+        page.keyboard.press("ArrowDown")
+        expect(explain).to_contain_text(f"step {n - 1} of {n}")
+        page.keyboard.press("ArrowDown")
+        expect(explain).to_contain_text(f"step {n - 2} of {n}")
+        page.keyboard.press("ArrowUp")
+        expect(explain).to_contain_text(f"step {n - 1} of {n}")
+        expect(current).not_to_have_attribute("data-name", "y")
+        box.fill("1")
+        box.press("Enter")
+        expect(explain).to_contain_text(f"step 1 of {n}")
+        expect(current).to_have_attribute("data-name", "z")
+
         # the mode toggle switches panels in the browser too
         stepper.locator(".adlab-mode button", has_text="values").click()
         expect(explain).to_contain_text("values · step 1 of")

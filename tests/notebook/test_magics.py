@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import types
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from IPython.core.error import UsageError
 from IPython.utils.capture import capture_output
 
 import adlab as ad
+from adlab.engines.reverse import Trace
 from adlab.notebook.magics import GradMagics
 from adlab.notebook.result import GradResult
 from adlab.notebook.widgets import Stepper
@@ -24,10 +26,14 @@ def run(ip, cell):
     return result, out
 
 
-def traced_anywhere(value, seen=None) -> list:
-    """Every Variable reachable through containers and object attributes."""
-    seen = set() if seen is None else seen
-    found, stack = [], [value]
+def traced_anywhere(value) -> list:
+    """Every Variable reachable from ``value`` through containers (tuples, lists, sets, dicts,
+    numpy object arrays) and the attributes of plain objects.
+
+    A recorded ``Trace`` holds the Variables of its computation by design, so it is not
+    searched; neither are modules, classes, functions and IPython's own objects.
+    """
+    found, seen, stack = [], set(), [value]
     while stack:
         v = stack.pop()
         if id(v) in seen:
@@ -37,9 +43,36 @@ def traced_anywhere(value, seen=None) -> list:
             found.append(v)
         elif isinstance(v, dict):
             stack += list(v.values())
-        elif isinstance(v, list | tuple | set):
+        elif isinstance(v, list | tuple | set | frozenset):
             stack += list(v)
+        elif isinstance(v, np.ndarray):
+            if v.dtype == object:
+                stack += list(v.flat)
+        elif _plain_object(v):
+            stack += list(vars(v).values())
     return found
+
+
+def _plain_object(v) -> bool:
+    if isinstance(v, type | types.ModuleType | types.FunctionType | types.MethodType | Trace):
+        return False
+    module = type(v).__module__ or ""
+    return hasattr(v, "__dict__") and not module.startswith(_NOT_SEARCHED)
+
+
+_NOT_SEARCHED = ("IPython", "ipykernel", "ipywidgets", "traitlets", "builtins")
+
+
+def test_traced_anywhere_searches_containers_attributes_and_object_arrays():
+    escaped = []
+    ad.grad(lambda x: escaped.append(x) or x * x)(1.0)
+    (v,) = escaped
+    holder = types.SimpleNamespace(inner=types.SimpleNamespace(w=[(v,)]))
+    objects = np.empty(2, dtype=object)
+    objects[1] = {"k": v}
+    for where in ([1.0, {"a": (v,)}], holder, objects, {frozenset({v})}):
+        assert traced_anywhere(where) == [v]
+    assert traced_anywhere([1.0, holder.inner.w[0][0].value, np.ones(3), ad.trace(abs, 1.0)]) == []
 
 
 def assert_clean(ns):
@@ -118,6 +151,15 @@ def test_namespace_hygiene_nothing_traced_is_left_anywhere(ip):
     assert ip.user_ns["pairs"] == [(2.0, 3.0), [6.0, {"s": 5.0}]]
     assert ip.user_ns["alias"] == [6.0]  # mutated in place: every reference is clean
     assert ip.user_ns["box"] == {"old": 1.0, "new": (2.0, [3.0])}
+
+
+def test_traced_values_kept_in_attributes_of_plain_objects_become_numbers(ip):
+    ip.run_cell("import types\nclass Box_:\n    pass\nbox = Box_()\nns = types.SimpleNamespace()")
+    res, _ = run(ip, "%%grad x=2.0\nbox.w = x * 2\nns.h = [x, x * 3]\nz = x * box.w")
+    assert res.success and res.result.grads == {"x": 8.0}
+    assert type(ip.user_ns["box"].w) is float and ip.user_ns["box"].w == 4.0
+    assert ip.user_ns["ns"].h == [2.0, 6.0]
+    assert_clean(ip.user_ns)
 
 
 def test_names_stay_clean_when_the_cell_fails(ip):
@@ -205,10 +247,6 @@ def test_an_engine_that_is_not_built_yet_says_so(ip, monkeypatch):
 
 
 def test_source_transformation_reads_the_cell(ip):
-    from adlab import api
-
-    if "sct" not in api._ENGINES:
-        pytest.skip("the sct engine is not registered in this version")
     res, _ = run(ip, "%%grad x=2.0 y=3.0 --mode sct --check\nu = x * y\nz = u + ad.sin(x) * y")
     assert res.success, res.error_in_exec
     assert res.result.grads == pytest.approx(
@@ -217,11 +255,87 @@ def test_source_transformation_reads_the_cell(ip):
     assert res.result.check < 1e-8 and ip.user_ns["u"] == 6.0
 
 
+def test_other_modes_run_the_cells_side_effects_once(ip):
+    ip.run_cell("log = []")
+    res, out = run(
+        ip, "%%grad x=2.0 y=3.0 --mode sct\nlog.append(x)\nprint('hello')\nu = x * y\nz = u + x"
+    )
+    assert res.success, res.error_in_exec
+    assert res.result.grads == {"x": 4.0, "y": 2.0} and res.result.value == 8.0
+    assert ip.user_ns["log"] == [2.0] and out.stdout.count("hello") == 1
+    assert ip.user_ns["u"] == 6.0 and ip.user_ns["z"] == 8.0 and "x" not in ip.user_ns
+    # the pictures' reverse-mode trace was taken as well, out of sight
+    assert [n.name for n in res.result.trace.nodes] == ["x", "y", "u", "z"]
+    assert_clean(ip.user_ns)
+
+
+def test_check_runs_the_cell_out_of_sight(ip):
+    ip.run_cell("log = []")
+    res, out = run(ip, "%%grad x=2.0 --check\nlog.append(1)\nprint('once')\nz = x * x")
+    assert res.result.check < 1e-6
+    assert ip.user_ns["log"] == [1] and out.stdout.count("once") == 1
+
+
+def test_another_engine_needs_no_reverse_trace(ip, monkeypatch):
+    shown = []
+    monkeypatch.setattr("adlab.notebook.magics.display", shown.append)
+    ip.run_cell("import math")
+    res, out = run(ip, "%%grad x=2.0 --mode sct --graph --step\nz = math.sin(x) * x")
+    assert res.success, res.error_in_exec
+    assert res.result.grads["x"] == pytest.approx(math.cos(2.0) * 2.0 + math.sin(2.0))
+    assert ip.user_ns["z"] == pytest.approx(math.sin(2.0) * 2.0)
+    assert res.result.trace is None and shown == []
+    (note,) = [line for line in out.stdout.splitlines() if "--graph" in line]
+    assert "--step" in note and "reverse" in note and "line 2" in note
+    assert "x̅" not in repr(res.result)  # the table still shows
+
+
+@pytest.mark.parametrize(
+    "cell, words",
+    [
+        ("z = undefined_name * x", "the name 'undefined_name' at line 3"),
+        ("try:\n    z = x * 2\nexcept ValueError:\n    z = x\nz", "try/except at line 3"),
+    ],
+)
+def test_a_cell_another_engine_cannot_transform_is_one_clean_error(ip, cell, words):
+    ip.run_cell("log = []")
+    res, out = run(ip, f"%%grad x=2.0 --mode sct\nlog.append(1)\n{cell}")
+    assert isinstance(res.error_in_exec, ad.DifferentiationError)
+    assert words in out.stdout
+    for internal in ("Traceback", "magics.py", "api.py", "protocol.py", "pipeline.py", "fence.py"):
+        assert internal not in out.stdout
+    assert ip.user_ns["log"] == [] and "z" not in ip.user_ns  # nothing ran
+
+
+def test_an_exception_under_another_engine_shows_the_users_line(ip):
+    helper = "def helper(v):\n    if v > 0:\n        raise ValueError('boom')\n    return v"
+    ip.run_cell(f"log = []\n{helper}")
+    res, out = run(ip, "%%grad x=2.0 --mode sct\nlog.append(1)\ny = x * 3\nz = helper(y)")
+    assert isinstance(res.error_in_exec, ValueError)
+    assert "----> 4 z = helper(y)" in out.stdout and "raise ValueError('boom')" in out.stdout
+    for internal in ("magics.py", "api.py", "protocol.py", "pipeline.py"):
+        assert internal not in out.stdout
+    assert ip.user_ns["log"] == [] and "y" not in ip.user_ns
+
+
 def test_help_documents_every_option_with_an_example():
     doc = GradMagics.grad.__doc__
-    for option in ("NAME[=EXPR]", "--of", "--mode", "--graph", "--tape", "--step", "--check"):
+    examples = [line.split()[1:] for line in doc.splitlines() if line.startswith("  %%grad ")]
+    for option in ("--of", "--mode", "--graph", "--tape", "--step", "--check"):
         assert option in doc
-    assert "%%grad x=0.5 y=-0.5" in doc and "Example" in doc
+        assert any(option in words for words in examples), option
+    assert any(w[0] == "x" for w in examples) and any(w[0].startswith("x=") for w in examples)
+    assert any(w[0].startswith('"') for w in examples)  # a quoted value with spaces
+    # --mode names every engine, and says which ones this version has
+    assert "available now: " + ", ".join(ad.api.available_modes()) in " ".join(doc.split())
+
+
+def test_available_modes_are_the_registered_engines_in_lecture_order(monkeypatch):
+    from adlab import api
+
+    assert set(api.available_modes()) == set(api._ENGINES) and "reverse" in api.available_modes()
+    monkeypatch.setattr(api, "_ENGINES", {"sct": None, "reverse": None})
+    assert api.available_modes() == ("reverse", "sct")
 
 
 def test_argument_values_are_not_expanded_by_ipython(ip):
@@ -256,6 +370,23 @@ def test_a_missing_input_name(ip):
     err = run(ip, "%%grad nowhere\nz = nowhere * 2")[0].error_in_exec
     assert isinstance(err, UsageError)
     assert "'nowhere' is not defined" in str(err) and "%%grad nowhere=1.0" in str(err)
+
+
+@pytest.mark.parametrize(
+    "line, whole",
+    [
+        ("x=np.array([1.0, 2.0])", "x=np.array([1.0, 2.0])"),
+        ("y=1.0 x=np.array([1.0, -2.0]) --graph", "x=np.array([1.0, -2.0])"),
+        ("p={'a': 1.0, 'b': 2.0}", "p={'a': 1.0, 'b': 2.0}"),
+    ],
+)
+def test_a_value_split_at_its_spaces_gets_the_fix(ip, line, whole):
+    err = run(ip, f"%%grad {line}\nz = 1.0")[0].error_in_exec
+    assert isinstance(err, UsageError)
+    name, _, expr = whole.partition("=")
+    assert f'%%grad "{whole}"' in str(err)  # quote it
+    assert f"{name} = {expr}" in str(err)  # or assign it in an earlier cell
+    assert "never closed" not in str(err)
 
 
 def test_a_cell_without_an_output(ip):

@@ -75,14 +75,27 @@ def test_controls_are_linked_in_the_browser(trace):
     assert ("ToggleButtons", "index", "Stack", "selected_index") in links
     assert links.count(("Play", "value", "IntSlider", "value")) == 3  # one per mode
     assert links.count(("IntSlider", "value", "Stack", "selected_index")) == 3
+    # a number box steps back and forward with its arrows, in the browser
+    assert links.count(("IntSlider", "value", "BoundedIntText", "value")) == 3
     assert {type(l).__name__ for l in s._links} == {"Link"}  # jslink: no kernel needed
     stacks = [w for w in _walk(s) if isinstance(w, widgets.Stack)]
-    frame_counts = sorted(len(st.children) for st in stacks if st is not s._panels)
+    # one frame per step, after a child 0 that is never shown (steps count from 1)
+    frame_counts = sorted(len(st.children) - 1 for st in stacks if st is not s._panels)
     assert frame_counts == sorted(len(s.frames[m]) for m in STEPPER_MODES)
     classes = {c for w in _walk(s) for c in w._dom_classes}
     for c in ("adlab-stepper", "adlab-forward", "adlab-back", "adlab-first", "adlab-last",
-              "adlab-slider", "adlab-play", "adlab-mode", "adlab-frames"):  # fmt: skip
+              "adlab-slider", "adlab-step", "adlab-play", "adlab-mode",
+              "adlab-frames"):  # fmt: skip
         assert c in classes
+
+
+def test_the_step_box_and_slider_count_steps_from_one_like_the_explanation(trace):
+    s = Stepper(trace, mode="forward")
+    box, slider = s._boxes["forward"], s._sliders["forward"]
+    assert (box.min, box.value, box.max) == (1, 1, s.steps)
+    assert (slider.min, slider.value, slider.max) == (1, 1, s.steps)
+    s.forward()
+    assert slider.value == 2 and "step 2 of" in s.frame.html
 
 
 def _walk(w):
@@ -98,7 +111,7 @@ def test_state_is_mode_and_step_and_the_buttons_move_it(trace):
     assert (s.mode, s.step, s.steps) == ("forward", 0, len(trace.nodes))
     s.forward()
     s.forward()
-    assert s.step == 2 and s._sliders["forward"].value == 2
+    assert s.step == 2 and s._sliders["forward"].value == 3  # the slider counts from 1
     assert s.explanation == s.frames["forward"][2].explanation
     s.last()
     assert s.step == s.steps - 1
@@ -107,7 +120,7 @@ def test_state_is_mode_and_step_and_the_buttons_move_it(trace):
     s.back()
     s.first()
     assert s.step == 0
-    s._sliders["forward"].value = 3  # the slider moved in the browser
+    s._sliders["forward"].value = 4  # the slider moved in the browser
     assert s.step == 3
     s.mode = "reverse"  # each mode keeps its own place
     assert s._toggle.value == "reverse" and s.step == 0

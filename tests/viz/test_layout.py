@@ -13,8 +13,8 @@ from adlab.testing import ZOO
 from adlab.viz import svg
 from adlab.viz.graph import as_graph
 from adlab.viz.layout import (
-    Box,
     Layout,
+    Rect,
     _inversions,
     _isotonic_with_gaps,
     layered_layout,
@@ -62,15 +62,25 @@ def test_edges_run_left_to_right_and_clear_of_nodes(name, graph, lay: Layout):
                     assert not p.y - p.height / 2 - 2 < y < p.y + p.height / 2 + 2, (s, t, p.id)
 
 
+@pytest.mark.parametrize("name, graph, lay", ZOO_LAYOUTS, ids=[n for n, *_ in ZOO_LAYOUTS])
+def test_edge_labels_do_not_overlap_each_other_or_nodes_on_the_zoo(name, graph, lay: Layout):
+    labels = svg.label_boxes(graph, lay)
+    assert len(labels) == sum(1 for e in graph.edges if e.label)
+    clashes = [(a.id, b.id) for a, b in itertools.combinations(labels, 2) if _overlap(a, b)]
+    assert clashes == []
+    on_nodes = [(a.id, p.id) for a in labels for p in lay.nodes.values() if _overlap(a, p)]
+    assert on_nodes == []
+
+
 def test_layers_are_generations_pulled_next_to_their_use():
-    boxes = [Box(k, 30, 20) for k in "abcde"]
+    boxes = [Rect(k, 30, 20) for k in "abcde"]
     #  a -> c -> d -> e,  b -> e:  b is an input, stays in column 0
     lay = layered_layout(boxes, [("a", "c"), ("c", "d"), ("d", "e"), ("b", "e")])
     assert {k: lay.nodes[k].layer for k in "abcde"} == {"a": 0, "b": 0, "c": 1, "d": 2, "e": 3}
     assert lay.bus("b") and len(lay.bus("b")) == 1 + 2 * 2  # across columns 1 and 2
     #  a value computed early but used late moves right, next to its use
     lay = layered_layout(
-        [Box(k, 30, 20) for k in "xabz"], [("x", "a"), ("a", "b"), ("b", "z"), ("x", "z")]
+        [Rect(k, 30, 20) for k in "xabz"], [("x", "a"), ("a", "b"), ("b", "z"), ("x", "z")]
     )
     assert lay.nodes["z"].layer == 3 and lay.nodes["a"].layer == 1
 
@@ -98,7 +108,7 @@ def test_the_layout_is_deterministic_and_independent_of_hash_seeds():
 
 def test_crossings_are_removed_when_possible():
     # two chains drawn in the "wrong" order cross once; the sweeps untangle them
-    boxes = [Box(k, 30, 20) for k in ("a", "b", "c", "d")]
+    boxes = [Rect(k, 30, 20) for k in ("a", "b", "c", "d")]
     lay = layered_layout(boxes, [("a", "d"), ("b", "c")])
     ya, yb, yc, yd = (lay.nodes[k].y for k in "abcd")
     assert (ya < yb) == (yd < yc)
@@ -106,14 +116,14 @@ def test_crossings_are_removed_when_possible():
 
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="unique"):
-        layered_layout([Box("a", 1, 1), Box("a", 1, 1)], [])
+        layered_layout([Rect("a", 1, 1), Rect("a", 1, 1)], [])
     with pytest.raises(ValueError, match="unknown node"):
-        layered_layout([Box("a", 1, 1)], [("a", "b")])
+        layered_layout([Rect("a", 1, 1)], [("a", "b")])
 
 
 def test_an_empty_graph_and_a_single_node():
     assert layered_layout([], []).nodes == {}
-    assert layered_layout([Box("a", 10, 10)], []).nodes["a"].layer == 0
+    assert layered_layout([Rect("a", 10, 10)], []).nodes["a"].layer == 0
 
 
 def test_isotonic_regression_with_gaps():

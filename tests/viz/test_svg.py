@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import adlab as ad
-from adlab.core.events import bar, dot, format_value
+from adlab.core.events import OVERLINE, bar, dot, format_value
+from adlab.core.expr import Sym
 from adlab.testing import ZOO
 from adlab.viz.graph import Graph, GraphEdge, GraphNode, as_graph, op_badge, register_adapter
 from adlab.viz.svg import Drawing, draw, measure, render, text_width
@@ -62,7 +63,10 @@ def test_nodes_show_name_value_and_once_known_adjoint_and_tangent():
 
     assert texts("x", "adlab-name") == ["x"] and texts("x", "adlab-value") == ["0.5"]
     gx, _ = t.backward()
-    assert texts("x", "adlab-adjoint") == [f"{bar('x')} = {format_value(gx)}"]
+    (adjoint,) = [e for e in nodes["x"].iter() if e.get("class") == "adlab-adjoint"]
+    assert "".join(adjoint.itertext()) == f"x = {format_value(gx)}"
+    (over,) = adjoint  # a real overline, not combining characters
+    assert over.get("text-decoration") == "overline" and over.text == "x"
     assert texts("x", "adlab-tangent") == [f"{dot('x')} = 1.0"]
     assert texts("y", "adlab-tangent") == [f"{dot('y')} = 0.0"]
     assert "adlab-input" in nodes["x"].get("class") and "adlab-output" in nodes["z"].get("class")
@@ -146,8 +150,7 @@ def test_array_values_are_summarised():
 
 
 def test_expression_trees_draw_with_the_same_code():
-    expr = pytest.importorskip("adlab.core.expr")
-    x, y = expr.Sym("x"), expr.Sym("y")
+    x, y = Sym("x"), Sym("y")
     a = x * y + ad.sin(x)
     e = a * a + 3.0 / x
     tree, dag = as_graph(e), as_graph(e, shared=True, values={"x": 2.0, "y": 3.0})
@@ -165,3 +168,26 @@ def test_expression_trees_draw_with_the_same_code():
     for _ in range(3000):
         deep = deep * 1.01
     assert len(as_graph(deep).nodes) == 1 + 2 * 3000
+
+
+def test_adjoints_are_overlined_for_real_in_svg_and_html_and_with_combining_marks_in_text():
+    from adlab.viz.frames import frames
+
+    t = ad.trace(lambda x, y: x * (x + y), 2.0, 3.0)
+    svg = draw(t, adjoints=True).svg
+    assert OVERLINE not in svg
+    assert '<tspan text-decoration="overline">v1</tspan> = ' in svg
+    last = frames(t, "reverse")[-1]
+    assert bar("v1") in last.explanation  # plain text keeps the combining overline
+    assert OVERLINE not in last.html
+    assert '<span style="text-decoration:overline">v1</span>' in last.html
+
+
+def test_signed_zeros_print_as_zero():
+    assert format_value(-0.0) == format_value(np.float64(-0.0)) == "0.0"
+    assert format_value(np.array([-0.0, 1.5])) == "[0, 1.5]"
+    assert format_value(-1e-300 * 1e-300) == "0.0" and format_value(-2.5) == "-2.5"
+    # y * -0.5 twice, seeded along x: every tangent is 0.0, none "-0.0"
+    t = ad.trace(lambda x, y: y * -0.5 + y * -0.5, 1.0, 2.0)
+    text = " ".join(e.explain() for e in t.tangent_events("x"))
+    assert "-0.0" not in text and "= 0.0" in text

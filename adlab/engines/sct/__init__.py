@@ -18,7 +18,7 @@ system that did it, Google's tangent, no longer runs on current Python).
 2
 
 The transformation is a pipeline of named passes, listed in
-:func:`~adlab.engines.sct.pipeline.pipeline`::
+:func:`~adlab.engines.sct.pipeline.passes`::
 
     parse -> fence -> ssa -> activity -> adjoint | tangent -> compile
 
@@ -110,10 +110,4 @@ def ssa(f: Callable[..., Any], *, show: bool = False) -> Normalised:
         return out
     <BLANKLINE>
     """
-    listing = normalised(f)
-    if show:
-        from_passes = (listing.checked.source, listing.checked, listing)
-        for name, program in zip(("parse", "fence", "ssa"), from_passes):
-            print(f"──── after {name} " + "─" * max(0, 60 - len(name)))
-            print(str(program).rstrip())
-    return listing
+    return normalised(f, show=show)

@@ -283,12 +283,31 @@ _FIXES = {
     builtins.sum: "use ad.sum(ad.stack([...])) or a for loop instead of sum()",
     np.array: "build arrays of differentiated values with ad.stack([...]) or ad.concatenate",
     np.asarray: "build arrays of differentiated values with ad.stack([...])",
-    runtime.vjp: "sct over sct: the inner derivative applies an array rule at run time "
-    "(sct.vjp), and its pullback closes over values sct cannot follow. Differentiate the "
-    "derivative with the reverse engine instead: ad.grad(ad.sct.grad(f))",
-    runtime.jvp: "sct over sct: the inner derivative applies an array rule at run time "
-    "(sct.jvp); differentiate it with the reverse engine instead: ad.grad(ad.sct.jvp(f))",
 }
+
+_SCT_OVER_SCT = (
+    "sct over sct: the derivative code calls {name}, which handles arrays or containers at "
+    "run time (an array rule's pullback closes over values sct cannot follow); sct "
+    "differentiates its own code for Python numbers. Differentiate the derivative with the "
+    "reverse engine instead: ad.grad(ad.sct.grad(f)), or ad.hessian(f, mode=('reverse', 'sct'))"
+)
+
+_METHOD_FIXES = {
+    "min": "use -ad.max(-x), or ad.minimum(a, b) for two values",
+    "prod": "use ad.exp(ad.sum(ad.log(x))) for positive values, or multiply in a for loop",
+    "std": "use ad.sqrt(ad.mean((x - ad.mean(x)) ** 2))",
+    "var": "use ad.mean((x - ad.mean(x)) ** 2)",
+    "clip": "use ad.minimum(ad.maximum(x, low), high)",
+    "ravel": "use x.reshape(-1)",
+    "flatten": "use x.reshape(-1)",
+    "squeeze": "use x.reshape(new_shape)",
+    "cumsum": "write the running sum as a for loop",
+    "copy": "drop .copy(): sct never changes a value in place",
+    "astype": "drop .astype(...): differentiated values stay floats",
+    "item": "index the element instead: x[0] is a number, and keeps its derivative",
+    "tolist": "iterate over the array itself, or index it",
+}
+"""What to write instead of an array method that has no rule in the table."""
 
 
 def _check(a: Analysed, stmts: list[Stmt]) -> None:
@@ -344,7 +363,7 @@ def _check(a: Analysed, stmts: list[Stmt]) -> None:
 def _other_error(a: Analysed, op: Op, node: Any, error: _Error) -> None:
     if op.form == "raw":
         raw = op.raw
-        if isinstance(raw, ast.Compare | ast.BoolOp) or (
+        if isinstance(raw, ast.Compare) or (
             isinstance(raw, ast.UnaryOp) and isinstance(raw.op, ast.Not)
         ):
             return  # a condition: no derivative needed
@@ -371,11 +390,18 @@ def _other_error(a: Analysed, op: Op, node: Any, error: _Error) -> None:
         return
     if callee.kind == "result":
         return
+    if callee.kind == "dynamic" and op.form == "method":
+        hint = _METHOD_FIXES.get(op.spelling, "write it with table operations (ad.*)")
+        raise error(node, f"the method .{op.spelling}() of a differentiated value", "sct "
+                    "differentiates the array methods of the table (.sum() .mean() .max() "
+                    f".reshape() .transpose() .dot() and .T); {hint}")  # fmt: skip
     if callee.kind == "dynamic":
         raise error(node, f"a call of {op.spelling}, a function held in a variable", "sct must "
                     "know the function when it transforms the code; call the table (e.g. "
                     "ad.tanh) or a module-level function by its name")  # fmt: skip
     fix = _FIXES.get(callee.fn) if _hashable(callee.fn) else None
+    if getattr(callee.fn, "__module__", None) == runtime.__name__:
+        fix = _SCT_OVER_SCT.format(name=callee.name)
     if fix is None:
         fix = (f"{callee.name} has no derivative rule in adlab's table; use an operation of the "
                "table (see ad.rule_table()) or declare a rule with @ad.primitive")  # fmt: skip

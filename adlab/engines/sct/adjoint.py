@@ -45,7 +45,7 @@ from adlab.engines.sct.ir import (
     walk,
 )  # fmt: skip
 from adlab.engines.sct.printing import Printer, Scope, atom_expr, may_broadcast, partials_of
-from adlab.engines.sct.tape import enclosing, groups, plan, spans, touches
+from adlab.engines.sct.tape import active_stacks, enclosing, groups, plan, spans, touches
 from adlab.ops import scalar as S
 
 
@@ -158,6 +158,7 @@ class _Adjoint:
         self.printer = Printer(self.spelling.table, self.scope)
         self.bar: dict[str, str] = {}
         self.stmts = list(walk(n.body))
+        self.stacks = active_stacks(a, self.stmts)
         self.tape = plan(a, form, self.scope)
         self.position = spans(n.body)
         self.parent = enclosing(n.body)
@@ -207,7 +208,8 @@ class _Adjoint:
                         code.add(f"{', '.join(stacks)} = {copies}", "copies: it can run again")
                     self.reverse_sweep(code, seed=False, active=active)
                 code.add(f"return {a.output}, {pullback}")
-        return Generated(name, str(code), self.scope.namespace, a, self.form)
+        return Generated(name, str(code), self.scope.namespace, a, self.form,
+                         callees=tuple(self.callees.compiled))  # fmt: skip
 
     # -- forward sweep ----------------------------------------------------------------------
     def forward(self, body: list[Stmt], code: Code) -> None:
@@ -292,9 +294,9 @@ class _Adjoint:
         self.adjoints.code = code
         if active:
             out = a.output
-            stacks = {st.stack for st in self.stmts if isinstance(st, Push)} & a.active
-            for stack in sorted(stacks):
-                code.add(f"{self.adj(stack)} = []")
+            stacks = self.stacks
+            for stack in sorted(stacks):  # one adjoint per element the list ends with
+                code.add(f"{self.adj(stack)} = [0.0] * len({stack})")
             others = {self.adj(x) for x in a.active if x not in self.tape.linear | stacks}
             self.adjoints.zero |= others - {self.adj(out)}
             if seed:
@@ -338,6 +340,9 @@ class _Adjoint:
                 self.assign_adjoint(s, code)
             for t in self.tape.restore.get(id(s), ()):
                 code.add(f"{t} = {self.stack(t)}.pop()")
+                if t in self.stacks:  # the list it replaced: its adjoint is as long as it
+                    zeros = f"[0.0] * len({t}) if {t} is not None else 0.0"
+                    self.adjoints.assign(self.adj(t), zeros)
         elif isinstance(s, If) and id(s) in self.tape.flags:
             self.reverse_if(s, code)
         elif isinstance(s, For | While) and id(s) in self.tape.trips:

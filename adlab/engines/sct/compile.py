@@ -4,7 +4,8 @@ The source is registered with :mod:`linecache` under a file name of its own
 (``<adlab.sct f_grad #1>``), as IPython does for notebook cells, so
 tracebacks through generated code show its lines and ``inspect.getsource``
 returns it. The function's globals are exactly the names the code uses: the
-user's free names (read when the function was transformed), the table as
+user's free names (as they were when the function was transformed; a call
+checks they still are, see :meth:`Compiled.stale`), the table as
 ``ad``, sct's run-time helpers as ``sct``, numpy as ``np``, and the derivative
 functions of other user functions it calls.
 """
@@ -34,6 +35,18 @@ class Compiled:
     def source(self) -> str:
         return self.generated.source
 
+    def stale(self) -> bool:
+        """Whether a name the code was generated from now means something else (a notebook
+        rebound a global, defined a helper again), here, in a function it calls, or in the
+        code it differentiates if that is sct's own (sct over sct)."""
+        checked = self.generated.analysed.normalised.checked
+        inner = getattr(checked.source.function, "__sct_compiled__", None)
+        return (
+            checked.changed()
+            or (inner is not None and inner.stale())
+            or any(c.stale() for c in self.generated.callees)
+        )
+
     def __str__(self) -> str:
         return f"# compiled as {self.filename}\n{self.generated.source}"
 
@@ -60,7 +73,9 @@ def build(generated: Generated) -> Compiled:
     function.__doc__ = _doc(generated)
     function.source = source
     function.__sct_tangents__ = generated.tangents
-    return Compiled(function, generated, filename)
+    compiled = Compiled(function, generated, filename)
+    function.__sct_compiled__ = compiled  # for code that differentiates this code again
+    return compiled
 
 
 def _doc(generated: Generated) -> str:

@@ -4,8 +4,10 @@ The fence reads the user's AST before anything is generated. Constructs
 outside the supported subset (``try``, ``with``, ``yield``, classes, nested
 functions, item assignment, recursion, ...) raise
 :class:`~adlab.DifferentiationError` naming the construct, its line and the
-fix. Every free name is looked up once (closure, globals, builtins: read-only
-from here on) and every call is classified:
+fix. Every free name is looked up (closure, globals, builtins: read-only while
+the function runs) and every call is classified. What the names resolved to is
+kept: generated code checks it on every call and is generated again when a
+notebook has rebound a name (``X = ...``, a helper defined again).
 
 ``prim``     an elementwise primitive with partials (``ad.sin``, ``np.sin``, ``math.sin``)
 ``table``    another operation of the table (``ad.sum``, ``np.dot``, a custom primitive)
@@ -13,6 +15,7 @@ from here on) and every call is classified:
 ``result``   a function whose result carries no derivative (``len``, ``np.shape``, ``print``)
 ``opaque``   any other callable: allowed on values that are not differentiated
 ``dynamic``  a function held in a local variable, unknown until run time
+``method``   an array method with a table operation (``x.sum()``)
 """
 
 from __future__ import annotations
@@ -56,15 +59,32 @@ class Checked:
     free: dict[str, Any]  # free name -> its value
     callees: dict[ast.Call, Callee] = field(default_factory=dict)
     locals: frozenset[str] = frozenset()
+    chains: tuple[tuple[str, tuple[str, ...], Any], ...] = ()  # (name, attributes, value)
 
     @property
     def name(self) -> str:
         return self.source.name
 
+    def changed(self) -> bool:
+        """Whether a free name, or an attribute read from one (``cfg.scale``), now resolves
+        to another object than when the fence read it."""
+        lookup = self.source.lookup
+        for name, value in self.free.items():
+            if lookup(name) is not value:
+                return True
+        for name, attrs, value in self.chains:
+            now = self.free[name]
+            for attr in attrs:
+                now = getattr(now, attr, MISSING)
+            if now is not value:
+                return True
+        return False
+
     def __str__(self) -> str:
         code = Code(str(self.source).splitlines())
         code.comment(
-            "fence: accepted. Free names, read once, now:" + ("" if self.free else " none")
+            "fence: accepted. Free names (checked again on every call):"
+            + ("" if self.free else " none")
         )
         for name, value in self.free.items():
             code.comment(f"  {name} = {_short(value)}")
@@ -140,7 +160,7 @@ def classify(value: Any, spelled: str) -> Callee:
         name = table_name(fn)
         return Callee(kind, fn, f"ad.{name}" if name else fn.name)
     if getattr(value, "__module__", None) == runtime.__name__:  # sct's helpers (sct over sct)
-        kind = "opaque" if value in (runtime.vjp, runtime.jvp) else "table"
+        kind = "result" if value in (runtime.seed, runtime.zero) else "opaque"  # see activity
         return Callee(kind, value, spelled)
     name = table_name(fn)
     if name is not None:
@@ -243,6 +263,7 @@ def fence(source: Source) -> Checked:
     tree = source.tree
     _check_signature(tree, error)
     local = _local_names(tree)
+    borrowed = _parameters(tree) - _assigned_names(tree)  # the caller's objects
     generated = source.filename.startswith("<adlab.sct")
     expandable = _expandable(tree, local)
     for node in ast.walk(ast.Module(body=tree.body, type_ignores=[])):
@@ -253,10 +274,20 @@ def fence(source: Source) -> Checked:
             raise error(node, "sct over sct", "this derivative code calls the derivative of "
                         "another function, which returns a pullback closure (a nested def) "
                         "that sct cannot transform. Differentiate the derivative with the "
-                        "reverse engine instead: ad.grad(ad.sct.grad(f))")  # fmt: skip
+                        "reverse engine instead: ad.grad(ad.sct.grad(f)), or "
+                        "ad.hessian(f, mode=('reverse', 'sct'))")  # fmt: skip
         if rejected is not None:
             raise error(node, *rejected)
         _check_node(node, error)
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("append", "pop") and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in borrowed
+        ):  # fmt: skip
+            name = node.func.value.id
+            raise error(node, f"{name}.{node.func.attr}(...) on the parameter {name}", "it "
+                        "would change the caller's list; build a list of your own "
+                        f"({name} = list({name}) first, or start from [])")  # fmt: skip
     free: dict[str, Any] = {}
     callees: dict[ast.Call, Callee] = {}
     for node in _walk_body(tree):
@@ -275,20 +306,38 @@ def fence(source: Source) -> Checked:
                             "use mode='reverse'")  # fmt: skip
             callees[node] = callee
     check_control_flow(tree.body, error)
-    return Checked(source, free, callees, frozenset(local))
+    chains = _attribute_chains(tree, local, free)
+    return Checked(source, free, callees, frozenset(local), tuple(chains))
+
+
+def _attribute_chains(tree: ast.FunctionDef, local: set[str],
+                      free: dict[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:  # fmt: skip
+    """``(name, attributes, value)`` for each attribute chain read from a free name
+    (``np.sum``, ``cfg.scale``) whose value is a stored object: reading it again gives the
+    same object (a property computing a new value each time is read by the code itself)."""
+    nodes = _walk_body(tree)
+    inner = {id(n.value) for n in nodes if isinstance(n, ast.Attribute)}
+    chains = {}
+    for node in nodes:
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue
+        root = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in local or root.id not in free:
+            continue
+        attrs = tuple(_attributes(node))
+        value = first = free[root.id]
+        for attr in attrs:
+            value, first = getattr(value, attr, MISSING), getattr(first, attr, MISSING)
+        if value is first and value is not MISSING:
+            chains[(root.id, attrs)] = value
+    return [(name, attrs, value) for (name, attrs), value in chains.items()]
 
 
 def _is_free_name(node: ast.expr, source: Source) -> bool:
     """A name read from outside the function (a closure or global value)."""
-    if not isinstance(node, ast.Name):
-        return False
-    args = source.tree.args
-    params = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-    stored = {
-        n.id for n in ast.walk(ast.Module(body=source.tree.body, type_ignores=[]))
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-    }  # fmt: skip
-    return node.id not in params and node.id not in stored
+    return isinstance(node, ast.Name) and node.id not in _local_names(source.tree)
 
 
 def _expandable(tree: ast.FunctionDef, local: set[str]) -> set[int]:
@@ -350,12 +399,19 @@ def _walk_body(tree: ast.FunctionDef) -> list[ast.AST]:
 
 
 def _local_names(tree: ast.FunctionDef) -> set[str]:
+    return _parameters(tree) | _assigned_names(tree)
+
+
+def _parameters(tree: ast.FunctionDef) -> set[str]:
     args = tree.args
-    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
-    for node in _walk_body(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    return names
+    return {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+
+
+def _assigned_names(tree: ast.FunctionDef) -> set[str]:
+    return {
+        node.id for node in _walk_body(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    }  # fmt: skip
 
 
 def _callee(func: ast.expr, source: Source, local: set[str], free: dict[str, Any],

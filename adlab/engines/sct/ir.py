@@ -385,6 +385,7 @@ class Generated:
     analysed: Any  # the activity pass's result it was generated from
     form: str  # "grad" | "vjp" | "jvp"
     tangents: tuple[str, ...] = ()  # jvp: the keyword names of the tangent parameters
+    callees: tuple[Any, ...] = ()  # the compiled code of the user functions it calls
 
     def __str__(self) -> str:
         return self.source
@@ -394,8 +395,11 @@ class Callees:
     """How generated code reaches the derivatives of the user functions it calls."""
 
     def __init__(self, derive: Callable[[Any, tuple[int, ...], tuple[str, ...], str], Any]) -> None:
-        self.derive = derive  # (fn, active positions, argument kinds, "vjp"|"jvp") -> function
+        self.derive = derive  # (fn, active positions, argument kinds, "vjp"|"jvp") -> Compiled
+        self.compiled: list[Any] = []  # what was derived, in order
 
     def function(self, fn: Any, active: tuple[int, ...], kinds: tuple[str, ...], form: str) -> Any:
         """The compiled ``form`` code of ``fn`` for arguments of these kinds."""
-        return self.derive(fn, active, kinds, form)
+        compiled = self.derive(fn, active, kinds, form)
+        self.compiled.append(compiled)
+        return compiled.function

@@ -3,14 +3,15 @@
 The source comes from :mod:`linecache`, which knows files, notebook cells
 (IPython registers every cell there) and code that registered itself (adlab's
 generated code does). The whole file or cell is parsed once and the function is
-found in it by line and name (or, for a lambda, by comparing compiled code), so
-a lambda in the middle of a line works too.
+found in it by line and name (or, for a lambda, by the columns its code was
+compiled from), so a lambda in the middle of a line works too.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import inspect
 import linecache
 import textwrap
@@ -116,21 +117,12 @@ def _function_of(fn: Any) -> types.FunctionType:
     )
 
 
-_PARSED: dict[tuple[str, int, int], ast.Module] = {}
-
-
+@functools.lru_cache(maxsize=64)  # the files (and cells) functions were transformed from
 def _module(lines: tuple[str, ...], filename: str) -> ast.Module:
-    key = (filename, len(lines), hash(lines))
-    tree = _PARSED.get(key)
-    if tree is None:
-        try:
-            tree = ast.parse("".join(lines), filename)
-        except (
-            SyntaxError
-        ):  # a fragment (e.g. an old version of the file): parse the function alone
-            tree = ast.Module(body=[], type_ignores=[])
-        _PARSED[key] = tree
-    return tree
+    try:
+        return ast.parse("".join(lines), filename)
+    except SyntaxError:  # a fragment (e.g. an old version of the file): parse the function alone
+        return ast.Module(body=[], type_ignores=[])
 
 
 def _find(function: types.FunctionType, lines: tuple[str, ...], filename: str) -> ast.FunctionDef:
@@ -156,7 +148,12 @@ def _find(function: types.FunctionType, lines: tuple[str, ...], filename: str) -
         except SyntaxError:
             candidates = []
     if len(candidates) > 1 and is_lambda:
-        candidates = [c for c in candidates if _same_code(c, code)] or candidates[:1]
+        candidates = [c for c in candidates if _spans_body(c, code)]  # type: ignore[arg-type]
+        if len(candidates) != 1:
+            raise DifferentiationError(
+                f"two lambdas on line {first} of {filename}, and sct cannot tell which one "
+                f"{function.__qualname__} is; give the function a name with def"
+            )
     if not candidates:
         raise DifferentiationError(
             f"sct could not find the source of {function.__qualname__} at {filename}:{first}; "
@@ -176,17 +173,9 @@ def _find(function: types.FunctionType, lines: tuple[str, ...], filename: str) -
     return node
 
 
-def _same_code(node: ast.Lambda, code: types.CodeType) -> bool:
-    """Whether compiling this lambda gives ``code`` (to tell lambdas on one line apart)."""
-    try:
-        compiled = compile(ast.Expression(body=node), "<sct>", "eval")
-    except (SyntaxError, ValueError):  # pragma: no cover
-        return False
-    inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
-    return (
-        inner is not None
-        and inner.co_code == code.co_code
-        and inner.co_consts == code.co_consts
-        and inner.co_names == code.co_names
-        and inner.co_varnames == code.co_varnames
-    )
+def _spans_body(node: ast.Lambda, code: types.CodeType) -> bool:
+    """Whether ``code`` was compiled from this lambda: its instructions carry source
+    positions, and one of them (the return of the body's value) spans the whole body."""
+    body = node.body
+    span = (body.lineno, body.end_lineno, body.col_offset, body.end_col_offset)
+    return span in set(code.co_positions())

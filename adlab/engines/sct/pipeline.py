@@ -1,10 +1,11 @@
 """The sct pipeline: the passes in order, and the functions it produces.
 
-:func:`pipeline` lists every pass, from a Python function to a compiled
-derivative. The first three depend only on the function and are done once
-per function; the rest depend on what is differentiated and on the kinds of
-the arguments (generated code is specialised on them, see ``activity``), and
-are done once per combination and cached.
+:func:`passes` lists every pass, from a Python function to a compiled
+derivative, and :func:`pipeline` runs them. The first three depend only on the
+function (and on what its free names mean) and are done once per function; the
+rest depend on what is differentiated and on the kinds of the arguments
+(generated code is specialised on them, see ``activity``), and are done once
+per combination and cached.
 
 :class:`Transformed` is what ``ad.sct.grad`` / ``vjp`` / ``jvp`` return: it
 looks at the kinds of its arguments, generates (once) and runs the matching
@@ -51,18 +52,18 @@ _variants = Recent()  # fn -> {(form, argnums, kinds, single): Compiled}
 _in_progress: list[Any] = []
 
 
-def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds: tuple[str, ...],
-             *, single: bool = False, show: bool = False) -> compile.Compiled:  # fmt: skip
-    """Transform ``fn`` into its derivative: ``form`` is "grad", "vjp" or "jvp".
+Pass = tuple[str, Callable[[Any], Any]]
 
-    The passes, each printable (``show=True`` prints the program after each)::
+
+def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] = (),
+           kinds: tuple[str, ...] = (), single: bool = False) -> tuple[Pass, ...]:  # fmt: skip
+    """The passes that turn ``fn`` into its ``form`` code ("grad", "vjp" or "jvp"), in order:
+    ``(name, run)``, each ``run`` taking the program the pass before produced::
 
         parse -> fence -> ssa -> activity -> adjoint (grad, vjp) | tangent (jvp) -> compile
     """
-    fn = _function(fn, kinds)
-    front = _front.entry(fn)
     callees = Callees(_derive)
-    passes: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    return (
         ("parse", lambda _: parse.parse(fn)),
         ("fence", fence.fence),
         ("ssa", ssa.normalise),
@@ -71,43 +72,62 @@ def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds:
         ("adjoint", lambda p: adjoint.generate(p, form, callees, single)),
         ("compile", compile.build),
     )  # fmt: skip
+
+
+def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds: tuple[str, ...],
+             *, single: bool = False, show: bool = False,
+             until: str = "compile") -> Any:  # fmt: skip
+    """Run the :func:`passes` on ``fn`` up to the pass ``until`` and return its program
+    (``show=True`` prints the program after each pass). The front end (``FRONT_END``)
+    depends on ``fn`` alone and is cached."""
+    fn = _function(fn, kinds)
+    front = _front_end(fn)
     program: Any = None
     _in_progress.append(fn)
     try:
-        for name, run in passes:
+        for name, run in passes(fn, form, argnums, kinds, single):
             program = front[name] if name in front else run(program)
             if name in FRONT_END:
                 front[name] = program
             if show:
                 print(f"──── after {name} " + "─" * max(0, 60 - len(name)))
                 print(str(program).rstrip())
+            if name == until:
+                break
     finally:
         _in_progress.pop()
     return program
 
 
-def normalised(fn: Callable[..., Any], kinds: tuple[str, ...] = ()) -> ssa.Normalised:
+def normalised(fn: Callable[..., Any], kinds: tuple[str, ...] = (),
+               show: bool = False) -> ssa.Normalised:  # fmt: skip
     """The ``ssa`` listing of ``fn`` (the front end of the pipeline only)."""
-    fn = _function(fn, kinds)
-    front = _front.entry(fn)
-    program: Any = None
-    for name, run in (("parse", lambda _: parse.parse(fn)), ("fence", fence.fence),
-                      ("ssa", ssa.normalise)):  # fmt: skip
-        program = front[name] if name in front else run(program)
-        front[name] = program
-    return program
+    return pipeline(fn, "grad", (), kinds, show=show, until="ssa")
 
 
 def specialised(fn: Callable[..., Any], form: str, argnums: tuple[int, ...],
                 kinds: tuple[str, ...], single: bool = False,
                 show: bool = False) -> compile.Compiled:  # fmt: skip
-    """The derivative of ``fn`` for arguments of these kinds (cached)."""
+    """The derivative of ``fn`` for arguments of these kinds (cached while the names it
+    reads keep their values)."""
     fn = _function(fn, kinds)
     key = (form, argnums, kinds, single)
     cache = _variants.entry(fn)
-    if key not in cache or show:
-        cache[key] = pipeline(fn, form, argnums, kinds, single=single, show=show)
-    return cache[key]
+    compiled = cache.get(key)
+    if compiled is None or show or compiled.stale():
+        compiled = cache[key] = pipeline(fn, form, argnums, kinds, single=single, show=show)
+    return compiled
+
+
+def _front_end(fn: Any) -> dict:
+    """The cached front end of ``fn``, without the passes after parse if a name the fence
+    resolved has been rebound since (they run again)."""
+    front = _front.entry(fn)
+    checked = front.get("fence")
+    if checked is not None and checked.changed():
+        front.pop("fence")
+        front.pop("ssa", None)
+    return front
 
 
 def _function(fn: Any, kinds: tuple[str, ...]) -> Any:
@@ -117,27 +137,15 @@ def _function(fn: Any, kinds: tuple[str, ...]) -> Any:
     return fn
 
 
-def _derive(fn: Any, active: tuple[int, ...], arg_kinds: tuple[str, ...], form: str) -> Any:
+def _derive(fn: Any, active: tuple[int, ...], arg_kinds: tuple[str, ...],
+            form: str) -> compile.Compiled:  # fmt: skip
     """A user function's vjp or jvp code, for a call whose arguments have these kinds."""
-    target = _function(fn, arg_kinds)
-    if target in _in_progress:
-        raise DifferentiationError(
-            f"recursion: {getattr(target, '__name__', target)} calls itself through other "
-            "functions; sct does not transform recursive functions. Write the recursion as a "
-            "loop, or use mode='reverse'"
-        )
-    kinds = _param_kinds(target, arg_kinds)
-    return specialised(target, form, active, kinds).function
+    target = _callee(fn, arg_kinds)
+    return specialised(target, form, active, _param_kinds(target, arg_kinds))
 
 
 def _return_kind(fn: Any, arg_kinds: tuple[str, ...]) -> str:
-    target = _function(fn, arg_kinds)
-    if target in _in_progress:
-        raise DifferentiationError(
-            f"recursion: {getattr(target, '__name__', target)} calls itself through other "
-            "functions; sct does not transform recursive functions. Write the recursion as a "
-            "loop, or use mode='reverse'"
-        )
+    target = _callee(fn, arg_kinds)
     _in_progress.append(target)
     try:
         n = normalised(target)
@@ -145,6 +153,18 @@ def _return_kind(fn: Any, arg_kinds: tuple[str, ...]) -> str:
     finally:
         _in_progress.pop()
     return a.kinds.get(a.output, ANY)
+
+
+def _callee(fn: Any, arg_kinds: tuple[str, ...]) -> Any:
+    """The function a call of ``fn`` transforms, unless that is a recursion."""
+    target = _function(fn, arg_kinds)
+    if target in _in_progress:
+        raise DifferentiationError(
+            f"recursion: {getattr(target, '__name__', target)} calls itself through other "
+            "functions; sct does not transform recursive functions. Write the recursion as a "
+            "loop, or use mode='reverse'"
+        )
+    return target
 
 
 def _param_kinds(fn: Any, arg_kinds: Sequence[str]) -> tuple[str, ...]:
@@ -215,7 +235,7 @@ class Transformed:
     def variant(self, kinds: tuple[str, ...]) -> compile.Compiled:
         """The compiled code for arguments of these kinds."""
         compiled = self._variants.get(kinds)
-        if compiled is None:
+        if compiled is None or compiled.stale():
             compiled = specialised(self.fn, self.form, self.argnums, kinds, self.single,
                                    self.show)  # fmt: skip
             self._variants[kinds] = compiled

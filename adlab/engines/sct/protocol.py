@@ -1,4 +1,5 @@
-"""The engine protocol the API calls: ``vjp(f, primals)`` and ``jvp(f, primals, tangents)``.
+"""The engine protocol the API calls: ``vjp(f, primals)``, ``jvp(f, primals, tangents)``
+and ``grad_function(f, argnums)``.
 
 ``f`` is the API's wrapper of a user function over flat leaves; a source
 transformation needs the user's function itself, so it is read from the
@@ -11,19 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from adlab.core.errors import DifferentiationError
 from adlab.core.tree import flatten, unflatten
+from adlab.core.values import output_leaves
 from adlab.engines.sct.pipeline import Recent, Transformed
 
 _transformed = Recent()  # fn -> {(form, argnums): Transformed}
 
 
-def _derivative(fn: Callable[..., Any], form: str, argnums: tuple[int, ...]) -> Transformed:
+def _derivative(fn: Callable[..., Any], form: str,
+                argnums: int | Sequence[int]) -> Transformed:  # fmt: skip
     cache = _transformed.entry(fn)
     key = (form, argnums)
     if key not in cache:
         cache[key] = Transformed(fn, form, argnums)
     return cache[key]
+
+
+def grad_function(f: Callable[..., Any], argnums: int | Sequence[int]) -> Transformed:
+    """The gradient of ``f`` as generated code: ``ad.grad(f, mode="sct")`` is a function sct
+    can transform again, so ``ad.hessian(f, mode="sct")`` is sct over sct."""
+    return _derivative(f, "grad", argnums if isinstance(argnums, int) else tuple(argnums))
 
 
 def _unpack(f: Any, primals: Sequence[Any]) -> tuple[Any, list, dict, tuple[int, ...]]:
@@ -38,13 +46,7 @@ def _unpack(f: Any, primals: Sequence[Any]) -> tuple[Any, list, dict, tuple[int,
 
 
 def _outputs(f: Any, out: Any) -> tuple[list[Any], Any]:
-    leaves, tree = flatten(out)
-    for o in leaves:
-        if isinstance(o, str | bytes) or o is None:
-            raise DifferentiationError(
-                f"the function returned {type(o).__name__}; it must return a float, an "
-                "array, or a tuple/list/dict of them"
-            )
+    leaves, tree = output_leaves(out)
     if hasattr(f, "out_tree"):
         f.out_tree = tree
     return leaves, tree

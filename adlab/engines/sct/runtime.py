@@ -4,7 +4,7 @@ Elementwise operations are differentiated in the generated code itself, from
 their partial derivatives printed as Python. Array operations (``ad.sum``,
 ``ad.matmul``, ``x[1:]``, ...) have rules that need run-time shapes, so
 generated code calls :func:`vjp` / :func:`jvp` here, which apply the table's own
-rules (``rules.vjps`` / ``rules.jvps``) to the primitives the call runs: no
+rule (``rules.vjps`` / ``rules.jvps``) of the primitive the operation applies: no
 formula is restated. The rest is bookkeeping: sum a cotangent back over
 broadcast axes, accumulate cotangents of tuples and lists, seed a gradient,
 and return input cotangents with the input's shape, dtype and structure.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
@@ -189,7 +189,14 @@ def _leaves_like(ct: Any, primal: Any) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------
-# Run-time rules: a table operation applied to values, recording its primitives
+# Run-time rules: the table's vjp / jvp rule of the one primitive an operation applies
+#
+# A table operation (``ad.sum(x, axis=0)``, ``x[1:]``, ``np.where(c, x, y)``) turns
+# its arguments and settings into one primitive call (``sum_p(x, axis=(0,),
+# keepdims=False)``), with settings that depend on the values' shapes. So the
+# operation runs once on stand-ins for its arguments, which catch that call; its
+# rule from the table (``rules.vjps[prim]`` or ``rules.jvps[prim]``) is applied
+# to it, no formula restated.
 
 
 def _differentiable(x: Any) -> bool:
@@ -198,14 +205,15 @@ def _differentiable(x: Any) -> bool:
     return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
 
 
-class _Traced(Operators, Box):
-    """A value inside one run-time :func:`vjp` call; its primitives are recorded on a tape."""
+class _Stand(Operators, Box):
+    """An argument (or the result) of the operation :func:`vjp` / :func:`jvp` runs: it
+    catches the primitive the operation applies to it."""
 
-    __slots__ = ("_level", "index", "tape", "value")
+    __slots__ = ("_level", "index", "run", "value")
     _what = "value of an sct run-time rule"
 
-    def __init__(self, value: Any, level: int, tape: list, index: int) -> None:
-        self.value, self._level, self.tape, self.index = value, level, tape, index
+    def __init__(self, value: Any, level: int, run: _Run, index: int) -> None:
+        self.value, self._level, self.run, self.index = value, level, run, index
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -219,131 +227,111 @@ class _Traced(Operators, Box):
         return bool(self.value)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        level = self._level
-        vals, wrt = list(args), []
-        for i, a in enumerate(args):
-            if type(a) is _Traced and a._level == level:
-                vals[i] = a.value
-                wrt.append(i)
+        mine = [type(a) is _Stand and a._level == self._level for a in args]
+        vals = [a.value if m else a for a, m in zip(args, mine)]
         out = prim(*vals, **params)
         if not prim.differentiable:
             return out
-        vjp_rule = rules.vjps.get(prim)
-        if vjp_rule is None:
-            _missing(prim, "reverse")
-        pullback = vjp_rule(out, vals, tuple(wrt), **params)
-        index = len(self.tape)  # operations count up from 0, inputs down from -1
-        self.tape.append((index, pullback, tuple(args[i].index for i in wrt)))
-        return _Traced(out, level, self.tape, index)
+        run = self.run
+        if run.prim is not None or any(m and a.index == _RESULT for a, m in zip(args, mine)):
+            raise DifferentiationError(
+                f"{run.name} applies more than one primitive of the table ({run.prim.name}, "
+                f"then {prim.name}); sct applies the rule of one primitive per operation. "
+                "Differentiate this code with the reverse engine: ad.grad(...) or ad.jacobian(...)"
+            )
+        run.prim, run.vals, run.params, run.out = prim, vals, params, out
+        run.sources = tuple(a.index if m else None for a, m in zip(args, mine))
+        return _Stand(out, self._level, run, _RESULT)
 
 
-def _missing(prim: Primitive, mode: str) -> NoReturn:
-    raise DifferentiationError(
-        f"the primitive '{prim.name}' has no {mode}-mode rule. Declare its partial derivatives "
-        f"with @{prim.name}.defrule, or its rules with adlab.core.rules.defvjp / defjvp"
-    )
+_RESULT = -1  # the index of the stand-in for the primitive's result
+
+
+class _Run:
+    """One run of an operation on stand-ins: the primitive it applied, and where each of
+    the primitive's arguments (``sources``: an argument's leaf index or None) and each
+    leaf of its output came from."""
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        self.name = getattr(fn, "__name__", repr(fn))
+        self.prim: Primitive | None = None
+        self.vals: list = []
+        self.params: dict = {}
+        self.out: Any = None
+        self.sources: tuple[int | None, ...] = ()
+        level = new_level()
+        self.leaves, self.tree = flatten(args)
+        stands = [_Stand(x, level, self, i) if _differentiable(x) else x
+                  for i, x in enumerate(self.leaves)]  # fmt: skip
+        out_leaves, self.out_tree = flatten(fn(*unflatten(self.tree, stands), **kwargs))
+        self.origins = [o.index if type(o) is _Stand and o._level == level else None
+                        for o in out_leaves]  # fmt: skip
+        self.values = [o.value if origin is not None else o
+                       for o, origin in zip(out_leaves, self.origins)]  # fmt: skip
+
+    def output(self, leaves: list[Any]) -> Any:
+        return unflatten(self.out_tree, leaves)
 
 
 def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callable]:
-    """``(fn(*args, **kwargs), pullback)``: the table's vjp rules applied at run time.
+    """``(fn(*args, **kwargs), pullback)`` by the table's vjp rule of the primitive ``fn``
+    applies.
 
     Floats and float arrays among ``args`` (also inside tuples and lists) are
     differentiated; ``pullback(out_bar)`` returns one cotangent per positional
     argument, in its structure.
     """
-    level = new_level()
-    tape: list = []
-    leaves, tree = flatten(args)
-    inputs = [
-        _Traced(x, level, tape, -1 - i) if _differentiable(x) else x for i, x in enumerate(leaves)
-    ]
-    out = fn(*unflatten(tree, inputs), **kwargs)
-    out_leaves, out_tree = flatten(out)
-    out_index = [o.index if type(o) is _Traced and o._level == level else None for o in out_leaves]
-    plain = [o.value if type(o) is _Traced and o._level == level else o for o in out_leaves]
+    run = _Run(fn, args, kwargs)
+    prim_pullback = None
+    if run.prim is not None and _RESULT in run.origins:
+        vjp_rule = rules.vjps.get(run.prim)
+        if vjp_rule is None:
+            raise rules.missing_rule(run.prim, "reverse")
+        wrt = tuple(k for k, i in enumerate(run.sources) if i is not None)
+        prim_pullback = vjp_rule(run.out, run.vals, wrt, **run.params)
+
+    origins, leaves, tree = run.origins, run.leaves, run.tree
+    sources = [i for i in run.sources if i is not None]  # one per cotangent of the rule
 
     def run_time_pullback(out_bar: Any) -> tuple:
         cts: dict[int, Any] = {}
-        for k, g in zip(out_index, flatten(out_bar)[0] if out_leaves else ()):
-            if k is not None and not _is_zero(g):
-                cts[k] = add(cts[k], g) if k in cts else g
-        for index, pullback, parents in reversed(tape):
-            g = cts.pop(index, None)
-            if g is None:
+        for origin, g in zip(origins, flatten(out_bar)[0]):
+            if origin is None or _is_zero(g):
                 continue
-            for p, c in zip(parents, pullback(g)):
-                if c is not None:
-                    cts[p] = cts[p] + c if p in cts else c
-        arg_cts = [
-            cts[-1 - i] if -1 - i in cts else (zeros_like(x) if _differentiable(x) else None)
-            for i, x in enumerate(leaves)
-        ]
+            pairs = zip(sources, prim_pullback(g)) if origin == _RESULT else [(origin, g)]
+            for i, ct in pairs:  # type: ignore[misc]
+                if ct is not None:
+                    cts[i] = add(cts[i], ct) if i in cts else ct
+        arg_cts = [cts[i] if i in cts else (zeros_like(x) if _differentiable(x) else None)
+                   for i, x in enumerate(leaves)]  # fmt: skip
         return tuple(unflatten(tree, arg_cts))
 
-    return unflatten(out_tree, plain), run_time_pullback
-
-
-class _Dual(Operators, Box):
-    """A value with a tangent inside one run-time :func:`jvp` call."""
-
-    __slots__ = ("_level", "dot", "value")
-    _what = "value of an sct run-time rule"
-
-    def __init__(self, value: Any, dot: Any, level: int) -> None:
-        self.value, self.dot, self._level = value, dot, level
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return shape_of(self.value)
-
-    @property
-    def dtype(self) -> Any:
-        return dtype_of(self.value)
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
-
-    def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        level = self._level
-        vals, dots = list(args), [None] * len(args)
-        for i, a in enumerate(args):
-            if type(a) is _Dual and a._level == level:
-                vals[i], dots[i] = a.value, a.dot
-        out = prim(*vals, **params)
-        if not prim.differentiable:
-            return out
-        jvp_rule = rules.jvps.get(prim)
-        if jvp_rule is None:
-            _missing(prim, "forward")
-        out_dot = jvp_rule(out, vals, dots, **params)
-        return out if out_dot is None else _Dual(out, out_dot, level)
+    return run.output(run.values), run_time_pullback
 
 
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         **kwargs: Any) -> tuple[Any, Any]:  # fmt: skip
-    """``(fn(*primals, **kwargs), out_dot)``: the table's jvp rules applied at run time.
+    """``(fn(*primals, **kwargs), out_dot)`` by the table's jvp rule of the primitive ``fn``
+    applies.
 
     ``tangents`` has one entry per primal (in its structure); ``None`` or ``0.0``
     is a zero tangent.
     """
-    level = new_level()
-    leaves, tree = flatten(tuple(primals))
-    dot_leaves = _tangent_leaves(tangents, primals)
-    inputs = [
-        _Dual(x, d, level) if d is not None and _differentiable(x) else x
-        for x, d in zip(leaves, dot_leaves)
-    ]
-    out = fn(*unflatten(tree, inputs), **kwargs)
-    out_leaves, out_tree = flatten(out)
-    values, dots = [], []
-    for o in out_leaves:
-        if type(o) is _Dual and o._level == level:
-            values.append(o.value)
-            dots.append(broadcast(o.dot, o.value))
-        else:
-            values.append(o)
-            dots.append(zero(o))
-    return unflatten(out_tree, values), unflatten(out_tree, dots)
+    run = _Run(fn, tuple(primals), kwargs)
+    dots = _tangent_leaves(tangents, primals)
+    out_dots = []
+    for origin, o in zip(run.origins, run.values):
+        dot = None
+        if origin == _RESULT:
+            jvp_rule = rules.jvps.get(run.prim)  # type: ignore[arg-type]
+            if jvp_rule is None:
+                raise rules.missing_rule(run.prim, "forward")  # type: ignore[arg-type]
+            arg_dots = [None if i is None else dots[i] for i in run.sources]
+            dot = jvp_rule(run.out, run.vals, arg_dots, **run.params)
+        elif origin is not None:
+            dot = dots[origin]
+        out_dots.append(zero(o) if dot is None else broadcast(dot, o))
+    return run.output(run.values), run.output(out_dots)
 
 
 def _tangent_leaves(tangents: Sequence[Any], primals: Sequence[Any]) -> list[Any]:

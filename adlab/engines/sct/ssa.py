@@ -13,8 +13,9 @@ Straight-line temporaries are assigned exactly once (static single assignment);
 the user's own variables keep their names even when a loop reassigns them: the
 adjoint saves the values a loop overwrites instead of renaming them (no phi
 nodes). Operations never read the variable they assign (``z = z * x`` becomes
-``t1 = z * x; z = t1``), augmented assignment and ``a if c else b`` become plain
-assignments and an ``if``, and code after a branch that returns, breaks or
+``t1 = z * x; z = t1``), augmented assignment becomes plain assignment, ``a if c
+else b`` an ``if`` (and so do ``a or b`` and ``a and b``, which return one of
+their operands), and code after a branch that returns, breaks or
 continues moves into the other branch, so control flow is structured.
 ``math.sin``, ``np.sin`` and ``ad.sin`` all become ``ad.sin``: names are mapped
 to the one table here, once.
@@ -414,6 +415,16 @@ class _Lowering:
             raw = ast.Compare(left=_atom_ast(atoms[0]), ops=node.ops,
                               comparators=[_atom_ast(a) for a in atoms[1:]])  # fmt: skip
             return self.raw_op(raw)
+        if isinstance(node, ast.BoolOp):  # a value, maybe active: `a or b` is `a if a else b`
+            first = ast.BoolOp(node.op, node.values[:-1]) if len(node.values) > 2 else (
+                node.values[0])  # fmt: skip
+            atom = self.atom(first, origin, out)
+            if isinstance(atom, Lit):
+                out.append(Assign((temp := self.fresh(),), _copy(atom), origin))
+                atom = Name(temp)
+            a, b = _atom_ast(atom), node.values[-1]
+            pick = ast.IfExp(a, a, b) if isinstance(node.op, ast.Or) else ast.IfExp(a, b, a)
+            return self.op(pick, origin, out, name)
         if isinstance(node, ast.IfExp):
             temp = self.fresh()
             body: list[Stmt] = []
@@ -440,7 +451,7 @@ class _Lowering:
             items = tuple(self.atom(v, origin, out) for v in node.values)
             display = Display(dict, items, tuple(k.value for k in node.keys))  # type: ignore[union-attr]
             return Op("display", dict, (display,), form="display")
-        return self.raw_op(self.raw(node))  # f-strings, and/or, sets, ...: no derivative
+        return self.raw_op(self.raw(node))  # f-strings, sets, ...: no derivative
 
     def attribute(self, node: ast.Attribute, origin: Origin, out: list[Stmt]) -> Op:
         root = node
@@ -478,6 +489,11 @@ class _Lowering:
             kwargs = tuple((k.arg, self.atom(k.value, origin, out)) for k in node.keywords)
             return Op("table", callee.fn, (receiver, *args), kwargs,  # type: ignore[arg-type]
                       spelling=self.table(table_name(callee.fn) or ""))  # fmt: skip
+        if callee.kind == "dynamic" and isinstance(node.func, ast.Attribute):  # x.prod()
+            receiver = self.atom(node.func.value, origin, out)  # read by the call
+            args, kwargs = self.arguments(node, origin, out)
+            return Op("other", callee, (receiver, *args), kwargs, form="method",
+                      spelling=node.func.attr)  # fmt: skip
         args, kwargs = self.arguments(node, origin, out)
         if callee.kind == "prim":
             prim: Primitive = callee.fn
@@ -498,13 +514,8 @@ class _Lowering:
             args, kwargs = self.bind_arguments(node, callee.fn, args, kwargs)
             spelling = self.spelled(node.func, callee.fn)
             return Op("user", callee.fn, tuple(args), kwargs, spelling=spelling)
-        spelling = self.spelled(node.func, callee.fn) if callee.kind != "dynamic" else None
-        if spelling is None:
-            func = node.func
-            spelling = ast.unparse(func)
-            if isinstance(func, ast.Attribute) and not isinstance(func.value, ast.Name):
-                receiver = self.atom(func.value, origin, out)
-                spelling = f"{receiver}.{func.attr}"
+        spelling = ast.unparse(node.func) if callee.kind == "dynamic" else (
+            self.spelled(node.func, callee.fn))  # fmt: skip
         return Op("other", callee, tuple(args), kwargs, spelling=spelling)
 
     def arguments(self, node: ast.Call, origin: Origin, out: list[Stmt]) -> tuple[list, tuple]:
@@ -642,10 +653,6 @@ def _attrs(node: ast.expr) -> list[str]:
         attrs.append(node.attr)
         node = node.value
     return attrs[::-1]
-
-
-def _stores(target: ast.expr, name: str) -> bool:
-    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
 
 
 def _is_docstring(node: ast.stmt) -> bool:

@@ -110,7 +110,8 @@ class _Tangent:
             if a.kind(Name(out)) != SCALAR and a.is_active(Name(out)):
                 out_dot = f"{self.rt('broadcast')}({out_dot}, {out})"
             code.add(f"return {out}, {out_dot}")
-        return Generated(name, str(code), self.scope.namespace, a, "jvp", tuple(tangents))
+        return Generated(name, str(code), self.scope.namespace, a, "jvp", tuple(tangents),
+                         tuple(self.callees.compiled))  # fmt: skip
 
     def block(self, body: list[Stmt], code: Code) -> None:
         last = None

@@ -12,7 +12,10 @@ are overwritten before the reverse sweep gets to them, so they are saved:
   sees the values its own statement saw ("restore" rather than "remember");
 * a loop variable: pushed at the top of each iteration, popped at the top of
   each reverse iteration; a branch decision or an inner loop's trip count:
-  pushed when known, popped where its statement's blocks begin.
+  pushed when known, popped where its statement's blocks begin;
+* a list used as a stack (``a.append(v)``, ``v = a.pop()``): its adjoint starts
+  as long as the list ends (``[0.0] * len(a)``); where ``a`` is assigned a new
+  list, the one it replaced is restored, and its adjoint starts as long as it.
 
 Only values some block reads are saved: ``t2 = y - t1`` saves nothing, the
 partials of ``-`` being constants.
@@ -123,6 +126,7 @@ def _reverse_reads(a: Analysed, stmts: list[Stmt], tape: Tape) -> set[str]:
     names = a.normalised.names
     found: set[str] = set(tape.pullbacks.values())
     found |= {x for x in a.wrt if a.kind(Name(x)) != SCALAR}  # sct.result(x_bar, x) reads x
+    found |= active_stacks(a, stmts)  # a list's adjoint starts as long as the list
     for s in stmts:
         if not isinstance(s, Assign) or s.targets[0] not in a.active:
             continue
@@ -139,6 +143,14 @@ def _reverse_reads(a: Analysed, stmts: list[Stmt], tape: Tape) -> set[str]:
         elif len(s.targets) > 1 and a.kind(op.args[0]) not in (CONTAINER, SCALARS):
             found |= {r.id for r in op.reads}  # sct.pack(..., t) reads t
     return found
+
+
+def active_stacks(a: Analysed, stmts: list[Stmt]) -> set[str]:
+    """Differentiated lists used as stacks (``a.append(v)``, ``v = a.pop()``): the adjoint
+    of a push is a pop, and the other way round."""
+    pushed = {s.stack for s in stmts if isinstance(s, Push)}
+    popped = {s.op.args[0].id for s in stmts if isinstance(s, Assign) and s.op.kind == "pop"}
+    return (pushed | popped) & a.active
 
 
 def _saves(a: Analysed, form: str, scope: Scope, tape: Tape, stmts: list[Stmt],

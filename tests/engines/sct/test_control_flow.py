@@ -197,7 +197,11 @@ def _close(got, want, rtol=1e-10):
 
 @pytest.mark.parametrize("f, args", CASES, ids=IDS)
 def test_gradient_matches_finite_differences(f, args):
-    check_grads(f, *args, mode="sct", order=1)
+    check_grads(f, *args, mode=("reverse", "sct"))  # order 2: the reverse engine over sct's code
+    try:  # sct over sct, where the derivative code is for numbers: else a clear refusal
+        check_grads(f, *args, mode="sct")
+    except ad.DifferentiationError as refusal:
+        assert "sct over sct" in str(refusal) and "mode=('reverse', 'sct')" in str(refusal)
 
 
 TRACEABLE = [(f, args) for f, args in CASES if f is not nested_loops]
@@ -291,3 +295,103 @@ def test_a_million_iterations_need_no_recursion():
         return x
 
     assert ad.sct.grad(chain)(1.0) == pytest.approx(1.000001**500_000, rel=1e-9)
+
+
+# -- regressions ---------------------------------------------------------------------------
+
+
+def default_or(x, w=None):
+    w = w or x
+    return w * x
+
+
+def and_or_chain(x, y):
+    a = x > 0 and y
+    b = a or x or y
+    return b * (a and x) + (0.0 or y) * x
+
+
+@pytest.mark.parametrize("args", [(3.0,), (3.0, 2.0), (-1.0, 2.0), (2.0, 0.0)])
+def test_and_or_carry_the_value_they_return(args):
+    f = default_or if len(args) == 1 else and_or_chain
+    argnums = tuple(range(len(args)))
+    want = ad.grad(f, argnums=argnums)(*args)
+    _close(ad.sct.grad(f, argnums=argnums)(*args), want)
+    _close(ad.grad(f, argnums=argnums, mode="sct")(*args), want)
+    directions = tuple(1.0 for _ in args)
+    _close(ad.jvp(f, args, directions, mode="sct"), ad.jvp(f, args, directions, mode="reverse"))
+    assert ad.sct.grad(default_or)(3.0, 2.0) == 2.0  # w given: d(w * x)/dx = w
+
+
+def test_and_or_short_circuit_as_python_does():
+    def f(x, items):
+        return (len(items) > 0 and items[0] * x) or x
+
+    assert ad.sct.grad(f)(2.0, []) == 1.0  # items[0] is never evaluated
+    assert ad.sct.grad(f)(2.0, [3.0]) == 3.0
+
+
+def appends_then_indexes(x):
+    a = []
+    for i in range(3):
+        a.append(x * i)
+    return a[2] * a[1]
+
+
+def appends_then_iterates(x):
+    a = [x]
+    for i in range(3):
+        a.append(x * i)
+    s = 0.0
+    for v in a:
+        s = s + v * v
+    return s
+
+
+def appends_pops_and_indexes(x):
+    a = []
+    a.append(x)
+    a.append(x * 2.0)
+    b = a.pop()
+    return b * a[0]
+
+
+def pops_then_builds_another(x):
+    a = [x]
+    b = a.pop()
+    a = [x * 3.0, x]
+    return b * a[0] * a[1]
+
+
+def a_new_list_every_iteration(x):
+    s = 0.0
+    for j in range(1, 3):
+        a = []
+        a.append(x * j)
+        a.append(x)
+        s = s + a.pop() * a.pop()
+    return s
+
+
+@pytest.mark.parametrize("f", [appends_then_indexes, appends_then_iterates,
+                               appends_pops_and_indexes, pops_then_builds_another,
+                               a_new_list_every_iteration])  # fmt: skip
+def test_a_list_built_by_append_can_be_read_afterwards(f):
+    want = ad.grad(f)(3.0)
+    assert ad.sct.grad(f)(3.0) == pytest.approx(want)
+    _, pullback = ad.sct.vjp(f)(3.0)
+    assert pullback(1.0) == pytest.approx((want,)) == pullback(1.0)  # it runs again
+    assert ad.grad(f, mode="sct")(3.0) == pytest.approx(want)
+    assert ad.value_and_grad(f, mode="sct")(3.0)[1] == pytest.approx(want)  # as %%grad does
+    assert ad.jvp(f, (3.0,), (1.0,), mode="sct")[1] == pytest.approx(want)
+
+
+def appends_to_a_parameter(x, acc):
+    acc.append(x * 2.0)
+    return acc[0] * x
+
+
+def test_appending_to_a_parameter_is_refused():
+    with pytest.raises(ad.DifferentiationError, match=r"acc\.append\(\.\.\.\) on the parameter"
+                       r" acc at line \d+.*caller's list"):  # fmt: skip
+        ad.sct.grad(appends_to_a_parameter)

@@ -96,3 +96,11 @@ def test_the_api_hessian_with_sct_inside():
     f = next(z for z in ZOO if z.name == "five_well").f
     want = ad.hessian(lambda x: f(x, 10.0))(10.0)
     assert ad.hessian(lambda x: f(x, 10.0), mode=("reverse", "sct"))(10.0) == pytest.approx(want)
+
+
+def test_the_api_hessian_in_sct_alone_is_sct_over_sct():
+    f = next(z for z in ZOO if z.name == "five_well").f
+    want = ad.hessian(f, argnums=(0, 1))(10.0, 10.0)
+    np.testing.assert_allclose(ad.hessian(f, argnums=(0, 1), mode="sct")(10.0, 10.0), want)
+    with pytest.raises(ad.DifferentiationError, match=r"sct over sct.*mode=\('reverse', 'sct'\)"):
+        ad.hessian(lambda x: ad.sum(x**3), mode="sct")(np.array([1.0, 2.0]))  # array rules

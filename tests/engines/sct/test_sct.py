@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import adlab as ad
+from adlab.core import rules
 from adlab.core.tree import flatten
-from adlab.engines.sct import pipeline as sct_pipeline  # the module
+from adlab.engines.sct import runtime
 from adlab.testing import ZOO, check_grads
 
 
@@ -95,7 +96,7 @@ def test_generated_code_reads_like_a_textbook_adjoint():
 
 @pytest.mark.parametrize("zoo", ZOO, ids=[z.name for z in ZOO])
 def test_zoo_matches_finite_differences_and_the_reverse_engine(zoo):
-    check_grads(zoo.f, *zoo.args, mode="sct", order=1)
+    check_grads(zoo.f, *zoo.args, mode=("reverse", "sct"))  # order 2: reverse over sct
     argnums = tuple(range(len(zoo.args)))
     want = ad.grad(zoo.f, argnums=argnums)(*zoo.args)
     got = ad.grad(zoo.f, argnums=argnums, mode="sct")(*zoo.args)
@@ -148,10 +149,10 @@ def test_every_api_function_takes_mode_sct():
     assert ad.jvp(f, (0.5, -0.5), (1.0, 0.0), mode="sct")[1] == pytest.approx(-17 / 18)
     jac = ad.jacobian(lambda x: ad.sin(x) * x, mode="sct")(np.array([0.5, 1.0]))
     np.testing.assert_allclose(jac, np.diag(np.cos([0.5, 1.0]) * [0.5, 1.0] + np.sin([0.5, 1.0])))
-    np.testing.assert_allclose(
-        ad.hessian(lambda x: ad.sum(x**3), mode=("reverse", "sct"))(np.array([1.0, 2.0])),
-        np.diag([6.0, 12.0]),
-    )
+    hessian = ad.hessian(f, argnums=(0, 1), mode="sct")(0.5, -0.5)  # sct over sct
+    np.testing.assert_allclose(hessian, ad.hessian(f, argnums=(0, 1))(0.5, -0.5), rtol=1e-12)
+    assert isinstance(ad.grad(f, mode="sct"), ad.sct.Transformed)  # sct's own code
+    assert check_grads(f, 0.5, -0.5, mode="sct").max_error[2] < 1e-7  # order 2 by default
 
 
 def test_argument_structures_and_keywords():
@@ -184,11 +185,17 @@ def test_grad_needs_a_scalar_output():
 # -- the pipeline ---------------------------------------------------------------------
 
 
-def test_the_pipeline_is_listed_in_one_function():
-    source = inspect.getsource(sct_pipeline.pipeline)
-    names = ("parse", "fence", "ssa", "activity", "tangent", "adjoint", "compile")
-    positions = [source.index(f'("{name}"') for name in names]
-    assert positions[:4] == sorted(positions[:4]) and positions[4:] == sorted(positions[4:])
+def test_show_prints_the_passes_in_their_order(capsys):
+    def shown_passes() -> list[str]:
+        out = capsys.readouterr().out
+        return [line.split()[2] for line in out.splitlines() if line.startswith("──── after ")]
+
+    ad.sct.grad(f_square, show=True)
+    assert shown_passes() == ["parse", "fence", "ssa", "activity", "adjoint", "compile"]
+    ad.sct.jvp(f_square, show=True)
+    assert shown_passes() == ["parse", "fence", "ssa", "activity", "tangent", "compile"]
+    ad.sct.ssa(f_square, show=True)
+    assert shown_passes() == ["parse", "fence", "ssa"]
 
 
 def test_show_prints_the_program_after_every_pass(capsys):
@@ -299,3 +306,126 @@ def test_math_and_numpy_names_are_mapped_to_the_table():
     assert ad.sct.grad(f)(1.0) == pytest.approx(want)
     with pytest.raises(ad.DifferentiationError):  # tracing cannot see through math.sin
         ad.grad(f)(1.0)
+
+
+# -- regressions -------------------------------------------------------------------------
+
+TWO_LAMBDAS = [lambda x: ad.sin(x), lambda x: ad.cos(x)]
+
+
+def test_two_lambdas_on_one_line_are_told_apart_by_column():
+    assert ad.sct.grad(TWO_LAMBDAS[0])(1.0) == pytest.approx(math.cos(1.0))
+    assert ad.sct.grad(TWO_LAMBDAS[1])(1.0) == pytest.approx(-math.sin(1.0))
+
+
+def test_lambdas_that_cannot_be_told_apart_are_refused_not_guessed():
+    original = TWO_LAMBDAS[1]
+    code = original.__code__.replace(co_linetable=b"")  # no column information left
+    nameless = type(original)(code, original.__globals__)
+    with pytest.raises(ad.DifferentiationError, match=r"two lambdas on line \d+.*with def"):
+        ad.sct.grad(nameless)
+
+
+def _run_cell(source: str, namespace: dict) -> None:
+    """Run ``source`` as a notebook cell: registered with linecache, in ``namespace``."""
+    filename = f"<ipython-input-{abs(hash(source))}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), namespace)
+
+
+def test_reassigned_globals_are_read_again():
+    ns: dict = {"np": np, "ad": ad}
+    _run_cell("X = np.array([1.0, 2.0])\ndef loss(w):\n    return np.sum((X * w - 1) ** 2)\n", ns)
+    g = ad.sct.grad(ns["loss"])
+    assert ad.grad(ns["loss"], mode="sct")(0.5) == g(0.5) == -1.0
+    ns["X"] = np.array([3.0, 4.0])  # the next cell: X = np.array([3.0, 4.0])
+    want = ad.value_and_grad(ns["loss"])(0.5)
+    assert want == (1.25, 11.0)
+    assert ad.value_and_grad(ns["loss"], mode="sct")(0.5) == want
+    assert g(0.5) == 11.0 and "X" in g.source
+
+
+def test_numbers_attributes_and_closures_are_read_again():
+    ns: dict = {"np": np, "ad": ad, "types": __import__("types")}
+    _run_cell(
+        "S = 2.0\ncfg = types.SimpleNamespace(scale=2.0)\n"
+        "def scaled(x):\n    return S * x + cfg.scale * x\n"
+        "def make():\n    c = 2.0\n    def f(x):\n        return c * x\n"
+        "    def set_c(v):\n        nonlocal c\n        c = v\n    return f, set_c\n",
+        ns,
+    )
+    g = ad.sct.grad(ns["scaled"])
+    assert g(1.0) == 4.0
+    ns["S"] = 3.0
+    assert g(1.0) == 5.0
+    ns["cfg"].scale = 5.0
+    assert g(1.0) == 8.0 == ad.grad(ns["scaled"], mode="sct")(1.0)
+    f, set_c = ns["make"]()
+    assert ad.sct.grad(f)(1.0) == 2.0
+    set_c(7.0)
+    assert ad.sct.grad(f)(1.0) == 7.0
+
+
+def test_derivatives_of_derivatives_see_rebound_globals():
+    ns: dict = {"ad": ad}
+    _run_cell("S = 2.0\ndef cubed(x):\n    return S * x ** 3\n", ns)
+    second = ad.sct.grad(ad.sct.grad(ns["cubed"]))
+    hessian = ad.hessian(ns["cubed"], mode="sct")
+    assert second(1.0) == hessian(1.0) == 12.0
+    ns["S"] = 3.0
+    assert second(1.0) == hessian(1.0) == 18.0
+
+
+def test_redefined_helpers_are_transformed_again():
+    ns: dict = {"np": np, "ad": ad}
+    _run_cell("Y = 1.0\ndef helper(x):\n    return x * x * Y\n"
+              "def outer(x):\n    return helper(x) + 1.0\n", ns)  # fmt: skip
+    g = ad.sct.grad(ns["outer"])
+    assert g(2.0) == 4.0
+    _run_cell("def helper(x):\n    return x * x * x\n", ns)  # the helper's cell, run again
+    assert g(2.0) == 12.0 == ad.grad(ns["outer"], mode="sct")(2.0)
+    _run_cell("def helper(x):\n    return x * x * Y\n", ns)
+    assert g(2.0) == 4.0
+    ns["Y"] = 3.0  # a global of the helper, not of outer
+    assert g(2.0) == 12.0 == ad.grad(ns["outer"], mode="sct")(2.0)
+    assert ad.sct.jvp(ns["outer"])(2.0, x_dot=1.0) == (13.0, 12.0)
+
+
+SCT_CUBE = ad.Primitive("sct_cube_vjp_only", lambda x: x**3)
+rules.defvjp(SCT_CUBE, lambda out, args, wrt: lambda g: (g * 3.0 * args[0] ** 2,))
+SCT_NO_RULE = ad.Primitive("sct_no_rule", lambda x: x * 2.0)
+
+
+def uses_cube(x):
+    return ad.sum(SCT_CUBE(x) * x)
+
+
+def uses_no_rule(x):
+    return ad.sum(SCT_NO_RULE(x))
+
+
+def test_run_time_rules_are_the_tables_rules():
+    x = np.array([1.0, 2.0])
+    g = ad.sct.grad(uses_cube)
+    np.testing.assert_allclose(g(x), 4 * x**3)
+    assert "sct.vjp(SCT_CUBE, x)" in g.source
+    out, pullback = runtime.vjp(ad.mul, 3.0, 3.0)  # one argument in two places: added
+    assert out == 9.0 and pullback(1.0) == (3.0, 3.0)
+    out, pullback = runtime.vjp(lambda a, b: (b, a), 1.0, 2.0)  # values handed through
+    assert out == (2.0, 1.0) and pullback((5.0, 7.0)) == (7.0, 5.0)
+    assert runtime.jvp(ad.stack, ([1.0, 2.0],), ([1.0, 0.5],))[1].tolist() == [1.0, 0.5]
+    with pytest.raises(ad.DifferentiationError, match=r"applies more than one primitive.*"
+                       r"\(cos, then sin\)"):  # fmt: skip
+        runtime.vjp(lambda u: ad.sin(ad.cos(u)), 1.0)
+
+
+def test_a_missing_rule_is_named_as_every_engine_names_it():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ad.DifferentiationError) as by_reverse:
+        ad.grad(uses_no_rule)(x)
+    with pytest.raises(ad.DifferentiationError) as by_sct:
+        ad.sct.grad(uses_no_rule)(x)
+    want = str(rules.missing_rule(SCT_NO_RULE, "reverse"))
+    assert str(by_sct.value) == str(by_reverse.value) == want
+    with pytest.raises(ad.DifferentiationError, match="'sct_cube_vjp_only' has no forward-mode"):
+        ad.jvp(uses_cube, (x,), (x,), mode="sct")
