@@ -111,6 +111,16 @@ def _where_impl(condition: Any, x: Any, y: Any) -> Any:
     return np.where(condition, x, y)
 
 
+def _dx_exponent(x: Any, y: Any) -> Any:
+    """The exponent in ∂(x**y)/∂x = y·x^(y−1): y − 1, except 1 where x = y = 0 (there
+    0·0^−1 would be nan, and d/dx x**0 = 0). It stays y − 1 itself everywhere else, so
+    derivatives in y are right; the guard changes nothing unless y = 0, so x**c with a
+    plain number c ≠ 0 (the common case) skips it."""
+    if type(y) in _PY_NUMBER and y != 0:
+        return y - 1.0
+    return where(equal(x, 0.0), where(equal(y, 0.0), 1.0, y - 1.0), y - 1.0)
+
+
 def _sign_impl(x: Any) -> Any:
     if type(x) in _PY_NUMBER:
         return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
@@ -147,9 +157,7 @@ defpartials(truediv, lambda x, y, out: div(1.0, y), lambda x, y, out: div(-out, 
 defpartials(neg, -1.0)
 defpartials(
     pow,
-    # y·x^(y−1). Only at x = 0 is the exponent guarded (there 0·0^−1 would be nan and
-    # d/dx x**0 = 0); elsewhere it is y − 1 itself, so derivatives in y stay right.
-    lambda x, y, out: y * pow(x, where(equal(x, 0.0), where(equal(y, 0.0), 1.0, y - 1.0), y - 1.0)),
+    lambda x, y, out: y * pow(x, _dx_exponent(x, y)),  # y·x^(y−1), guarded at x = y = 0
     # x^y·log x; at x = 0 the guard makes it x^y·0 = 0 (the limit for y > 0)
     lambda x, y, out: out * log(where(equal(x, 0.0), 1.0, x)),
 )
