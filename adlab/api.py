@@ -1,10 +1,11 @@
 """The JAX-style user API, written once over the engines' small protocol.
 
 Every engine offers ``vjp(f, primals)`` and/or ``jvp(f, primals, tangents)`` on
-flat tuples of floats/arrays (``f`` returns a tuple of outputs). Everything a
-user calls — ``grad``, ``value_and_grad``, ``jacobian``, ``hessian``,
-``derivative`` — is derived here from those two, once, for every engine; this
-module also handles argument structures (tuples, lists, dicts) and ``argnums``.
+flat tuples of floats/arrays (``f`` returns a tuple of outputs; a pullback takes
+``None`` for an output's zero cotangent). Everything a user calls — ``grad``,
+``value_and_grad``, ``jacobian``, ``hessian``, ``derivative`` — is derived here
+from those two, once, for every engine; this module also handles argument
+structures (tuples, lists, dicts) and ``argnums``.
 An engine that transforms functions may also offer ``grad_function(f, argnums)``:
 the gradient as a function it can transform again (``hessian`` in one mode).
 """
@@ -272,7 +273,9 @@ def jacobian(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Cal
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
         flat = _Flat(f, args, kwargs, _check_argnums(argnums, len(args)))
         outs, pullback = _vjp(mode, flat, flat.leaves)
-        zero_cts = [zeros_like(o) for o in outs]
+        # None, not zeros, for the other outputs: a zero cotangent times an infinite
+        # partial of another output (sqrt at 0) would make this row nan.
+        no_cts = [None] * len(outs)
         per_output = []
         for i, out in enumerate(outs):
             out_shape = shape_of(out)
@@ -280,7 +283,7 @@ def jacobian(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Cal
             for k in range(int(np.prod(out_shape))):
                 basis = np.zeros(out_shape, dtype=getattr(out, "dtype", np.float64))
                 basis.flat[k] = 1
-                cts = list(zero_cts)
+                cts = list(no_cts)
                 cts[i] = basis if out_shape else float(basis)
                 rows.append(pullback(tuple(cts)))
             blocks = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -134,6 +135,30 @@ def test_hessian_is_symmetric_and_right():
     np.testing.assert_allclose(h, h.T, rtol=1e-12)
     fd = ad.engines.numeric.jacobian(ad.grad(rosen.f), p)
     np.testing.assert_allclose(h, fd, rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # sqrt'(0) = 0.5 / 0, 0 * inf
+def test_jacobian_pulls_each_output_back_alone():
+    # the other outputs get no cotangent at all, not zero: 0 * sqrt'(0) = 0 * inf is nan
+    assert ad.jacobian(lambda x: (x * 2.0, ad.sqrt(x)))(0.0) == (2.0, math.inf)
+    jac = ad.jacobian(lambda x: (x * 2.0, ad.sqrt(x)))(np.zeros(2))
+    np.testing.assert_array_equal(jac[0], [[2.0, 0.0], [0.0, 2.0]])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # log of x < 0
+def test_hessian_blocks_keep_a_nan_to_their_own_block():
+    def f(x, y):
+        return x**y
+
+    x, y = -1.5, 2.0  # x < 0: every derivative in y is nan (log x), H_xx = 2 is not
+    h = ad.hessian(f, argnums=(0, 1))(x, y)
+    jac = ad.engines.numeric.jacobian
+    fd = [
+        [jac(lambda u, i=i: ad.grad(f, i)(u, y), x), jac(lambda v, i=i: ad.grad(f, i)(x, v), y)]
+        for i in (0, 1)
+    ]  # fd[i][j] = d(∂f/∂arg_i)/d arg_j
+    assert h[0][0] == pytest.approx(2.0)
+    np.testing.assert_allclose(np.array(h), np.array(fd, dtype=float), rtol=1e-6)  # nan == nan
 
 
 def test_derivative_of_a_scalar_function():

@@ -64,6 +64,16 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+#: How a notebook shows an expression: its tree, drawn. :mod:`adlab.viz` registers the
+#: drawing function (core imports nothing of viz); without it an Expr shows as text.
+_drawer: list[Callable[[Expr], Any]] = []
+
+
+def register_drawer(draw: Callable[[Expr], Any]) -> None:
+    """Use ``draw(expr)`` (an object with ``_repr_svg_``/``_repr_html_``) in notebooks."""
+    _drawer[:] = [draw]
+
+
 class Expr(Box):
     """An immutable expression tree; see the module docstring."""
 
@@ -257,6 +267,13 @@ class Expr(Box):
 
     def __repr__(self) -> str:
         return f"Expr({self.code()!r})"
+
+    def _repr_html_(self) -> str | None:
+        """In a notebook: the expression tree, drawn (an HTML page shows its SVG inline)."""
+        if not _drawer:
+            return None
+        drawing = _drawer[0](self)
+        return drawing._repr_html_() or drawing._repr_svg_()
 
     # -- simplification ---------------------------------------------------------------
     def simplify(self) -> Expr:

@@ -98,12 +98,16 @@ class _Tracer:
 FINISHED = object()
 
 
-_no_grad_depth = 0
+_no_grad_ceiling = 0
+"""Operations of transformations at or below this level record nothing (inside no_grad)."""
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Inside this block, operations on Variables give plain values and record nothing.
+
+    Only the transformations already running when the block starts are paused:
+    an ``ad.grad`` or ``ad.trace`` started inside the block differentiates as usual.
 
     >>> import adlab as ad
     >>> def f(x):
@@ -113,12 +117,15 @@ def no_grad() -> Iterator[None]:
     >>> ad.grad(f)(3.0)
     6.0
     """
-    global _no_grad_depth
-    _no_grad_depth += 1
+    global _no_grad_ceiling
+    outer = _no_grad_ceiling
+    # Levels only grow: a fresh one is above every transformation alive now and
+    # below every transformation started inside the block.
+    _no_grad_ceiling = new_level()
     try:
         yield
     finally:
-        _no_grad_depth -= 1
+        _no_grad_ceiling = outer
 
 
 def _missing_rule(prim: Primitive) -> DifferentiationError:
@@ -129,7 +136,7 @@ def _unary(prim: Primitive, a: Any) -> Variable | None:
     """``prim(a)`` for an elementwise primitive of one traced argument, or None when the
     general path is needed (no partials declared, no_grad, other boxes)."""
     fns = _PARTIALS.get(prim)
-    if fns is None or _no_grad_depth or type(a) is not Variable:
+    if fns is None or type(a) is not Variable or a._level <= _no_grad_ceiling:
         return None
     (d,) = fns
     if d is None:
@@ -164,7 +171,7 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
     else:
         return None
     fns = _PARTIALS.get(prim)
-    if fns is None or _no_grad_depth:
+    if fns is None or tracer.level <= _no_grad_ceiling:
         return None
     dx, dy = fns
     if (ta and dx is None) or (tb and dy is None):
@@ -265,7 +272,7 @@ class Variable(Operators, Box):
             if plain and isinstance(a, Box):
                 plain = False
         out = prim.impl(*vals, **params) if plain else prim(*vals, **params)
-        if _no_grad_depth or not prim.differentiable:
+        if level <= _no_grad_ceiling or not prim.differentiable:
             return out
         fns = _PARTIALS.get(prim)
         if fns is not None:  # elementwise: keep each parent with its partial, evaluated now
@@ -377,6 +384,34 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
 heappop, heappush = heapq.heappop, heapq.heappush
 
 
+def _memory(a: np.ndarray) -> int:
+    """The identity of the buffer an array (or a view of it) looks into."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a if a.base is None else a.base)
+
+
+def _unshared(results: Sequence[Any], given: Sequence[Any]) -> list[Any]:
+    """``results``, with copies of the arrays that share memory with another result or
+    with one of ``given`` (the seeds the caller passed in).
+
+    The sweep passes adjoints on without copying them where a partial is ±1
+    (``a + b`` gives ``a`` and ``b`` the same array) and views them where a rule
+    reshapes; copying here, once, keeps that fast and still hands out arrays the
+    caller may update in place (``g *= lr``).
+    """
+    taken = {_memory(g) for g in given if isinstance(g, np.ndarray)}
+    out = list(results)
+    for i, r in enumerate(out):
+        if isinstance(r, np.ndarray):
+            m = _memory(r)
+            if m in taken:
+                out[i] = r = r.copy()
+                m = id(r)
+            taken.add(m)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # The engine protocol: vjp
 
@@ -397,8 +432,10 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
     """
     tracer = _Tracer(record=False)
     inputs = _watch(tracer, primals)
-    outs = tuple(f(*inputs))
-    tracer.finish()
+    try:
+        outs = tuple(f(*inputs))
+    finally:  # also when f raises: a Variable it stored somewhere must not compute on
+        tracer.finish()
     level = tracer.level
     out_nodes = [o._node if type(o) is Variable and o._level == level else None for o in outs]
     in_nodes = [v._node for v in inputs]
@@ -407,9 +444,8 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
     def reverse_pullback(out_bars: Sequence[Any]) -> tuple:
         roots = [(n, g) for n, g in zip(out_nodes, out_bars) if n is not None and g is not None]
         grads = backward([n for n, _ in roots], [g for _, g in roots]) if roots else {}
-        return tuple(
-            grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)
-        )
+        cts = [grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)]
+        return tuple(_unshared(cts, out_bars))
 
     return tuple(_unbox(o, level) for o in outs), reverse_pullback
 
@@ -604,6 +640,7 @@ class Trace:
             like_primal(grads[n.node[0]], n.value) if n.node[0] in grads else zeros_like(n.value)
             for n in self.input_nodes
         ]
+        leaves = _unshared(leaves, (seed,))
         out, start = [], 0
         for tree in self._arg_trees:
             k = tree.num_leaves
@@ -848,9 +885,11 @@ def record(
         tracer.tape.append(tn)
         tracer.index[v._node[0]] = tn
     structured = [unflatten(t, inputs[s : s + t.num_leaves]) for t, s in _starts(arg_trees)]
-    out, named = run(structured)
     tape = tracer.tape
-    tracer.finish()
+    try:
+        out, named = run(structured)
+    finally:  # also when the program raises: its Variables must not compute on
+        tracer.finish()
     out_leaves, _ = flatten(out)
     if len(out_leaves) != 1:
         raise DifferentiationError(

@@ -23,7 +23,7 @@ import io
 import keyword
 import linecache
 import os
-import re
+import traceback
 import types
 import warnings
 from collections.abc import Callable, Iterator
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from adlab import api
@@ -42,13 +42,11 @@ from adlab.core.tree import flatten, unflatten
 from adlab.core.values import as_primal
 from adlab.engines import numeric, reverse
 from adlab.notebook.result import GradResult
+from adlab.notebook.scrub import scrub, users_object
 from adlab.notebook.widgets import Stepper
 from adlab.viz.svg import draw
 
 __all__ = ["GradMagics", "GradResult", "load_ipython_extension"]
-
-# IPython's own bookkeeping in the user namespace: never scrubbed.
-_IPYTHON_NAMES = re.compile(r"^(In|_ih|_dh|_i\d*|_ii|_iii|exit|quit|get_ipython)$")
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -72,7 +70,7 @@ Examples, one for each option (the cell as above)::
 
   %%grad x=0.5 y=-0.5              inputs with values (evaluated in the notebook)
   %%grad x y                       inputs by name: the notebook's x and y
-  %%grad "w=np.array([1.0, 2.0])"  a value with spaces, quoted
+  %%grad w=np.array([1.0, 2.0])    an array input
   %%grad x=0.5 y=-0.5 --of t       differentiate t instead of the output z
   %%grad x=0.5 y=-0.5 --mode sct   the gradient by another engine
   %%grad x=0.5 y=-0.5 --graph      and draw the graph, with every adjoint
@@ -81,9 +79,8 @@ Examples, one for each option (the cell as above)::
   %%grad x=0.5 y=-0.5 --check      and compare with central differences
 
 Inputs are a variable of the notebook (x) or a name with a value (x=0.5,
-evaluated in the notebook). %%grad splits its line at spaces: quote a value
-that has spaces ("w=np.array([1.0, 2.0])"), or assign it in an earlier cell
-and write its name.
+evaluated in the notebook); a value may have spaces inside its brackets
+(w=np.array([1.0, 2.0])), and a value in quotes may have any.
 
 --mode MODE: the engine differentiates the cell as a function of its inputs
 (def grad_cell(x, y): ...), out of sight; the cell itself still runs exactly
@@ -208,56 +205,40 @@ _fix_help()
 
 
 def _parse(line: str) -> Any:
-    parser = GradMagics.grad.parser
-    _refuse_split_values(line)
     try:
-        return parse_argstring(GradMagics.grad, line)
+        return GradMagics.grad.parser.parse_args(_words(line))
     except UsageError as e:
-        usage = " ".join(parser.format_usage().replace("::", "").split())
-        raise UsageError(f"%%grad: {e}\nusage: {usage}") from None
+        raise _usage(str(e)) from None
 
 
 def _usage(message: str) -> UsageError:
-    return UsageError(f"%%grad: {message}")
+    """A UsageError: the message, then the usage line (``%%grad?`` explains the rest)."""
+    usage = " ".join(GradMagics.grad.parser.format_usage().replace("::", "").split())
+    return UsageError(f"%%grad: {message}\nusage: {usage}  (%%grad? explains every option)")
 
 
-def _refuse_split_values(line: str) -> None:
-    """``%%grad x=np.array([1.0, 2.0])`` reaches the magic split at its spaces, as
-    ``x=np.array([1.0,`` and ``2.0])``: say so, with the two ways to write it."""
-    for word in _bracketed_words(line):
-        name, eq, expr = word.partition("=")
-        name, expr = name.strip(), expr.strip()
-        assign = (
-            f", or assign it in an earlier cell ({name} = {expr}) and write %%grad {name}"
-            if eq and name.isidentifier()
-            else ""
-        )
-        raise _usage(
-            f"{word!r} has spaces, and %%grad splits its line at spaces: quote it "
-            f'(%%grad "{word}"){assign}'
-        )
+def _words(line: str) -> list[str]:
+    """The words of the %%grad line: split at spaces outside brackets and quotes, so a value
+    may have spaces (``w=np.array([1.0, 2.0])``); a word wholly in quotes loses them.
 
-
-def _bracketed_words(line: str) -> list[str]:
-    """The words of ``line`` (split at spaces outside brackets and quotes) that have a space
-    inside brackets, outside quotes."""
-    found, start, depth, quote, spaced = [], 0, 0, "", False
+    >>> _words("x=0.5 w=np.array([1.0, 2.0]) 'p={1: 2}' --of z")
+    ['x=0.5', 'w=np.array([1.0, 2.0])', 'p={1: 2}', '--of', 'z']
+    """
+    words, start, depth, quote = [], 0, 0, ""
     for i, c in enumerate(line + " "):
         if quote:
             quote = "" if c == quote else quote
         elif c in "'\"":
             quote = c
         elif c.isspace() and depth <= 0:
-            if spaced:
-                found.append(line[start:i].strip())
-            start, depth, spaced = i + 1, 0, False
-        elif c.isspace():
-            spaced = True
+            words.append(line[start:i])
+            start, depth = i + 1, 0
         else:
             depth += (c in "([{") - (c in ")]}")
-    if depth > 0 and spaced:  # a bracket that never closes: the rest of the line
-        found.append(line[start:].strip())
-    return found
+    if start < len(line):  # a bracket or quote that never closes: the rest of the line
+        words.append(line[start:])
+    words = [w for w in words if w]
+    return [w[1:-1] if len(w) > 1 and w[0] == w[-1] and w[0] in "'\"" else w for w in words]
 
 
 def _inputs(specs: list[str], shell: Any) -> tuple[list[str], list[Any]]:
@@ -311,7 +292,9 @@ class _Program:
         self.lines = ["", *source.splitlines()]  # line k is lines[k - 1]; 1 is %%grad
         try:  # a blank first line stands for the %%grad line: line numbers match the cell
             tree = ast.parse("\n" + source, filename)
-        except SyntaxError as e:
+        except SyntaxError as e:  # shown as Python shows it, without adlab's frames
+            lines = traceback.format_exception_only(type(e), e)
+            e._render_traceback_ = lambda: [line.rstrip("\n") for line in lines]  # type: ignore[attr-defined]
             raise e.with_traceback(None) from None
         self.tree = tree
         self.statements = list(tree.body)
@@ -348,6 +331,9 @@ class _Program:
         self.reads = list(dict.fromkeys(
             n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in inputs
         ))  # fmt: skip
+        defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        # every name the cell may have stored a traced value under
+        self.mentioned = [*self.reads, *(n.name for n in ast.walk(tree) if isinstance(n, defined))]
 
     def run(self, ns: dict, traced: list[Any]) -> tuple[Any, dict[str, Any]]:
         """Run the cell in ``ns`` with the inputs bound to ``traced``: ``(output, named)``."""
@@ -417,7 +403,13 @@ def _check_output(out: Any, name: str) -> None:
     (leaf,) = leaves
     value = reverse.plain(leaf)
     if value is None or isinstance(value, str | bytes | bool):
-        raise _usage(f"{name} is {value!r}, not a number; %%grad differentiates a number")
+        fix = (
+            " (a cell that ends with print(...) has no value): end it with the output's name, "
+            "or name it with --of NAME"
+            if value is None
+            else ""
+        )
+        raise _usage(f"{name} is {value!r}, not a number; %%grad differentiates a number{fix}")
     shape = shape_of(value)
     if shape != ():
         raise _usage(
@@ -427,11 +419,22 @@ def _check_output(out: Any, name: str) -> None:
 
 
 def _from_cell(e: BaseException, filename: str) -> BaseException:
-    """``e`` with its traceback starting at the user's cell, not in adlab's machinery."""
+    """``e`` with its traceback starting at the user's cell, not in adlab's machinery; a
+    DifferentiationError (adlab refusing the user's line, with the fix in its message)
+    also ends at the user's last line, without the frames of adlab that raised it."""
     tb = e.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != filename:
         tb = tb.tb_next
-    return e.with_traceback(tb) if tb is not None else e
+    if tb is None:
+        return e
+    if isinstance(e, DifferentiationError):
+        last, t = tb, tb
+        while t is not None:
+            if not t.tb_frame.f_code.co_filename.startswith(_ADLAB_DIR):
+                last = t
+            t = t.tb_next
+        last.tb_next = None
+    return e.with_traceback(tb)
 
 
 _ADLAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(api.__file__))) + os.sep
@@ -474,50 +477,7 @@ def _run_cell(program: _Program, ns: dict, values: list[Any], *, traced: bool) -
                 ns[n] = saved[n]
             else:
                 ns.pop(n, None)
-        _scrub(ns)
-
-
-def _scrub(ns: dict) -> None:
-    """Replace every traced value left in the namespace, or in an attribute of a plain
-    object there, by its number (in place for lists and dicts, so other references to them
-    see plain values too)."""
-    for key, value in list(ns.items()):
-        if _IPYTHON_NAMES.match(key):
-            continue
-        if isinstance(value, list | dict | tuple | reverse.Variable):
-            clean = _plain(value)
-            if clean is not value:
-                ns[key] = clean
-        elif _is_plain_object(value):
-            for attr, v in list(vars(value).items()):
-                if isinstance(v, list | dict | tuple | reverse.Variable):
-                    clean = _plain(v)
-                    if clean is not v:
-                        setattr(value, attr, clean)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` without traced values; a list or dict is cleaned in place and returned."""
-    clean = reverse.plain(value)
-    if clean is value:
-        return value
-    if type(value) is list:
-        value[:] = clean
-        return value
-    if type(value) is dict:
-        value.clear()
-        value.update(clean)
-        return value
-    return clean
-
-
-def _is_plain_object(value: Any) -> bool:
-    """An instance of a class of the notebook, or a SimpleNamespace: its attributes are the
-    user's data (a widget's, a module's or a library object's are not)."""
-    return isinstance(value, types.SimpleNamespace) or (
-        type(value).__module__ == "__main__" and hasattr(value, "__dict__")
-        and not isinstance(value, type)
-    )  # fmt: skip
+        scrub(ns, program.mentioned)
 
 
 # -- runs the user does not see ------------------------------------------------------------
@@ -533,7 +493,7 @@ def _sandbox(program: _Program, ns: dict) -> dict:
     memo: dict[int, Any] = {}  # one memo: values that share parts still share them
     for name in program.reads:
         value = ns.get(name)
-        if isinstance(value, _COPIED) or _is_plain_object(value):
+        if isinstance(value, _COPIED) or users_object(value):
             with contextlib.suppress(Exception):  # what cannot be copied is shared
                 box[name] = copy.deepcopy(value, memo)
     return box

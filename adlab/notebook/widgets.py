@@ -46,7 +46,7 @@ class Stepper(widgets.VBox):
     'y̅ += v̅1̅ · ∂v1/∂y = 2.0 · 1.0 = 2.0'
     """
 
-    mode = traitlets.Unicode("reverse")
+    mode = traitlets.Enum(STEPPER_MODES, default_value="reverse")
     step = traitlets.Int(0)
 
     def __init__(
@@ -145,8 +145,6 @@ class Stepper(widgets.VBox):
 
     @traitlets.observe("mode")
     def _mode_changed(self, change: dict) -> None:
-        if change["new"] not in STEPPER_MODES:
-            raise traitlets.TraitError(f"mode must be one of {STEPPER_MODES}")
         self._toggle.value = change["new"]
         slider = self._sliders.get(change["new"])
         self.step = slider.value - 1 if slider is not None else 0

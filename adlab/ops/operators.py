@@ -354,6 +354,14 @@ class Operators:
         __tracebackhide__ = True
         self._dropped("complex()")
 
+    def item(self, *args: Any) -> NoReturn:
+        __tracebackhide__ = True
+        self._dropped(".item()")
+
+    def tolist(self) -> NoReturn:
+        __tracebackhide__ = True
+        self._dropped(".tolist()")
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
         __tracebackhide__ = True
         raise DifferentiationError(
@@ -361,3 +369,97 @@ class Operators:
             "Pass it to numpy functions directly, build arrays with ad.stack([...]) or "
             f"ad.concatenate([...]), or read its number with x{self._read}"
         )
+
+
+# ---------------------------------------------------------------------------
+# numpy array methods a traced value does not have
+
+
+_READ_THE_NUMBER = "x.value.{name}{call}, which reads the number (no derivative flows through it)"
+_INDICES = "np.{name}(x.value): indices and booleans have no derivative, so read the number first"
+_IN_PLACE = (
+    "a new value (ad.where, ad.concatenate or ad.stack): changing a recorded value in place "
+    "would lose its derivative"
+)
+
+ARRAY_METHODS_INSTEAD: dict[str, str] = {
+    "astype": (
+        "inputs of the dtype you want (float32 inputs give float32 derivatives); "
+        "x.value.astype(...) casts the number, without derivative"
+    ),
+    "copy": "x itself: adlab never changes a traced value in place, so it needs no copy",
+    "flatten": "ad.reshape(x, -1) or x.reshape(-1)",
+    "ravel": "ad.reshape(x, -1) or x.reshape(-1)",
+    "flat": "ad.reshape(x, -1) or x.reshape(-1)",
+    "squeeze": "ad.reshape(x, shape) with the shape you want",
+    "swapaxes": "ad.transpose(x, axes) or x.transpose(...)",
+    "mT": "ad.transpose(x, axes) with the last two axes swapped",
+    "repeat": "ad.broadcast_to, or ad.concatenate([...])",
+    "min": "-ad.max(-x) (the minimum as a maximum; there is no ad.min)",
+    "prod": "a product written with * (or ad.exp(ad.sum(ad.log(x))) for positive x)",
+    "cumsum": "running sums written with + (or ad.stack of partial sums)",
+    "cumprod": "running products written with * (or ad.stack of partial products)",
+    "std": "ad.sqrt(ad.mean((x - ad.mean(x)) ** 2))",
+    "var": "ad.mean((x - ad.mean(x)) ** 2)",
+    "clip": "ad.minimum(ad.maximum(x, low), high)",
+    "round": "round(x) (its derivative is zero)",
+    "diagonal": "indexing: x[np.arange(n), np.arange(n)]",
+    "trace": "ad.sum(x[np.arange(n), np.arange(n)])",
+    "take": "indexing: x[indices]",
+    "compress": "indexing: x[indices], or ad.where(mask, x, 0.0)",
+    "choose": "ad.where(condition, x, y)",
+    "conj": "x itself (adlab differentiates real values)",
+    "conjugate": "x itself (adlab differentiates real values)",
+    "real": "x itself (adlab differentiates real values)",
+    "imag": "0.0 (adlab differentiates real values)",
+    **dict.fromkeys(
+        ("all", "any", "argmax", "argmin", "argpartition", "argsort", "nonzero", "searchsorted"),
+        _INDICES,
+    ),
+    **dict.fromkeys(
+        ("fill", "put", "resize", "sort", "partition", "setfield", "setflags", "byteswap"),
+        _IN_PLACE,
+    ),
+}
+"""What to write instead of each numpy array method or attribute a traced value lacks
+(``{name}`` is filled in); the other ndarray attributes say ``x.value.<name>``."""
+
+
+class _NotAnArrayMethod:
+    """A numpy array attribute that traced values do not have: reading it raises an
+    AttributeError that names the replacement.
+
+    An AttributeError, so ``hasattr(x, "ravel")`` still answers False to numpy,
+    IPython and other code that probes; a class attribute rather than
+    ``__getattr__``, which would slow down every attribute read of a Variable.
+    """
+
+    def __init__(self, name: str, instead: str) -> None:
+        method = callable(getattr(np.ndarray, name))
+        self.name = name
+        self.what = f"x.{name}()" if method else f"x.{name}"
+        self.kind = "method" if method else "attribute"
+        self.instead = instead.format(name=name, call="()" if method else "")
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        raise AttributeError(
+            f"{self.what}: a {obj._what} does not have this numpy array {self.kind}; "
+            f"use {self.instead}",
+            name=self.name,
+            obj=obj,
+        )
+
+
+def _explain_missing_array_methods(cls: type) -> None:
+    """Give ``cls`` a :class:`_NotAnArrayMethod` for every public ndarray attribute it does
+    not implement (``shape`` and ``dtype`` come from each subclass)."""
+    for name in dir(np.ndarray):
+        if name.startswith("_") or name in ("shape", "dtype") or hasattr(cls, name):
+            continue
+        instead = ARRAY_METHODS_INSTEAD.get(name, _READ_THE_NUMBER)
+        setattr(cls, name, _NotAnArrayMethod(name, instead))
+
+
+_explain_missing_array_methods(Operators)

@@ -246,7 +246,17 @@ def _is_tape(obj: Any) -> bool:
 
 
 def _is_result(obj: Any) -> bool:
-    return hasattr(obj, "grads") and _is_trace(getattr(obj, "trace", None))
+    return hasattr(obj, "grads") and hasattr(obj, "trace")
+
+
+def _result_graph(result: Any, **options: Any) -> Graph:
+    if not _is_trace(result.trace):
+        raise TypeError(
+            f"this GradResult has no trace to draw: mode={result.mode!r} computed its gradient, "
+            "and the reverse engine could not record the cell; draw ad.trace(f, ...) of a "
+            "function it can trace"
+        )
+    return trace_graph(result.trace, **{"adjoints": True, **options})
 
 
 def _is_expr(obj: Any) -> bool:
@@ -326,5 +336,5 @@ register_adapter("Expr", _is_expr, expr_graph)
 register_adapter(
     "GradResult",
     _is_result,
-    lambda result, **o: trace_graph(result.trace, **{"adjoints": True, **o}),
+    _result_graph,
 )

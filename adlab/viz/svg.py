@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adlab.core.events import OVERLINE
+from adlab.core.expr import register_drawer
 from adlab.viz.graph import Graph, GraphNode, as_graph
 from adlab.viz.layout import Layout, Placed, Rect, layered_layout
 
@@ -471,3 +472,6 @@ def draw(obj: Any, **options: Any) -> Drawing:
     shapes = {n.id: measure(n) for n in graph.nodes}
     lay = layout(graph, shapes)
     return Drawing(render(graph, shapes=shapes, lay=lay), graph, lay.width, lay.height)
+
+
+register_drawer(draw)  # expressions draw themselves in notebooks

@@ -157,6 +157,24 @@ def test_no_grad_makes_constants():
     assert ad.grad(f)(3.0) == 6.0
 
 
+def test_no_grad_pauses_only_the_transformations_already_running():
+    with ad.no_grad():  # like torch.func.grad under torch.no_grad: a new grad works
+        assert ad.grad(lambda x: x * x)(3.0) == 6.0
+        assert ad.trace(lambda x: x * x, 3.0).backward() == (6.0,)
+        assert ad.vjp(lambda x: ad.sin(x), 0.0)[1](1.0) == (1.0,)
+
+    def f(x):
+        with ad.no_grad():
+            inner = ad.grad(lambda y: y * y * x)(2.0)  # y is differentiated, x is not
+            with ad.no_grad():
+                pass  # leaving a nested block leaves the outer one in force
+            scale = x * 2.0
+        assert not isinstance(inner, ad.Variable) and not isinstance(scale, ad.Variable)
+        return inner * x + scale  # recorded again: d/dx = inner = 4x
+
+    assert ad.grad(f)(3.0) == 12.0
+
+
 @pytest.mark.parametrize(
     "f, words",
     [
@@ -383,6 +401,43 @@ def test_a_variable_that_escapes_its_computation_refuses_to_compute():
     with pytest.raises(ad.DifferentiationError, match="already finished"):
         kept["w"] + 1.0
     assert kept["w"].value == 6.0  # its number is still there to read
+
+
+@pytest.mark.parametrize("transform", [ad.grad, lambda f: lambda x: ad.trace(f, x)])
+def test_a_variable_that_escapes_a_failed_computation_refuses_to_compute(transform):
+    kept = []
+
+    def fails(x):
+        kept.append(x)
+        raise RuntimeError("the program fails after keeping x")
+
+    with pytest.raises(RuntimeError, match="fails"):
+        transform(fails)(1.0)
+    with pytest.raises(ad.DifferentiationError, match=r"already finished.*x\.value"):
+        ad.grad(lambda y: y * kept[0])(1.0)
+
+
+def test_gradients_never_share_memory_with_each_other_or_the_seed():
+    # + and - pass the adjoint on uncopied and reshape views it; every array handed out
+    # must still be the caller's own, safe to update in place (g *= lr)
+    x, y = np.ones(3), np.full(3, 2.0)
+    gx, gy = ad.grad(lambda a, b: ad.sum(a + b), argnums=(0, 1))(x, y)
+    assert not np.shares_memory(gx, gy)
+    gx *= 0.5
+    np.testing.assert_array_equal(gy, np.ones(3))
+
+    ct = np.arange(3.0)
+    for f, out_bar in [(lambda a: a - 1.0, ct), (lambda a: a.reshape(3, 1), ct.reshape(3, 1))]:
+        (g,) = ad.vjp(f, x)[1](out_bar)
+        np.testing.assert_array_equal(g, ct)
+        assert not np.shares_memory(g, ct)
+
+    seed = np.arange(3.0)
+    ga, gb = ad.trace(lambda a, b: a + b, x, y).backward(seed=seed)
+    np.testing.assert_array_equal(ga, seed)
+    assert not np.shares_memory(ga, seed)
+    assert not np.shares_memory(gb, seed)
+    assert not np.shares_memory(ga, gb)
 
 
 def test_trace_names_stay_unique_when_a_local_rebinds_an_input():

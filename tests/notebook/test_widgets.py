@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import pytest
+import traitlets
 
 import adlab as ad
 from adlab.core.events import format_value
@@ -146,6 +147,10 @@ def test_a_constant_output_has_no_backward_steps():
 def test_refusals_name_the_problem_and_the_fix(trace):
     with pytest.raises(ValueError, match="choose one of forward, tangent, reverse"):
         Stepper(trace, mode="backward")
+    s = Stepper(trace)
+    with pytest.raises(traitlets.TraitError):
+        s.mode = "bogus"
+    assert s.mode == "reverse" and s.steps == len(s.frames["reverse"])  # refused, not kept
 
     def long(x):
         for _ in range(200):

@@ -15,7 +15,7 @@ import pytest
 
 import adlab as ad
 from adlab.core import rules
-from adlab.ops.operators import UFUNCS
+from adlab.ops.operators import ARRAY_METHODS_INSTEAD, UFUNCS
 from adlab.ops.scalar import KINKS
 from adlab.testing import check_grads
 
@@ -171,3 +171,72 @@ def test_rule_table_shows_each_partial_as_written():
     for name, parts in expected.items():
         for part in parts:
             assert part in rows[name]
+
+
+# -- numpy array methods a traced value does not have ---------------------------------
+
+IMPLEMENTED = {"T", "dot", "dtype", "item", "max", "mean", "ndim", "reshape", "shape", "size",
+               "sum", "tolist", "transpose"}  # fmt: skip
+MISSING = sorted(n for n in dir(np.ndarray) if not n.startswith("_") and n not in IMPLEMENTED)
+
+
+def _on_a_variable(check):
+    """Run ``check(v)`` on a traced Variable (inside ad.grad) and return what it returns."""
+    seen = []
+
+    def f(x):
+        seen.append(check(x))
+        return ad.sum(x)
+
+    ad.grad(f)(X)
+    return seen[0]
+
+
+@pytest.mark.parametrize("name", ["item", "tolist"])
+def test_item_and_tolist_say_they_drop_the_value(name):
+    with pytest.raises(ad.DifferentiationError, match=r"drop it out of the computation.*x\.value"):
+        _on_a_variable(lambda v: getattr(v, name)())
+
+
+@pytest.mark.parametrize("name", MISSING)
+def test_a_missing_array_method_is_an_attribute_error_naming_the_fix(name):
+    def check(v):
+        with pytest.raises(AttributeError) as info:
+            getattr(v, name)
+        return str(info.value)
+
+    message = _on_a_variable(check)
+    assert f"x.{name}" in message and "use " in message, message
+    assert name in ARRAY_METHODS_INSTEAD or f"x.value.{name}" in message, message
+
+
+@pytest.mark.parametrize(
+    "name, fix",
+    [
+        ("astype", "x.value.astype"),
+        ("copy", "x itself"),
+        ("flatten", "ad.reshape(x, -1)"),
+        ("ravel", "ad.reshape(x, -1)"),
+        ("min", "-ad.max(-x)"),
+        ("prod", "ad.exp(ad.sum(ad.log(x)))"),
+        ("squeeze", "ad.reshape(x, shape)"),
+        ("argmax", "np.argmax(x.value)"),
+        ("tobytes", "x.value.tobytes()"),
+    ],
+)
+def test_a_missing_array_method_names_what_to_write_instead(name, fix):
+    def check(v):
+        with pytest.raises(AttributeError, match=rf"x\.{name}\(\): a traced Variable") as info:
+            getattr(v, name)()
+        return str(info.value)
+
+    assert fix in _on_a_variable(check)
+
+
+def test_hasattr_probes_still_answer():
+    expected = {
+        "_repr_html_": False, "__array_interface__": False, "ravel": False, "flat": False,
+        "real": False, "shape": True, "dtype": True, "T": True, "sum": True, "item": True,
+    }  # fmt: skip
+    probes = _on_a_variable(lambda v: {name: hasattr(v, name) for name in expected})
+    assert probes == expected

@@ -101,6 +101,11 @@ def test_draw_knows_traces_tapes_results_and_graphs_and_says_what_it_knows():
     with pytest.raises(TypeError, match="Trace") as err:
         draw(42)
     assert "Wengert list" in str(err.value)
+    from adlab.notebook.result import GradResult
+
+    untraced = GradResult(1.0, {"x": 2.0}, None, "z", {"x": 1.0}, "sct")
+    with pytest.raises(TypeError, match="has no trace to draw: mode='sct'"):
+        draw(untraced)
 
 
 def test_a_new_kind_of_object_joins_draw_through_register_adapter():
@@ -163,6 +168,7 @@ def test_expression_trees_draw_with_the_same_code():
     assert dag.nodes[-1].lines == (("value", format_value(e.evaluate(x=2.0, y=3.0))),)
     root = _parse(draw(e).svg)
     assert "expression tree of" in root.find("{http://www.w3.org/2000/svg}title").text
+    assert e._repr_html_() == draw(e).svg  # a notebook shows the tree (it fits: no scroll box)
     # deep expressions never recurse
     deep = x
     for _ in range(3000):
