@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -59,3 +60,36 @@ def output_leaves(out: Any) -> tuple[list[Any], TreeDef]:
                 "array, or a tuple/list/dict of them"
             )
     return leaves, tree
+
+
+def _buffer(a: np.ndarray) -> int:
+    """The identity of the buffer an array (or a view of it) looks into."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a if a.base is None else a.base)
+
+
+def unshared(results: Sequence[Any], given: Sequence[Any]) -> list[Any]:
+    """``results``, with copies of the arrays that share memory with another result or
+    with one of ``given`` (the seeds the caller passed in).
+
+    A backward sweep passes adjoints on without copying them where a partial is ±1
+    (``a + b`` gives ``a`` and ``b`` the same array) and views them where a rule
+    reshapes; engines copy here, once, where they hand results out, so the
+    caller may update them in place (``g *= lr``).
+
+    >>> g = np.ones(2)
+    >>> a, b = unshared([g, g], given=[])
+    >>> a is g, b is g, np.shares_memory(a, b)
+    (True, False, False)
+    """
+    taken = {_buffer(g) for g in given if isinstance(g, np.ndarray)}
+    out = list(results)
+    for i, r in enumerate(out):
+        if isinstance(r, np.ndarray):
+            m = _buffer(r)
+            if m in taken:
+                out[i] = r = r.copy()
+                m = id(r)
+            taken.add(m)
+    return out

@@ -39,7 +39,7 @@ from adlab.core.graph import generations
 from adlab.core.primitive import Box, Primitive, new_level
 from adlab.core.tangents import fit, ones_like, shape_of, zeros_like
 from adlab.core.tree import flatten, leaf_paths, unflatten
-from adlab.core.values import as_primal, like_primal
+from adlab.core.values import as_primal, like_primal, unshared
 from adlab.ops import scalar as S
 from adlab.ops.operators import Operators
 from adlab.viz.svg import draw, scroll_box
@@ -384,34 +384,6 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
 heappop, heappush = heapq.heappop, heapq.heappush
 
 
-def _memory(a: np.ndarray) -> int:
-    """The identity of the buffer an array (or a view of it) looks into."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return id(a if a.base is None else a.base)
-
-
-def _unshared(results: Sequence[Any], given: Sequence[Any]) -> list[Any]:
-    """``results``, with copies of the arrays that share memory with another result or
-    with one of ``given`` (the seeds the caller passed in).
-
-    The sweep passes adjoints on without copying them where a partial is ±1
-    (``a + b`` gives ``a`` and ``b`` the same array) and views them where a rule
-    reshapes; copying here, once, keeps that fast and still hands out arrays the
-    caller may update in place (``g *= lr``).
-    """
-    taken = {_memory(g) for g in given if isinstance(g, np.ndarray)}
-    out = list(results)
-    for i, r in enumerate(out):
-        if isinstance(r, np.ndarray):
-            m = _memory(r)
-            if m in taken:
-                out[i] = r = r.copy()
-                m = id(r)
-            taken.add(m)
-    return out
-
-
 # ---------------------------------------------------------------------------
 # The engine protocol: vjp
 
@@ -445,7 +417,7 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
         roots = [(n, g) for n, g in zip(out_nodes, out_bars) if n is not None and g is not None]
         grads = backward([n for n, _ in roots], [g for _, g in roots]) if roots else {}
         cts = [grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)]
-        return tuple(_unshared(cts, out_bars))
+        return tuple(unshared(cts, out_bars))
 
     return tuple(_unbox(o, level) for o in outs), reverse_pullback
 
@@ -640,7 +612,7 @@ class Trace:
             like_primal(grads[n.node[0]], n.value) if n.node[0] in grads else zeros_like(n.value)
             for n in self.input_nodes
         ]
-        leaves = _unshared(leaves, (seed,))
+        leaves = unshared(leaves, (seed,))
         out, start = [], 0
         for tree in self._arg_trees:
             k = tree.num_leaves
