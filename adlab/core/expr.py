@@ -574,5 +574,6 @@ class _Printer:
             v = value.item() if isinstance(value, np.generic) else value
             if isinstance(v, float) and not math.isfinite(v):
                 return f"float('{v}')", _ATOM
-            return repr(v), (_UNARY if v < 0 else _ATOM)
+            text = repr(v)  # -0.0 is negative too: -0.0 ** 2 is -(0.0 ** 2)
+            return text, (_UNARY if text.startswith("-") else _ATOM)
         return repr(value), _ATOM

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import adlab as ad
 from adlab.core import rules
@@ -109,6 +111,62 @@ def test_printing_keeps_the_tree_with_few_parentheses():
         assert str(expr) == text
         assert ast_equal(text, expr)
     assert str(Const(-1.0) ** a) == "(-1.0) ** a"
+
+
+def test_negative_constants_are_parenthesised_where_unary_minus_binds_looser():
+    a = Sym("a")
+    cases = {
+        Call(S.pow, (Const(-0.19), Const(2))): "(-0.19) ** 2",
+        Call(S.pow, (Const(-0.0), Const(2))): "(-0.0) ** 2",  # -0.0 ** 2 is -(0.0 ** 2)
+        Call(S.pow, (Const(-2), a)): "(-2) ** a",
+        Call(S.sub, (a, Const(-1.0))): "a - -1.0",
+        Call(S.pow, (Const(2.0), Call(S.neg, (a,)))): "2.0 ** -a",
+        Call(S.neg, (Const(-0.0),)): "-(-0.0)",
+    }  # fmt: skip
+    for expr, text in cases.items():
+        assert str(expr) == text
+        assert _outcome(text) == _outcome(_parenthesised(expr))
+
+
+_LEAVES = st.sampled_from([Sym("a"), Sym("b"), Const(-0.19), Const(-2.0), Const(-0.0),
+                           Const(-1), Const(3), Const(0.5)])  # fmt: skip
+_OPERATORS = st.sampled_from([S.add, S.sub, S.mul, S.truediv, S.pow])
+
+
+def _trees(children: st.SearchStrategy) -> st.SearchStrategy:
+    """A call of an operator on subtrees, built unfolded: (-2.0) ** 2 stays a call."""
+    binary = st.tuples(_OPERATORS, children, children).map(lambda t: Call(t[0], t[1:]))
+    return binary | children.map(lambda c: Call(S.neg, (c,)))
+
+
+@settings(deadline=None, derandomize=True, database=None, max_examples=300)
+@given(st.recursive(_LEAVES, _trees, max_leaves=8))
+def test_printed_code_evaluates_like_the_fully_parenthesised_tree(expr: Expr):
+    text = str(expr)
+    assert _outcome(text) == _outcome(_parenthesised(expr)), text
+
+
+def _parenthesised(expr: Expr) -> str:
+    """The tree as Python with every call and constant in parentheses: no precedence."""
+    done: dict[int, str] = {}
+    for node in expr.walk():
+        if isinstance(node, Call):
+            args = [done[id(a)] for a in node.args]
+            symbol = node.prim.symbol
+            text = f"-{args[0]}" if len(args) == 1 else f"{args[0]} {symbol} {args[1]}"
+        else:
+            text = node.name if isinstance(node, Sym) else repr(node.value)
+        done[id(node)] = f"({text})"
+    return done[id(expr)]
+
+
+def _outcome(text: str) -> str:
+    """What Python makes of the text at a = 1.3, b = -0.7: the value's repr (so -0.0 is not
+    0.0), or the exception it raises."""
+    try:
+        return repr(eval(text, {"a": 1.3, "b": -0.7}))
+    except (ArithmeticError, ValueError) as e:
+        return type(e).__name__
 
 
 def ast_equal(text: str, expr: Expr) -> bool:

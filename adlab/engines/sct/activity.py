@@ -29,7 +29,7 @@ import numpy as np
 
 from adlab.core.primitive import Box
 from adlab.engines.sct import runtime
-from adlab.engines.sct.fence import Callee, _Error
+from adlab.engines.sct.fence import Callee, Unplaced, _Error
 from adlab.engines.sct.ir import (
     Assign,
     Code,
@@ -47,6 +47,7 @@ from adlab.engines.sct.ir import (
 )  # fmt: skip
 from adlab.engines.sct.ssa import Normalised
 from adlab.ops import array as A
+from adlab.ops import scalar as S
 
 SCALAR, ARRAY, SCALARS, CONTAINER, ANY, OTHER = (
     "scalar", "array", "scalars", "container", "any", "other"
@@ -158,7 +159,11 @@ def analyse(normalised: Normalised, argnums: Sequence[int], param_kinds: Sequenc
     while changed:
         changed = False
         for stmt in stmts:
-            for name, is_active, kind in _effects(stmt, active, kinds, return_kind, user_results):
+            try:
+                effects = list(_effects(stmt, active, kinds, return_kind, user_results))
+            except Unplaced as e:  # found in a function this statement calls
+                raise _Error(n.source)(_node(stmt), e.construct, e.fix) from None
+            for name, is_active, kind in effects:
                 if is_active and name not in active:
                     active.add(name)
                     changed = True
@@ -247,6 +252,12 @@ def _op_kind(op: Op, kind: Callable[[Any], str], return_kind: ReturnKind | None,
     if op.kind == "display":
         return args[0]
     if op.kind == "prim":
+        if op.form == "infix" and op.fn in (S.add, S.mul):  # tuples and lists join, repeat
+            sequences = [k for k in args if k in (SCALARS, CONTAINER)]
+            if sequences:
+                return SCALARS if all(k == SCALARS for k in sequences) else CONTAINER
+            if any(k not in (SCALAR, ARRAY) for k in args):
+                return ANY
         return SCALAR if all(k == SCALAR for k in args) else ARRAY
     if op.kind == "table":
         if op.fn is A.getitem:
@@ -328,13 +339,19 @@ def _check(a: Analysed, stmts: list[Stmt]) -> None:
                             "stack are supported. Build the value and assign it")  # fmt: skip
             continue
         if isinstance(stmt, For):
-            reads_active = stmt.raw is not None and any(
-                isinstance(x, ast.Name) and x.id in a.active for x in ast.walk(stmt.raw)
-            )
-            if reads_active or (stmt.kind == "range" and any(map(a.is_active, stmt.args))):
-                raise error(node, f"the loop `{stmt.text()}`", "a differentiated value cannot "
-                            "set how a loop iterates in this form; iterate with range(n), over a "
-                            "sequence, zip(...) or enumerate(...)")  # fmt: skip
+            counts = [x.id for x in stmt.args if stmt.kind == "range" and a.is_active(x)]
+            if stmt.raw is not None:
+                counts += [x.id for x in ast.walk(stmt.raw)
+                           if isinstance(x, ast.Name) and x.id in a.active]  # fmt: skip
+            if counts:
+                names = " and ".join(dict.fromkeys(counts))
+                raise error(node, f"the loop `{stmt.text()}` with the differentiated {names}",
+                            "a loop's trip count cannot depend on a differentiated input: "
+                            f"{names} counts iterations (an integer) and has no derivative. "
+                            "Pass the count as an argument that is not differentiated "
+                            "(argnums=... naming only the others), or iterate over a "
+                            "differentiated sequence itself (for v in xs, zip(...), "
+                            "enumerate(...))")  # fmt: skip
             continue
         if not isinstance(stmt, Assign):
             continue

@@ -45,19 +45,31 @@ from adlab.engines.sct.ir import (
     walk,
 )  # fmt: skip
 from adlab.engines.sct.printing import Printer, Scope, atom_expr, may_broadcast, partials_of
-from adlab.engines.sct.tape import active_stacks, enclosing, groups, plan, spans, touches
+from adlab.engines.sct.tape import (
+    active_stacks,
+    enclosing,
+    groups,
+    plan,
+    python_operator,
+    spans,
+    touches,
+)
 from adlab.ops import scalar as S
 
 
-def generate(analysed: Analysed, form: str, callees: Callees, single: bool = False) -> Generated:
+def generate(analysed: Analysed, form: str, callees: Callees, single: bool = False,
+             dead: tuple[int, ...] = ()) -> Generated:  # fmt: skip
     """Pass ``adjoint``: the reverse-mode derivative of the analysed function, as Python source.
 
     ``form`` is ``"grad"`` (one function: forward sweep, then reverse sweep from
     a seed of 1, returning the gradient) or ``"vjp"`` (returns the output and a
     pullback closure running the reverse sweep on any cotangent). ``single``: the
     grad form returns one gradient rather than a tuple (``argnums`` was an int).
+    ``dead``: the items of a returned tuple, list or dict (by position) whose cotangent
+    is None: their adjoint blocks are left out, as a reverse sweep that starts only
+    from the other outputs would (an infinite partial times a zero would be nan).
     """
-    return _Adjoint(analysed, form, callees, single).run()
+    return _Adjoint(analysed, form, callees, single, dead).run()
 
 
 class Adjoints:
@@ -138,6 +150,15 @@ class Adjoints:
         return isinstance(inner, Const) or (isinstance(inner, Sym) and inner.name in self.names)
 
 
+def _only_returned(a: Analysed) -> bool:
+    """Whether the returned variable is read by nothing but the return (so its adjoint is
+    the cotangent of the output and nothing else)."""
+    out = Name(a.output)
+    return not any(isinstance(s, Assign) and out in s.op.reads for s in walk(a.body)) and not any(
+        isinstance(s, For | Push) and a.output in touches(s) for s in walk(a.body)
+    )
+
+
 def _negated(value: Expr) -> Expr | None:
     return value.args[0] if getattr(value, "prim", None) is S.neg else None  # type: ignore[attr-defined]
 
@@ -150,8 +171,10 @@ def _paren(text: str, value: Expr) -> str:
 
 
 class _Adjoint:
-    def __init__(self, a: Analysed, form: str, callees: Callees, single: bool) -> None:
+    def __init__(self, a: Analysed, form: str, callees: Callees, single: bool,
+                 dead: tuple[int, ...]) -> None:  # fmt: skip
         self.a, self.form, self.callees, self.single = a, form, callees, single
+        self.dead = dead if dead and _only_returned(a) else ()
         self.n = n = a.normalised
         self.spelling = n.spelling
         self.scope = Scope(set(n.names), n.free)
@@ -206,6 +229,9 @@ class _Adjoint:
                     if stacks:
                         copies = ", ".join(f"list({s})" for s in stacks)
                         code.add(f"{', '.join(stacks)} = {copies}", "copies: it can run again")
+                    if self.dead:
+                        code.comment(f"items {', '.join(map(str, self.dead))} of {a.output} "
+                                     "have no cotangent: nothing flows back from them")  # fmt: skip
                     self.reverse_sweep(code, seed=False, active=active)
                 code.add(f"return {a.output}, {pullback}")
         return Generated(name, str(code), self.scope.namespace, a, self.form,
@@ -272,6 +298,8 @@ class _Adjoint:
         if op.form == "subscript":
             fn = f"{self.spelling.table}.getitem"
             args += f", {self.spelling.numpy}.s_[{op.index}]"
+        elif python_operator(s, self.a) is not None:  # joins or repeats tuples and lists
+            fn = self.rt(python_operator(s, self.a))  # type: ignore[arg-type]
         elif op.form in ("infix", "unary"):  # a @ b, or a rule that is not symbolic
             fn = self.printer.name(op.fn) if op.kind == "prim" else f"{self.spelling.table}.matmul"
         else:
@@ -505,7 +533,12 @@ class _Adjoint:
             assert isinstance(display, Display)
             g = self.read_once(s, g, [x for x in display.names if x.id in a.active])
             keys = display.keys if display.kind is dict else range(len(display.items))
-            for key, item in zip(keys, display.items):
+            dead = self.dead if t == a.output else ()
+            for k, (key, item) in enumerate(zip(keys, display.items)):
+                if k in dead:  # an output with no cotangent: nothing flows back from it
+                    if isinstance(item, Name) and item.id in self.tape.linear:
+                        adjoints.zero.add(self.adj(item.id))  # read only here: it stays zero
+                    continue
                 item_ct = f"{self.rt('item')}({self.printer.text(g)}, {key!r})"
                 self.contribute(item, Const(0.0), text=item_ct)
 

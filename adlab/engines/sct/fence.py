@@ -223,6 +223,15 @@ class _Error:
         )
 
 
+class Unplaced(DifferentiationError):
+    """A problem found away from the statement it belongs to (while transforming a
+    function it calls): the pass reading the statement raises it again at its line."""
+
+    def __init__(self, construct: str, fix: str) -> None:
+        super().__init__(f"{construct}: {fix}")
+        self.construct, self.fix = construct, fix
+
+
 _REJECTED: dict[type, tuple[str, str]] = {
     ast.Try: ("try/except", "sct differentiates straight-line code, branches and loops; "
               "handle errors outside the function you differentiate"),
@@ -288,6 +297,7 @@ def fence(source: Source) -> Checked:
             raise error(node, f"{name}.{node.func.attr}(...) on the parameter {name}", "it "
                         "would change the caller's list; build a list of your own "
                         f"({name} = list({name}) first, or start from [])")  # fmt: skip
+    _check_aliases(tree, error)
     free: dict[str, Any] = {}
     callees: dict[ast.Call, Callee] = {}
     for node in _walk_body(tree):
@@ -351,6 +361,64 @@ def _expandable(tree: ast.FunctionDef, local: set[str]) -> set[int]:
                 ):  # fmt: skip
                     found.add(id(a))
     return found
+
+
+_MUTATORS = ("append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear")
+"""List methods that change the list in place."""
+
+
+def _check_aliases(tree: ast.FunctionDef, error: _Error) -> None:
+    """Refuse ``b = a`` where ``a`` or ``b`` is a list changed in place (``b.append(v)``,
+    ``a += [v]``): the change shows through both names, but sct follows values through
+    assignments, so the other name's derivative would be lost."""
+    changed: dict[str, ast.AST] = {}  # name -> the first statement changing its list
+    for node in _walk_body(tree):
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MUTATORS and isinstance(node.func.value, ast.Name)
+        ):  # fmt: skip
+            changed.setdefault(node.func.value.id, node)
+        elif (
+            isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
+            and isinstance(node.op, ast.Add) and isinstance(node.value, ast.List)
+        ):  # fmt: skip
+            changed.setdefault(node.target.id, node)
+    if not changed:
+        return
+    for node in _walk_body(tree):
+        for target, source in _name_copies(node):
+            name = target if target in changed else source if source in changed else None
+            if name is None:
+                continue
+            how = changed[name]
+            what = (f"{name}.{how.func.attr}(...)" if isinstance(how, ast.Call)  # type: ignore[attr-defined]
+                    else f"{name} += [...]")  # fmt: skip
+            raise error(node, f"the alias {target} = {source} of a list changed in place",
+                        f"{target} and {source} name one list, and {what} at line "
+                        f"{how.lineno} changes it through one name; sct follows values "  # type: ignore[attr-defined]
+                        "through assignments, not through shared lists, so the derivative "
+                        f"would be lost. Use {source} itself wherever {target} is used, or "
+                        "use mode='reverse'")  # fmt: skip
+
+
+def _name_copies(node: ast.AST) -> list[tuple[str, str]]:
+    """``(target, source)`` for each name an assignment binds to the object another name
+    holds: ``b = a``, ``b, c = a, a``, and ``a = b = [...]`` (``b`` is ``a``'s object)."""
+    if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Name):
+        return [(node.target.id, node.value.id)] if isinstance(node.target, ast.Name) else []
+    if not isinstance(node, ast.Assign):
+        return []
+    pairs = []
+    names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node.value, ast.Name):
+        pairs += [(t, node.value.id) for t in names]
+    else:
+        pairs += [(t, names[0]) for t in names[1:]]
+    for t in node.targets:
+        if isinstance(t, ast.Tuple | ast.List) and isinstance(node.value, ast.Tuple | ast.List):
+            pairs += [(a.id, b.id) for a, b in zip(t.elts, node.value.elts)
+                      if isinstance(a, ast.Name) and isinstance(b, ast.Name)]  # fmt: skip
+    return [(t, s) for t, s in pairs if t != s]
 
 
 def _check_signature(tree: ast.FunctionDef, error: _Error) -> None:

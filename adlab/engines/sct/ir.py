@@ -15,6 +15,7 @@ from (:class:`Origin`), so generated code can point back at it.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,20 @@ class Display:
 
 Arg = Atom | Display
 
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+_UNSIGNED = re.compile(r"\d[\w.]*")
+
+
+def operand(atom: Arg, number: bool = True) -> str:
+    """An atom where it binds tighter than a unary minus: the base of ``**``, the operand
+    of ``-``, and (``number=False``) before ``.`` or ``[``. A constant that is not a name or
+    an unsigned number is parenthesised: ``(-0.19) ** 2`` is not ``-0.19 ** 2``, which
+    Python reads as ``-(0.19 ** 2)``; ``(2).real`` is not the syntax error ``2.real``."""
+    text = str(atom)
+    if isinstance(atom, Name) or _DOTTED.fullmatch(text) or (number and _UNSIGNED.fullmatch(text)):
+        return text
+    return f"({text})"
+
 
 def names_in(args: Any) -> Iterator[Name]:
     """Every :class:`Name` among atoms and displays (in order, repeats included)."""
@@ -130,15 +145,17 @@ class Op:
         args = [str(a) for a in self.args]
         kwargs = [f"{k}={v}" for k, v in self.kwargs]
         if self.form == "infix":
-            return f"{args[0]} {self.spelling} {args[1]}"
+            left = operand(self.args[0]) if self.spelling == "**" else args[0]
+            return f"{left} {self.spelling} {args[1]}"
         if self.form == "unary":
-            return f"{self.spelling}{args[0]}"
-        if self.form == "subscript":
-            return f"{args[0]}[{self.index}]"
-        if self.form == "attribute":
-            return f"{args[0]}.{self.spelling}"
-        if self.form == "method":
-            return f"{args[0]}.{self.spelling}({', '.join(args[1:] + kwargs)})"
+            return f"{self.spelling}{operand(self.args[0])}"
+        if self.form in ("subscript", "attribute", "method"):
+            receiver = operand(self.args[0], number=False)
+            if self.form == "subscript":
+                return f"{receiver}[{self.index}]"
+            if self.form == "attribute":
+                return f"{receiver}.{self.spelling}"
+            return f"{receiver}.{self.spelling}({', '.join(args[1:] + kwargs)})"
         if self.form in ("literal", "display"):
             return args[0]
         if self.form == "raw":

@@ -78,14 +78,11 @@ def parse(fn: Callable[..., Any]) -> Source:
     """
     function = _function_of(fn)
     code = function.__code__
-    if code.co_flags & (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
-        kind = "a generator (it uses yield)" if code.co_flags & inspect.CO_GENERATOR else "async"
-        raise DifferentiationError(
-            f"{function.__qualname__} is {kind}; sct differentiates plain functions that "
-            "return a value"
-        )
     filename = code.co_filename
     lines = tuple(linecache.getlines(filename, function.__globals__))
+    if code.co_flags & (inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR):
+        fix = "sct differentiates plain functions; define it with def (not async def)"
+        raise _not_plain(function, lines, code.co_firstlineno, "async def", fix)
     if not lines:
         raise DifferentiationError(
             f"sct needs the source code of {function.__qualname__}, but none is available for "
@@ -93,8 +90,25 @@ def parse(fn: Callable[..., Any]) -> Source:
             "registering its source in linecache). Define it in a file or a notebook cell"
         )
     node = _find(function, lines, filename)
+    if code.co_flags & inspect.CO_GENERATOR:
+        yields = [n for n in ast.walk(node) if isinstance(n, ast.Yield | ast.YieldFrom)]
+        line = min((n.lineno for n in yields), default=code.co_firstlineno)
+        raise _not_plain(function, lines, line, "yield (a generator)", "sct differentiates "
+                         "functions that return a value; collect the values in a list or an "
+                         "array and return it")  # fmt: skip
     name = function.__name__ if function.__name__.isidentifier() else "f"
     return Source(function, name, node, filename, lines)
+
+
+def _not_plain(function: types.FunctionType, lines: tuple[str, ...], line: int,
+               construct: str, fix: str) -> DifferentiationError:  # fmt: skip
+    """The error for a function that is not a plain one, at ``line`` (as the fence words it)."""
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    shown = f" ({text})" if text else ""
+    return DifferentiationError(
+        f"{construct} at line {line}{shown} of {function.__name__}: {fix} "
+        f"[sct; file {function.__code__.co_filename}]"
+    )
 
 
 def _function_of(fn: Any) -> types.FunctionType:

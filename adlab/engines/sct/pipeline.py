@@ -19,10 +19,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from adlab.core.errors import DifferentiationError
-from adlab.core.values import as_primal
+from adlab.core.tree import flatten, unflatten
+from adlab.core.values import as_primal, unshared
 from adlab.engines.sct import activity, adjoint, compile, fence, parse, ssa, tangent
 from adlab.engines.sct.activity import ANY, kind_of
+from adlab.engines.sct.fence import Unplaced
 from adlab.engines.sct.ir import Callees
 
 FRONT_END = ("parse", "fence", "ssa")
@@ -48,7 +49,7 @@ class Recent(OrderedDict):
 
 
 _front = Recent()  # fn -> {pass name: program}
-_variants = Recent()  # fn -> {(form, argnums, kinds, single): Compiled}
+_variants = Recent()  # fn -> {(form, argnums, kinds, single, dead): Compiled}
 _in_progress: list[Any] = []
 
 
@@ -56,11 +57,14 @@ Pass = tuple[str, Callable[[Any], Any]]
 
 
 def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] = (),
-           kinds: tuple[str, ...] = (), single: bool = False) -> tuple[Pass, ...]:  # fmt: skip
+           kinds: tuple[str, ...] = (), single: bool = False,
+           dead: tuple[int, ...] = ()) -> tuple[Pass, ...]:  # fmt: skip
     """The passes that turn ``fn`` into its ``form`` code ("grad", "vjp" or "jvp"), in order:
     ``(name, run)``, each ``run`` taking the program the pass before produced::
 
         parse -> fence -> ssa -> activity -> adjoint (grad, vjp) | tangent (jvp) -> compile
+
+    ``dead`` (vjp): the items of a returned tuple, list or dict that get no cotangent.
     """
     callees = Callees(_derive)
     return (
@@ -69,13 +73,13 @@ def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] 
         ("ssa", ssa.normalise),
         ("activity", lambda p: activity.analyse(p, argnums, kinds, _return_kind)),
         ("tangent", lambda p: tangent.generate(p, callees)) if form == "jvp" else
-        ("adjoint", lambda p: adjoint.generate(p, form, callees, single)),
+        ("adjoint", lambda p: adjoint.generate(p, form, callees, single, dead)),
         ("compile", compile.build),
     )  # fmt: skip
 
 
 def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds: tuple[str, ...],
-             *, single: bool = False, show: bool = False,
+             *, single: bool = False, dead: tuple[int, ...] = (), show: bool = False,
              until: str = "compile") -> Any:  # fmt: skip
     """Run the :func:`passes` on ``fn`` up to the pass ``until`` and return its program
     (``show=True`` prints the program after each pass). The front end (``FRONT_END``)
@@ -85,7 +89,7 @@ def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds:
     program: Any = None
     _in_progress.append(fn)
     try:
-        for name, run in passes(fn, form, argnums, kinds, single):
+        for name, run in passes(fn, form, argnums, kinds, single, dead):
             program = front[name] if name in front else run(program)
             if name in FRONT_END:
                 front[name] = program
@@ -106,16 +110,17 @@ def normalised(fn: Callable[..., Any], kinds: tuple[str, ...] = (),
 
 
 def specialised(fn: Callable[..., Any], form: str, argnums: tuple[int, ...],
-                kinds: tuple[str, ...], single: bool = False,
-                show: bool = False) -> compile.Compiled:  # fmt: skip
+                kinds: tuple[str, ...], single: bool = False, show: bool = False,
+                dead: tuple[int, ...] = ()) -> compile.Compiled:  # fmt: skip
     """The derivative of ``fn`` for arguments of these kinds (cached while the names it
     reads keep their values)."""
     fn = _function(fn, kinds)
-    key = (form, argnums, kinds, single)
+    key = (form, argnums, kinds, single, dead)
     cache = _variants.entry(fn)
     compiled = cache.get(key)
     if compiled is None or show or compiled.stale():
-        compiled = cache[key] = pipeline(fn, form, argnums, kinds, single=single, show=show)
+        compiled = cache[key] = pipeline(fn, form, argnums, kinds, single=single, dead=dead,
+                                         show=show)  # fmt: skip
     return compiled
 
 
@@ -159,10 +164,12 @@ def _callee(fn: Any, arg_kinds: tuple[str, ...]) -> Any:
     """The function a call of ``fn`` transforms, unless that is a recursion."""
     target = _function(fn, arg_kinds)
     if target in _in_progress:
-        raise DifferentiationError(
-            f"recursion: {getattr(target, '__name__', target)} calls itself through other "
-            "functions; sct does not transform recursive functions. Write the recursion as a "
-            "loop, or use mode='reverse'"
+        names = [getattr(f, "__name__", repr(f)) for f in _in_progress]
+        k = _in_progress.index(target)
+        raise Unplaced(
+            f"recursion: {names[k]} calls itself through {', '.join(names[k + 1 :])}",
+            "sct does not transform recursive functions; write the recursion as a loop, "
+            "or use mode='reverse'",
         )
     return target
 
@@ -197,13 +204,19 @@ class Transformed:
     Code is specialised on the kinds of the arguments (Python numbers, arrays,
     tuples ...), as Julia specialises on types: ``.source`` shows the code the
     last call ran (before any call: the code for Python numbers), ``.sources``
-    every specialisation made so far.
+    every specialisation made so far. Results never share memory with each other or
+    with the arguments (cotangents and tangents included), so they may be updated in place.
+
+    ``dead`` (vjp only): positions of the items of the returned tuple, list or dict
+    that the pullback gets no cotangent for; they contribute nothing (not zero times
+    their partials, which would turn an infinite partial into nan).
     """
 
     def __init__(self, fn: Callable[..., Any], form: str, argnums: int | Sequence[int] | None,
-                 show: bool = False) -> None:  # fmt: skip
+                 show: bool = False, dead: tuple[int, ...] = ()) -> None:  # fmt: skip
         self.fn = fn
         self.form = form
+        self.dead = dead
         n = normalised(fn, self._scalar_kinds(fn))
         self.params = n.params
         self.kwonly = n.kwonly
@@ -237,7 +250,7 @@ class Transformed:
         compiled = self._variants.get(kinds)
         if compiled is None or compiled.stale():
             compiled = specialised(self.fn, self.form, self.argnums, kinds, self.single,
-                                   self.show)  # fmt: skip
+                                   self.show, self.dead)  # fmt: skip
             self._variants[kinds] = compiled
         return compiled
 
@@ -257,7 +270,18 @@ class Transformed:
         kinds = self.kinds(tuple(args), kwargs)
         compiled = self.variant(kinds)
         self._last = compiled
-        return compiled.function(*args, **kwargs)
+        result = compiled.function(*args, **kwargs)
+        given = (*args, *kwargs.values())
+        if self.form == "grad":
+            return _unshared(result, given)
+        out, derivative = result
+        if self.form == "jvp":
+            return out, _unshared(derivative, given)
+
+        def unshared_pullback(out_bar: Any) -> tuple:
+            return _unshared(derivative(out_bar), (*given, out_bar))
+
+        return out, unshared_pullback
 
     def tangent_names(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         """The keyword names of the tangents of the jvp code for these kinds."""
@@ -286,6 +310,13 @@ class Transformed:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.source)
+
+
+def _unshared(value: Any, given: Sequence[Any]) -> Any:
+    """``value`` (a result, maybe a tuple of them) with copies of the arrays that share
+    memory with another of its arrays or with an array in ``given``."""
+    leaves, tree = flatten(value)
+    return unflatten(tree, unshared(leaves, [x for g in given for x in flatten(g)[0]]))
 
 
 def _as_input(x: Any, i: int) -> Any:

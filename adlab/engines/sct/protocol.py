@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from adlab.core.tree import flatten, unflatten
+from adlab.core.tangents import zeros_like
+from adlab.core.tree import TreeDef, flatten, unflatten
 from adlab.core.values import output_leaves
 from adlab.engines.sct.pipeline import Recent, Transformed
 
-_transformed = Recent()  # fn -> {(form, argnums): Transformed}
+_transformed = Recent()  # fn -> {(form, argnums, dead): Transformed}
 
 
-def _derivative(fn: Callable[..., Any], form: str,
-                argnums: int | Sequence[int]) -> Transformed:  # fmt: skip
+def _derivative(fn: Callable[..., Any], form: str, argnums: int | Sequence[int],
+                dead: tuple[int, ...] = ()) -> Transformed:  # fmt: skip
     cache = _transformed.entry(fn)
-    key = (form, argnums)
+    key = (form, argnums, dead)
     if key not in cache:
-        cache[key] = Transformed(fn, form, argnums)
+        cache[key] = Transformed(fn, form, argnums, dead=dead)
     return cache[key]
 
 
@@ -53,17 +54,44 @@ def _outputs(f: Any, out: Any) -> tuple[list[Any], Any]:
 
 
 def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
-    """Run the generated adjoint code: ``(outs, pullback)`` over flat tuples of leaves."""
+    """Run the generated adjoint code: ``(outs, pullback)`` over flat tuples of leaves.
+
+    An output whose cotangent is None contributes nothing: where a returned tuple (list,
+    dict) has items with no cotangent, the pullback is the one of code generated
+    without their adjoint blocks (the function runs again for it), so an infinite
+    partial of one output cannot make the others' rows nan (zero times inf).
+    """
     fn, args, kwargs, argnums = _unpack(f, primals)
     out, pullback = _derivative(fn, "vjp", argnums)(*args, **kwargs)
     leaves, tree = _outputs(f, out)
+    pullbacks = {(): pullback}
 
     def sct_pullback(out_bars: Sequence[Any]) -> tuple:
+        dead = _dead_items(tree, out_bars)
+        if dead is None:  # no cotangent at all
+            return tuple(zeros_like(p) for p in primals)
+        if dead not in pullbacks:
+            pullbacks[dead] = _derivative(fn, "vjp", argnums, dead)(*args, **kwargs)[1]
         out_bar = unflatten(tree, [0.0 if b is None else b for b in out_bars])
-        cts = pullback(out_bar)
+        cts = pullbacks[dead](out_bar)
         return tuple(leaf for ct in cts for leaf in flatten(ct)[0])
 
     return tuple(leaves), sct_pullback
+
+
+def _dead_items(tree: TreeDef, out_bars: Sequence[Any]) -> tuple[int, ...] | None:
+    """The items of the output (positions in a tuple, list or dict) whose leaves all have a
+    None cotangent; None when no leaf has a cotangent."""
+    if all(b is None for b in out_bars):
+        return None
+    if tree.kind is None:
+        return ()
+    dead, start = [], 0
+    for k, child in enumerate(tree.children):
+        if all(b is None for b in out_bars[start : start + child.num_leaves]):
+            dead.append(k)
+        start += child.num_leaves
+    return tuple(dead)
 
 
 def jvp(f: Any, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[tuple, tuple]:

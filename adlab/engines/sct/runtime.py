@@ -5,9 +5,11 @@ their partial derivatives printed as Python. Array operations (``ad.sum``,
 ``ad.matmul``, ``x[1:]``, ...) have rules that need run-time shapes, so
 generated code calls :func:`vjp` / :func:`jvp` here, which apply the table's own
 rule (``rules.vjps`` / ``rules.jvps``) of the primitive the operation applies: no
-formula is restated. The rest is bookkeeping: sum a cotangent back over
-broadcast axes, accumulate cotangents of tuples and lists, seed a gradient,
-and return input cotangents with the input's shape, dtype and structure.
+formula is restated; ``+`` and ``*`` that may join or repeat tuples and lists
+run the same way (:func:`plus`, :func:`times`). The rest is bookkeeping: sum a
+cotangent back over broadcast axes, accumulate cotangents of tuples and lists,
+seed a gradient, and return input cotangents with the input's shape, dtype and
+structure.
 
 >>> import adlab as ad, numpy as np
 >>> out, pullback = vjp(ad.sum, np.array([1.0, 2.0]))
@@ -34,8 +36,8 @@ from adlab.ops import array as A
 from adlab.ops.operators import Operators
 
 __all__ = [
-    "add", "add_at", "broadcast", "item", "jvp", "numbers", "pack", "result", "seed",
-    "unbroadcast", "vjp", "zero",
+    "add", "add_at", "broadcast", "item", "jvp", "numbers", "pack", "plus", "result", "seed",
+    "times", "unbroadcast", "vjp", "zero",
 ]  # fmt: skip
 
 
@@ -103,10 +105,11 @@ def _is_zero(ct: Any) -> bool:
 
 def add(a: Any, b: Any) -> Any:
     """``a + b`` for cotangents that may be tuples, lists or dicts (added per element);
-    ``0.0`` stands for a zero of any structure."""
-    if _is_zero(a):
+    ``0.0`` stands for a zero of any structure, and so does ``None`` (the cotangent of
+    an element that carries no derivative, an int in a list)."""
+    if a is None or _is_zero(a):
         return b
-    if _is_zero(b):
+    if b is None or _is_zero(b):
         return a
     if isinstance(a, dict):
         return {k: add(a[k], b[k]) for k in a}
@@ -114,6 +117,19 @@ def add(a: Any, b: Any) -> Any:
         out = [add(x, y) for x, y in zip(a, b)]
         return type(a)(out) if isinstance(a, tuple) else out
     return a + b
+
+
+def plus(a: Any, b: Any) -> Any:
+    """``a + b`` as Python computes it: numbers and arrays add, tuples and lists join.
+    Generated code runs it through :func:`vjp` / :func:`jvp` where an operand may be a
+    tuple or a list, so the cotangent of a join is split between its parts."""
+    return a + b
+
+
+def times(a: Any, b: Any) -> Any:
+    """``a * b`` as Python computes it: ``[x] * 3`` repeats the list (see :func:`plus`), so
+    the cotangent of a repetition is the sum of its copies'."""
+    return a * b
 
 
 def item(ct: Any, key: Any) -> Any:

@@ -36,7 +36,7 @@ from adlab.engines.sct.ir import (
     While,
 )  # fmt: skip
 from adlab.engines.sct.printing import Printer, Scope, atom_expr, may_broadcast, partials_of
-from adlab.engines.sct.tape import runs_a_rule
+from adlab.engines.sct.tape import python_operator, runs_a_rule
 from adlab.ops import scalar as S
 
 
@@ -174,7 +174,7 @@ class _Tangent:
             code.add(f"{dots} = {self.tangent_of(op.args[0])}")
             return
         t = s.target
-        if runs_a_rule(s):
+        if runs_a_rule(s, a):
             code.add(self.pair_call(s), comment)
             return
         code.add(s.text(), comment)
@@ -225,7 +225,10 @@ class _Tangent:
             tangents = f"({self.tangent_of(op.args[0])}, None)"
         else:
             fn = op.spelling
-            if op.form in ("infix", "unary"):  # a @ b, or a rule that is not symbolic
+            python = python_operator(s, self.a)
+            if python is not None:  # joins or repeats tuples and lists
+                fn = self.rt(python)
+            elif op.form in ("infix", "unary"):  # a @ b, or a rule that is not symbolic
                 fn = self.printer.name(op.fn) if op.kind == "prim" else (
                     f"{self.spelling.table}.matmul")  # fmt: skip
             primals = ", ".join(str(x) for x in op.args)

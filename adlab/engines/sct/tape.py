@@ -27,7 +27,7 @@ import ast
 from dataclasses import dataclass, field
 
 from adlab.core.expr import Sym
-from adlab.engines.sct.activity import CONTAINER, SCALAR, SCALARS, Analysed
+from adlab.engines.sct.activity import ARRAY, CONTAINER, SCALAR, SCALARS, Analysed
 from adlab.engines.sct.ir import (
     Assign,
     Effect,
@@ -41,6 +41,7 @@ from adlab.engines.sct.ir import (
     walk,
 )  # fmt: skip
 from adlab.engines.sct.printing import Scope, atom_expr, may_broadcast, partials_of
+from adlab.ops import scalar as S
 
 
 @dataclass
@@ -79,7 +80,7 @@ def plan(a: Analysed, form: str, scope: Scope) -> Tape:
             ):  # fmt: skip
                 tape.linear.add(t)
     for s in stmts:
-        if isinstance(s, Assign) and s.target in a.active and runs_a_rule(s):
+        if isinstance(s, Assign) and s.target in a.active and runs_a_rule(s, a):
             tape.pullbacks[id(s)] = scope.fresh(f"{s.target}_pullback")
     reads = _reverse_reads(a, stmts, tape)
     # a compound statement is replayed backwards if it assigns an active value, or
@@ -99,15 +100,30 @@ def plan(a: Analysed, form: str, scope: Scope) -> Tape:
     return tape
 
 
-def runs_a_rule(s: Assign) -> bool:
+def runs_a_rule(s: Assign, a: Analysed) -> bool:
     """Whether the derivative of ``s`` is the table's rule run on values (array operations,
-    user functions, and partials that cannot be applied to names)."""
+    user functions, partials that cannot be applied to names, and ``+`` / ``*`` that may
+    join or repeat tuples and lists)."""
     op = s.op
-    if op.kind in ("table", "user"):
+    if op.kind in ("table", "user") or python_operator(s, a) is not None:
         return True
     if op.kind == "prim":
         return partials_of(op.fn, tuple(atom_expr(x) for x in op.args), Sym(s.target)) is None
     return False
+
+
+def python_operator(s: Assign, a: Analysed) -> str | None:
+    """The run-time helper (``"plus"`` or ``"times"``) for ``u + v`` or ``u * v`` where an
+    operand may be a tuple or a list: Python joins or repeats those, it does not add them
+    element by element. The helper runs Python's operator on stand-ins for the elements,
+    so the run-time rule sees where each element of the result comes from (the adjoint of
+    a join splits the cotangent, that of a repetition sums the copies)."""
+    op = s.op
+    if op.kind != "prim" or op.form != "infix" or op.fn not in (S.add, S.mul):
+        return None
+    if all(a.kind(x) in (SCALAR, ARRAY) for x in op.args):
+        return None
+    return "plus" if op.fn is S.add else "times"
 
 
 def _defs_and_uses(stmts: list[Stmt]) -> tuple[dict[str, list[Stmt]], dict[str, list[Stmt]]]:
@@ -131,7 +147,7 @@ def _reverse_reads(a: Analysed, stmts: list[Stmt], tape: Tape) -> set[str]:
         if not isinstance(s, Assign) or s.targets[0] not in a.active:
             continue
         op = s.op
-        if op.kind == "prim":
+        if op.kind == "prim" and id(s) not in tape.pullbacks:  # (a pullback reads for itself)
             parts = partials_of(op.fn, tuple(atom_expr(x) for x in op.args), Sym(s.target))
             for i, x in enumerate(op.args):
                 if not a.is_active(x):

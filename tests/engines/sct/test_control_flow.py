@@ -8,7 +8,9 @@ is the point (loops stay loops, stacks are named after what they hold).
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -395,3 +397,85 @@ def test_appending_to_a_parameter_is_refused():
     with pytest.raises(ad.DifferentiationError, match=r"acc\.append\(\.\.\.\) on the parameter"
                        r" acc at line \d+.*caller's list"):  # fmt: skip
         ad.sct.grad(appends_to_a_parameter)
+
+
+def joins_lists(x):
+    w = [x * x] + [x, 5.0]  # noqa: RUF005 - the join is what is tested
+    return w[1] + w[0] * w[2]
+
+
+def joins_in_place(x):
+    a = [x]
+    a += [x * x]
+    return a[1] * a[0]
+
+
+def repeats_a_list(x):
+    n = 2
+    v = [x, 1.0] * n
+    return v[2] * 4.0 + v[0] * v[3]
+
+
+def joins_and_repeats_tuples(x):
+    t = (1.0,) + (x, x * x)  # noqa: RUF005
+    u = 2 * (t[2], x)
+    return t[1] + t[2] * u[2] + u[3]
+
+
+def joins_in_a_loop(x):
+    v = [x]
+    for _ in range(3):
+        v = v + [v[-1] * x]  # noqa: RUF005
+    return v[-1] + v[1]
+
+
+@pytest.mark.parametrize("f", [joins_lists, joins_in_place, repeats_a_list,
+                               joins_and_repeats_tuples, joins_in_a_loop])  # fmt: skip
+def test_lists_and_tuples_join_and_repeat_they_do_not_add(f):
+    """``+`` joins tuples and lists and ``*`` repeats them: the cotangent of a join is
+    split between its parts, that of a repetition is the sum of its copies'."""
+    for x in (0.7, -1.3):
+        want = ad.grad(f)(x)
+        assert ad.sct.grad(f)(x) == pytest.approx(want, rel=1e-12)
+        _, pullback = ad.sct.vjp(f)(x)
+        assert pullback(1.0) == pytest.approx((want,), rel=1e-12)
+        assert ad.sct.jvp(f)(x, x_dot=1.0) == pytest.approx((f(x), want), rel=1e-12)
+
+
+def appends_through_an_alias(x):
+    a = [x]
+    b = a
+    b.append(x * x)
+    return a[1] + a[0]
+
+
+def appends_through_an_alias_in_a_loop(x):
+    acc = []
+    ref = acc
+    for i in range(3):
+        ref.append(x * i)
+    return acc[2] + acc[1]
+
+
+def joins_in_place_through_an_alias(x):
+    a = b = [x]
+    a += [x * x]
+    return b[1]
+
+
+@pytest.mark.parametrize("f, alias, line, changed", [
+    (appends_through_an_alias, "b = a", 2, r"b\.append\(\.\.\.\)"),
+    (appends_through_an_alias_in_a_loop, "ref = acc", 2, r"ref\.append\(\.\.\.\)"),
+    (joins_in_place_through_an_alias, "b = a", 1, r"a \+= \[\.\.\.\]"),
+])  # fmt: skip
+def test_a_list_changed_through_an_alias_is_refused(f, alias, line, changed):
+    """The change shows through both names; sct follows values through assignments, so
+    the other name's derivative would be lost (silently: 1.0 instead of 2x + 1)."""
+    target, source = alias.split(" = ")
+    first = inspect.getsourcelines(f)[1]
+    with pytest.raises(ad.DifferentiationError) as info:
+        ad.sct.grad(f)
+    message = str(info.value)
+    assert f"the alias {alias} of a list changed in place at line {first + line}" in message
+    assert re.search(changed + r" at line \d+ changes it", message), message
+    assert f"Use {source} itself wherever {target} is used, or use mode='reverse'" in message

@@ -37,6 +37,10 @@ def uses_yield(x):
     yield x
 
 
+async def uses_async(x):
+    return x * 2.0
+
+
 def uses_class(x):
     class Box:
         pass
@@ -210,7 +214,8 @@ def mutates_a_list(x):
 REJECTED = [
     (uses_try, "try/except at line", "outside the function"),
     (uses_with, "a with block at line", "outside"),
-    (uses_yield, "generator", "return a value"),
+    (uses_yield, r"yield \(a generator\) at line", "return it"),
+    (uses_async, "async def at line", "define it with def"),
     (uses_class, "a class definition at line", "define classes outside"),
     (uses_nested_def, "a nested function definition at line", "module level"),
     (uses_lambda, "a lambda at line", "named function"),
@@ -257,8 +262,29 @@ def test_the_fence_names_construct_line_and_fix(fn, construct, fix):
 
 
 def test_mutual_recursion_is_found_when_the_callee_is_transformed():
-    with pytest.raises(ad.DifferentiationError, match="recursion"):
+    line = inspect.getsourcelines(pong)[1] + 1
+    where = rf"at line {line} \(return ping\(x - 0\.1\)\) of pong"
+    with pytest.raises(ad.DifferentiationError, match=rf"through pong {where}: .*as a loop"):
         ad.sct.grad(ping)
+
+
+def counts_with_n(x, n):
+    s = 0.0
+    for _ in range(n):
+        s = s + x
+    return s
+
+
+def test_a_differentiated_trip_count_is_named_with_the_fix():
+    line = inspect.getsourcelines(counts_with_n)[1] + 2
+    for n in (3, 3.0):
+        with pytest.raises(ad.DifferentiationError) as info:
+            ad.sct.grad(counts_with_n, argnums=1)(0.7, n)
+        message = str(info.value)
+        assert f"for _ in range(n):` with the differentiated n at line {line}" in message
+        assert "trip count cannot depend on a differentiated input" in message
+        assert "argnums=" in message
+    assert ad.sct.grad(counts_with_n)(0.7, 3) == 3.0  # n not differentiated: fine
 
 
 def test_functions_without_source():

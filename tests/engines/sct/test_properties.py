@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import Phase, event, given, settings
+from hypothesis import strategies as st
 
 import adlab as ad
 from adlab.testing import check_grads
-from tests.engines.sct.programs import SourceProgram, source_programs
+from tests.engines.sct.programs import SourceProgram, compile_source, source_programs
 
 PROPERTY = settings(deadline=None, derandomize=True, database=None, phases=[Phase.generate],
                     max_examples=120)  # fmt: skip
@@ -89,3 +90,45 @@ def test_generated_code_agrees_with_finite_differences(program: SourceProgram) -
     check_grads(program.fn, *args, mode=("reverse", "sct"), rtol=1e-4, atol=1e-5)
     if isinstance(x, float) and "helper(" not in program.source:  # sct over sct: numbers
         check_grads(program.fn, *args, mode="sct", rtol=1e-4, atol=1e-5)
+
+
+_CONSTANTS = ["0.19", "2.0", "1", "0.5", "3"]
+
+
+@st.composite
+def _signed_expression(draw, depth: int = 0) -> str:
+    """Python source with negative literals and unary minus next to ``**`` and ``-``."""
+    c = draw(st.sampled_from(_CONSTANTS))
+    leaves = ["x", f"(-{c})", f"(-({c}))", "(-x)", c]
+    choice = draw(st.integers(0, 6 if depth < 3 else 0))
+    if choice == 0:
+        return draw(st.sampled_from(leaves))
+    a = draw(_signed_expression(depth + 1))
+    if choice == 1:
+        base = draw(st.sampled_from([*leaves, f"({a})"]))
+        return f"{base} ** {draw(st.sampled_from(['2', '3']))}"
+    if choice == 2:
+        return f"-({a})"
+    if choice == 3:
+        return f"{a} - -{c}"
+    if choice == 4:
+        return f"2.0 ** -{draw(st.sampled_from(['x', '(-x)', f'({a})']))}"
+    b = draw(_signed_expression(depth + 1))
+    return f"({a} {draw(st.sampled_from(['+', '-', '*']))} {b})"
+
+
+@settings(PROPERTY, max_examples=80)
+@given(_signed_expression(), _signed_expression(), st.floats(-1.5, 1.5))
+def test_negative_literals_print_as_the_source_means_them(a: str, b: str, x: float):
+    """The generated code computes what the source computes: ``(-0.19) ** 2`` is printed
+    with its parentheses (Python reads ``-0.19 ** 2`` as ``-(0.19 ** 2)``)."""
+    source = f"def f(x):\n    y = {a}\n    z = {b}\n    return y * z + x\n"
+    f = compile_source(source)["f"]
+    with np.errstate(all="ignore"):
+        want = f(x), ad.grad(f)(x)
+    if not all(np.isfinite(want)) or abs(want[0]) > 1e12:
+        return
+    out, out_dot = ad.sct.jvp(f)(x, x_dot=1.0)
+    assert out == want[0], source
+    np.testing.assert_allclose(out_dot, want[1], rtol=1e-9, atol=1e-12, err_msg=source)
+    np.testing.assert_allclose(ad.sct.grad(f)(x), want[1], rtol=1e-9, atol=1e-12, err_msg=source)

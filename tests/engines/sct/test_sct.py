@@ -429,3 +429,97 @@ def test_a_missing_rule_is_named_as_every_engine_names_it():
     assert str(by_sct.value) == str(by_reverse.value) == want
     with pytest.raises(ad.DifferentiationError, match="'sct_cube_vjp_only' has no forward-mode"):
         ad.jvp(uses_cube, (x,), (x,), mode="sct")
+
+
+# -- negative literals, aliasing of results, outputs without a cotangent ----------------
+
+
+def negative_base(x):
+    return x * (-0.19) ** 2
+
+
+def negative_base_first(x):
+    return (-2.0) ** 2 * x
+
+
+def negated_negative_base(x):
+    return x * (-(2.0)) ** 2
+
+
+def negative_base_int(x):
+    return x**2 * (-1) ** 2 + x - -1.0 + 2.0**-x - (-x) ** 3
+
+
+@pytest.mark.parametrize("f", [negative_base, negative_base_first, negated_negative_base,
+                               negative_base_int])  # fmt: skip
+def test_a_negative_literal_raised_to_a_power_keeps_its_parentheses(f):
+    """``(-0.19) ** 2`` is 0.0361; printed as ``-0.19 ** 2`` Python reads -(0.19 ** 2)."""
+    assert "(-" in str(ad.sct.ssa(f))
+    for x in (1.0, -0.7):
+        assert ad.sct.grad(f)(x) == pytest.approx(ad.grad(f)(x), rel=1e-12)
+        out, out_dot = ad.sct.jvp(f)(x, x_dot=1.0)
+        assert out == f(x) and out_dot == pytest.approx(ad.grad(f)(x), rel=1e-12)
+    assert ad.sct.grad(negative_base)(1.0) == pytest.approx(0.0361)
+
+
+def test_results_share_memory_with_nothing():
+    """A caller may update a result in place (``g *= lr``): no result is another result,
+    nor an array the caller passed in (a cotangent, a tangent)."""
+    a, b, ct = np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([1.0, -1.0])
+    ga, gb = ad.grad(lambda u, v: np.sum(u + v), argnums=(0, 1), mode="sct")(a, b)
+    assert not np.shares_memory(ga, gb)
+    ga, gb = ad.sct.grad(lambda u, v: np.sum(u + v), argnums=(0, 1))(a, b)
+    assert not np.shares_memory(ga, gb)
+    (c,) = ad.vjp(lambda u: u - 1.0, a, mode="sct")[1](ct)
+    assert not np.shares_memory(c, ct)
+    (c,) = ad.sct.vjp(lambda u: u - 1.0)(a)[1](ct)
+    assert not np.shares_memory(c, ct)
+    out_dot = ad.jvp(lambda u: u - 1.0, (a,), (ct,), mode="sct")[1]
+    assert not np.shares_memory(out_dot, ct)
+    np.testing.assert_array_equal(c, ct)
+
+
+def sqrt_beside(x):
+    return x * 2.0, ad.sqrt(x)
+
+
+def sqrt_through_a_loop(x):
+    t = ad.sqrt(x)
+    s = x
+    for _ in range(2):
+        s = s * t
+    return {"double": x * 2.0, "s": s, "pair": [x, x * x]}
+
+
+def sqrt_in_a_branch(x):
+    if x > 1.0:
+        return ad.sqrt(x - 2.0), x
+    return x * 3.0, ad.sqrt(x)
+
+
+@pytest.mark.parametrize("f", [sqrt_beside, sqrt_through_a_loop, sqrt_in_a_branch])
+def test_an_output_without_a_cotangent_contributes_nothing(f):
+    """A jacobian pulls back one output at a time, the others' cotangents None: zero times
+    the infinite partial of sqrt at 0 must not make the other rows nan."""
+    with np.errstate(all="ignore"):
+        want = ad.jacobian(f)(0.0)
+        got = ad.jacobian(f, mode="sct")(0.0)
+        assert flatten(got)[1] == flatten(want)[1]
+        np.testing.assert_array_equal(flatten(got)[0], flatten(want)[0])  # inf and nan too
+        if f is not sqrt_in_a_branch:  # (its if needs a number)
+            x = np.array([0.0, 1.0])
+            for g, w in zip(flatten(ad.jacobian(f, mode="sct")(x))[0],
+                            flatten(ad.jacobian(f)(x))[0]):  # fmt: skip
+                np.testing.assert_array_equal(g, w)
+    assert ad.jacobian(sqrt_beside, mode="sct")(0.0) == (2.0, np.inf)
+
+
+def test_hessian_blocks_through_infinite_partials_match_the_reverse_engine():
+    def power(x, y):
+        return x**y
+
+    with np.errstate(all="ignore"):
+        for point in [(0.0, 2.0), (0.0, 0.5), (1.5, 0.0), (0.0, 0.0)]:
+            want = ad.hessian(power, argnums=(0, 1))(*point)
+            got = ad.hessian(power, argnums=(0, 1), mode=("reverse", "sct"))(*point)
+            np.testing.assert_array_equal(np.array(got), np.array(want), err_msg=str(point))
