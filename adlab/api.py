@@ -7,7 +7,8 @@ flat tuples of floats/arrays (``f`` returns a tuple of outputs; a pullback takes
 from those two, once, for every engine; this module also handles argument
 structures (tuples, lists, dicts) and ``argnums``.
 An engine that transforms functions may also offer ``grad_function(f, argnums)``:
-the gradient as a function it can transform again (``hessian`` in one mode).
+the gradient as a function it can transform again (:func:`grad_to_transform`, for
+``hessian`` and second-order checks in one mode).
 """
 
 from __future__ import annotations
@@ -229,9 +230,6 @@ def grad(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Callabl
     >>> ad.grad(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
     (12.0, 9.0)
     """
-    engine = _ENGINES.get(mode)
-    if hasattr(engine, "grad_function"):  # an engine that writes the gradient as a function
-        return engine.grad_function(f, argnums)  # (which it can transform again: hessian)
     value_and_grad_f = value_and_grad(f, argnums, mode=mode)
 
     @functools.wraps(f)
@@ -311,7 +309,17 @@ def hessian(f: Callable, argnums: Argnums = 0, *, mode: str | tuple[str, str] = 
            [2., 0.]])
     """
     outer, inner = (mode, mode) if isinstance(mode, str) else mode
-    return jacobian(grad(f, argnums, mode=inner), argnums, mode=outer)
+    return jacobian(grad_to_transform(f, argnums, inner), argnums, mode=outer)
+
+
+def grad_to_transform(f: Callable, argnums: Argnums, mode: str) -> Callable:
+    """The gradient of a scalar ``f`` as a function to differentiate again: an engine that
+    writes gradients as code (sct) gives that code, so its Hessian is sct over sct; for
+    the others it is :func:`grad`."""
+    engine = _ENGINES.get(mode)
+    if hasattr(engine, "grad_function"):
+        return engine.grad_function(f, argnums)
+    return grad(f, argnums, mode=mode)
 
 
 def derivative(f: Callable, *, mode: str = "forward") -> Callable:

@@ -100,7 +100,7 @@ def check_grads(
     if order >= 2:
         out = f(*args)
         if np.shape(out) == () and not isinstance(out, tuple | list | dict):
-            derivative = api.grad(f, argnums, mode=inner)
+            derivative = api.grad_to_transform(f, argnums, inner)
         else:
             rng = np.random.default_rng(0)
             w = rng.standard_normal(np.shape(out)) if np.shape(out) else 1.0

@@ -262,3 +262,19 @@ def test_jacobian_of_structured_outputs_and_hessian_blocks():
     np.testing.assert_array_equal(jac[1], [2.0, 4.0])
     blocks = ad.hessian(lambda x, y: x**2 * y + y**3, argnums=(0, 1))(2.0, 3.0)
     assert blocks == ((6.0, 4.0), (4.0, 18.0))
+
+
+def _returns_text(x):
+    return "text"
+
+
+def _returns_pair(x):
+    return x, 2.0 * x
+
+
+@pytest.mark.parametrize("mode", ad.api.available_modes())
+def test_grad_checks_the_output_the_same_way_in_every_mode(mode):
+    with pytest.raises(ad.DifferentiationError, match="returned str"):
+        ad.grad(_returns_text, mode=mode)(1.0)
+    with pytest.raises(ad.DifferentiationError, match=r"single scalar output.*ad\.jacobian"):
+        ad.grad(_returns_pair, mode=mode)(1.0)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+#: The directory of adlab's own code, with a trailing separator: a traceback frame of a
+#: file under it is adlab's machinery, not the user's code.
+ADLAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
 
 class DifferentiationError(TypeError, ValueError):
     """A construct that adlab cannot differentiate, with the fix in the message.

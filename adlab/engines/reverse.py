@@ -128,10 +128,6 @@ def no_grad() -> Iterator[None]:
         _no_grad_ceiling = outer
 
 
-def _missing_rule(prim: Primitive) -> DifferentiationError:
-    return rules.missing_rule(prim, "reverse")
-
-
 def _unary(prim: Primitive, a: Any) -> Variable | None:
     """``prim(a)`` for an elementwise primitive of one traced argument, or None when the
     general path is needed (no partials declared, no_grad, other boxes)."""
@@ -287,7 +283,7 @@ class Variable(Operators, Box):
         else:
             vjp_rule = rules.vjps.get(prim)
             if vjp_rule is None:
-                raise _missing_rule(prim)
+                raise rules.missing_rule(prim, "reverse")
             pullback = vjp_rule(out, vals, tuple(traced), **params)
             node = (next(_seq), _aval(out), pullback, *[args[i]._node for i in traced])
         tracer = self._tracer

@@ -22,7 +22,6 @@ import copy
 import io
 import keyword
 import linecache
-import os
 import traceback
 import types
 import warnings
@@ -36,7 +35,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from adlab import api
-from adlab.core.errors import DifferentiationError
+from adlab.core.errors import ADLAB_DIR, DifferentiationError
 from adlab.core.tangents import shape_of
 from adlab.core.tree import flatten, unflatten
 from adlab.core.values import as_primal
@@ -430,14 +429,11 @@ def _from_cell(e: BaseException, filename: str) -> BaseException:
     if isinstance(e, DifferentiationError):
         last, t = tb, tb
         while t is not None:
-            if not t.tb_frame.f_code.co_filename.startswith(_ADLAB_DIR):
+            if not t.tb_frame.f_code.co_filename.startswith(ADLAB_DIR):
                 last = t
             t = t.tb_next
         last.tb_next = None
     return e.with_traceback(tb)
-
-
-_ADLAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(api.__file__))) + os.sep
 
 
 def _from_engine(e: BaseException, filename: str) -> BaseException:
@@ -446,7 +442,7 @@ def _from_engine(e: BaseException, filename: str) -> BaseException:
     machinery; a DifferentiationError raised before any of the cell's code ran names the
     line in its message, so it shows as that message alone."""
     tb = e.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ADLAB_DIR):
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(ADLAB_DIR):
         tb = tb.tb_next
     if tb is not None:
         return e.with_traceback(tb)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from adlab.engines.reverse import Variable
+from adlab.engines.reverse import Variable, plain
 
 __all__ = ["scrub", "users_object"]
 
@@ -57,7 +57,7 @@ def scrub(ns: dict, names: Iterable[str]) -> None:
             ns[name] = clean
     for name, value in list(ns.items()):  # a global set by a function the cell called
         if type(value) is Variable and not IPYTHON_NAMES.match(name):
-            ns[name] = _number(value)
+            ns[name] = plain(value)
 
 
 def _reachable(ns: dict, names: Iterable[str]) -> list[str]:
@@ -107,12 +107,6 @@ def users_object(value: Any) -> bool:
     )
 
 
-def _number(v: Variable) -> Any:
-    while type(v) is Variable:
-        v = v.value
-    return v
-
-
 class _Cleaner:
     """One scrub's memory: every object visited, and what it became."""
 
@@ -133,7 +127,7 @@ class _Cleaner:
                 continue
             self.keep.append(obj)
             if type(obj) is Variable:
-                done[id(obj)] = _number(obj)
+                done[id(obj)] = plain(obj)
                 continue
             done[id(obj)] = obj  # for now: a cycle back to obj finds obj itself
             kids = _children(obj)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adlab.core.events import bar, dot, format_value
-from adlab.viz.graph import Graph, edges_of_terms, graph_edges_into, trace_graph
+from adlab.viz.graph import Graph, edges_of_terms, trace_graph
 from adlab.viz.svg import FITS, Shape, layout, measure, render, rich, scroll_box
 from adlab.viz.tables import Table
 
@@ -121,7 +121,7 @@ def _forward(trace: Any, base: Graph, seed: Any) -> list[_State]:
         states = {n.id: "pending" for n in base.nodes[len(done) :]}  # execution order
         states[nid] = "current"
         lines.update({i: () for i in states if i != nid})
-        edges = dict.fromkeys(graph_edges_into(base, nid), ("", True))
+        edges = dict.fromkeys(base.edges_into(nid), ("", True))
         out.append(_State(lines, states, edges, dict(done), e.node, None, e.node, e.explain()))
     return out
 
@@ -170,7 +170,7 @@ def _reverse(trace: Any, base: Graph, seed: Any) -> list[_State]:
             states[f"n{e.source}"] = "source"
             k = used.get((e.source, e.node), 0)
             used[e.source, e.node] = k + 1
-            into = [i for i in graph_edges_into(base, f"n{e.source}")
+            into = [i for i in base.edges_into(f"n{e.source}")
                     if base.edges[i].source == f"n{e.node}"]  # fmt: skip
             if k < len(into):
                 edges[into[k]] = (f"+= {format_value(e.contribution, 4)}", True)

@@ -206,16 +206,11 @@ def trace_graph(
     return graph.restyled(edges=labels)
 
 
-def graph_edges_into(graph: Graph, target: str) -> list[int]:
-    """Indices of the edges into ``target``, in argument order."""
-    return list(graph.edges_into(target))
-
-
 def edges_of_terms(graph: Graph, target: str, terms: Sequence[Any]) -> list[tuple[int, Any]]:
     """Pair the edges into ``target`` with a tangent step's terms, by operand name and in
     order (an operand without a derivative has no term; ``x * x`` has two)."""
     pairs, left = [], list(terms)
-    for i in graph_edges_into(graph, target):
+    for i in graph.edges_into(target):
         name = graph.node(graph.edges[i].source).name
         k = next((k for k, t in enumerate(left) if t.input == name), None)
         if k is not None:

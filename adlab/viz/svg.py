@@ -320,12 +320,12 @@ def _edge_path(points: list, hot: bool, pid: str, arrow: bool = True) -> str:
 def _ports(graph: Graph, lay: Layout, shapes: Mapping[str, Shape]) -> list[tuple[float, float]]:
     """Where each edge ends: spread over the left of the target's badge (or card), in
     argument order, on its outline."""
-    into: dict[str, list[int]] = {}
-    for i, e in enumerate(graph.edges):
-        into.setdefault(e.target, []).append(i)
     ends: list[tuple[float, float]] = [(0.0, 0.0)] * len(graph.edges)
-    for target, idx in into.items():
-        p, shape = lay.nodes[target], shapes[target]
+    for node in graph.nodes:
+        idx = graph.edges_into(node.id)
+        if not idx:
+            continue
+        p, shape = lay.nodes[node.id], shapes[node.id]
         k = len(idx)
         r = (OP_H if shape.op_w else shape.card_h) / 2
         step = min(8.0, (2 * r - 10) / (k - 1)) if k > 1 else 0.0

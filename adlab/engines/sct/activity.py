@@ -48,6 +48,7 @@ from adlab.engines.sct.ir import (
 from adlab.engines.sct.ssa import Normalised
 from adlab.ops import array as A
 from adlab.ops import scalar as S
+from adlab.ops.operators import ARRAY_METHODS_INSTEAD
 
 SCALAR, ARRAY, SCALARS, CONTAINER, ANY, OTHER = (
     "scalar", "array", "scalars", "container", "any", "other"
@@ -236,6 +237,12 @@ def _effects(stmt: Stmt, active: set[str], kinds: dict[str, str],
                 yield t, is_active([seq]), element
 
 
+def joins_or_repeats(op: Op) -> bool:
+    """Whether ``op`` is ``u + v`` or ``u * v``, which join or repeat tuples and lists
+    (rather than add or multiply) where an operand is one."""
+    return op.kind == "prim" and op.form == "infix" and op.fn in (S.add, S.mul)
+
+
 def _op_active(op: Op, is_active: Callable[[Any], bool]) -> bool:
     if op.kind in ("prim", "table", "user", "copy", "display", "pop"):
         return is_active(op.args)
@@ -252,7 +259,7 @@ def _op_kind(op: Op, kind: Callable[[Any], str], return_kind: ReturnKind | None,
     if op.kind == "display":
         return args[0]
     if op.kind == "prim":
-        if op.form == "infix" and op.fn in (S.add, S.mul):  # tuples and lists join, repeat
+        if joins_or_repeats(op):
             sequences = [k for k in args if k in (SCALARS, CONTAINER)]
             if sequences:
                 return SCALARS if all(k == SCALARS for k in sequences) else CONTAINER
@@ -304,21 +311,23 @@ _SCT_OVER_SCT = (
 )
 
 _METHOD_FIXES = {
-    "min": "use -ad.max(-x), or ad.minimum(a, b) for two values",
-    "prod": "use ad.exp(ad.sum(ad.log(x))) for positive values, or multiply in a for loop",
-    "std": "use ad.sqrt(ad.mean((x - ad.mean(x)) ** 2))",
-    "var": "use ad.mean((x - ad.mean(x)) ** 2)",
-    "clip": "use ad.minimum(ad.maximum(x, low), high)",
-    "ravel": "use x.reshape(-1)",
-    "flatten": "use x.reshape(-1)",
-    "squeeze": "use x.reshape(new_shape)",
-    "cumsum": "write the running sum as a for loop",
-    "copy": "drop .copy(): sct never changes a value in place",
     "astype": "drop .astype(...): differentiated values stay floats",
+    "round": "rounding has no derivative in sct (round(x) is refused too); keep the value as it is",
     "item": "index the element instead: x[0] is a number, and keeps its derivative",
     "tolist": "iterate over the array itself, or index it",
 }
-"""What to write instead of an array method that has no rule in the table."""
+"""sct's own advice for array methods with no rule in the table, where the advice to
+traced values (``ARRAY_METHODS_INSTEAD``, which the others follow) does not hold."""
+
+
+def _method_fix(name: str) -> str:
+    """What to write instead of the array method ``name``, which has no rule in the table."""
+    if name in _METHOD_FIXES:
+        return _METHOD_FIXES[name]
+    instead = ARRAY_METHODS_INSTEAD.get(name)
+    if instead is None or "x.value" in instead:  # reads a traced value's number: not here
+        return "write it with table operations (ad.*)"
+    return "use " + instead.format(name=name, call="()")
 
 
 def _check(a: Analysed, stmts: list[Stmt]) -> None:
@@ -408,7 +417,7 @@ def _other_error(a: Analysed, op: Op, node: Any, error: _Error) -> None:
     if callee.kind == "result":
         return
     if callee.kind == "dynamic" and op.form == "method":
-        hint = _METHOD_FIXES.get(op.spelling, "write it with table operations (ad.*)")
+        hint = _method_fix(op.spelling)
         raise error(node, f"the method .{op.spelling}() of a differentiated value", "sct "
                     "differentiates the array methods of the table (.sum() .mean() .max() "
                     f".reshape() .transpose() .dot() and .T); {hint}")  # fmt: skip

@@ -67,7 +67,8 @@ def generate(analysed: Analysed, form: str, callees: Callees, single: bool = Fal
     grad form returns one gradient rather than a tuple (``argnums`` was an int).
     ``dead``: the items of a returned tuple, list or dict (by position) whose cotangent
     is None: their adjoint blocks are left out, as a reverse sweep that starts only
-    from the other outputs would (an infinite partial times a zero would be nan).
+    from the other outputs would (an infinite partial times a zero would be nan), where
+    :func:`left_out` allows it; elsewhere they get a zero cotangent.
     """
     return _Adjoint(analysed, form, callees, single, dead).run()
 
@@ -150,6 +151,16 @@ class Adjoints:
         return isinstance(inner, Const) or (isinstance(inner, Sym) and inner.name in self.names)
 
 
+def left_out(a: Analysed, dead: tuple[int, ...]) -> tuple[int, ...]:
+    """The items of ``dead`` (see :func:`generate`) whose adjoint blocks the code for ``a``
+    leaves out: all of them where the returned variable is read by nothing but the return,
+    so its adjoint is the output's cotangent alone; else none, as another reader may send a
+    cotangent into any item. There a None cotangent counts as zero, and zero times an
+    infinite partial is nan: ``t = (ad.sqrt(x), 2 * x); s = t[1] + 0.0; return t`` gives
+    the jacobian ``(inf, nan)`` at 0 where the reverse engine gives ``(inf, 2.0)``."""
+    return dead if dead and _only_returned(a) else ()
+
+
 def _only_returned(a: Analysed) -> bool:
     """Whether the returned variable is read by nothing but the return (so its adjoint is
     the cotangent of the output and nothing else)."""
@@ -174,7 +185,7 @@ class _Adjoint:
     def __init__(self, a: Analysed, form: str, callees: Callees, single: bool,
                  dead: tuple[int, ...]) -> None:  # fmt: skip
         self.a, self.form, self.callees, self.single = a, form, callees, single
-        self.dead = dead if dead and _only_returned(a) else ()
+        self.dead = left_out(a, dead)
         self.n = n = a.normalised
         self.spelling = n.spelling
         self.scope = Scope(set(n.names), n.free)
@@ -295,11 +306,12 @@ class _Adjoint:
         kwargs = "".join(f", {k}={v}" for k, v in op.kwargs)
         if op.kind == "user":
             return f"{s.target}, {pullback} = {self.callee(s)}({args}{kwargs})"
+        python = python_operator(s, self.a)
         if op.form == "subscript":
             fn = f"{self.spelling.table}.getitem"
             args += f", {self.spelling.numpy}.s_[{op.index}]"
-        elif python_operator(s, self.a) is not None:  # joins or repeats tuples and lists
-            fn = self.rt(python_operator(s, self.a))  # type: ignore[arg-type]
+        elif python is not None:  # joins or repeats tuples and lists
+            fn = self.rt(python)
         elif op.form in ("infix", "unary"):  # a @ b, or a rule that is not symbolic
             fn = self.printer.name(op.fn) if op.kind == "prim" else f"{self.spelling.table}.matmul"
         else:
@@ -625,4 +637,4 @@ class _Adjoint:
         self.adjoints.accumulate(name, value, text, container=container, safe=safe)
 
 
-__all__ = ["Adjoints", "Generated", "generate"]
+__all__ = ["Adjoints", "Generated", "generate", "left_out"]

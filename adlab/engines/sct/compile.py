@@ -18,6 +18,7 @@ import types
 from dataclasses import dataclass
 
 from adlab.engines.sct import runtime
+from adlab.engines.sct.fence import Checked
 from adlab.engines.sct.ir import Generated
 
 _counter = itertools.count(1)
@@ -35,17 +36,22 @@ class Compiled:
     def source(self) -> str:
         return self.generated.source
 
-    def stale(self) -> bool:
-        """Whether a name the code was generated from now means something else (a notebook
-        rebound a global, defined a helper again), here, in a function it calls, or in the
-        code it differentiates if that is sct's own (sct over sct)."""
-        checked = self.generated.analysed.normalised.checked
-        inner = getattr(checked.source.function, "__sct_compiled__", None)
-        return (
-            checked.changed()
-            or (inner is not None and inner.stale())
-            or any(c.stale() for c in self.generated.callees)
-        )
+    @property
+    def checked(self) -> Checked:
+        """What the fence read from the function this code was generated from."""
+        return self.generated.analysed.normalised.checked
+
+    def stale(self) -> str:
+        """Why the code must be generated again, or ``""`` while it need not: ``"rebound"``
+        when a name it was generated from now means something else (a notebook rebound a
+        global, defined a helper again), ``"callee"`` when that happened in a function it
+        calls, or in the code it differentiates if that is sct's own (sct over sct)."""
+        if self.checked.changed():
+            return "rebound"
+        inner = getattr(self.checked.source.function, "__sct_compiled__", None)
+        if (inner is not None and inner.stale()) or any(c.stale() for c in self.generated.callees):
+            return "callee"
+        return ""
 
     def __str__(self) -> str:
         return f"# compiled as {self.filename}\n{self.generated.source}"

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import os
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import numpy as np
 
 from adlab import ops
 from adlab.core import rules
-from adlab.core.errors import DifferentiationError
+from adlab.core.errors import ADLAB_DIR, DifferentiationError
 from adlab.core.primitive import PRIMITIVES, Primitive
 from adlab.engines.sct import runtime
 from adlab.engines.sct.ir import Code
@@ -124,7 +123,6 @@ _RESULT_ONLY: tuple[Any, ...] = (
 )  # fmt: skip
 """Functions that may read differentiated values but return something without a derivative."""
 
-_ADLAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(ops.__file__)))
 _LIBRARY = ("numpy", "scipy", "math", "builtins", "functools", "itertools", "operator", "typing")
 _ADLAB_LIBRARY = ("adlab.core", "adlab.ops", "adlab.engines", "adlab.api", "adlab.viz",
                   "adlab.notebook")  # fmt: skip
@@ -271,8 +269,13 @@ def fence(source: Source) -> Checked:
     error = _Error(source)
     tree = source.tree
     _check_signature(tree, error)
-    local = _local_names(tree)
-    borrowed = _parameters(tree) - _assigned_names(tree)  # the caller's objects
+    parameters, assigned = _parameters(tree), _assigned_names(tree)
+    local = parameters | assigned
+    mutations = _list_mutations(tree)
+    callers_lists = {  # append or pop on a parameter never rebound: the caller's list
+        id(node) for name in parameters - assigned for node in mutations.get(name, ())
+        if isinstance(node, ast.Call) and node.func.attr in ("append", "pop")  # type: ignore[attr-defined]
+    }  # fmt: skip
     generated = source.filename.startswith("<adlab.sct")
     expandable = _expandable(tree, local)
     for node in ast.walk(ast.Module(body=tree.body, type_ignores=[])):
@@ -287,17 +290,13 @@ def fence(source: Source) -> Checked:
                         "ad.hessian(f, mode=('reverse', 'sct'))")  # fmt: skip
         if rejected is not None:
             raise error(node, *rejected)
-        _check_node(node, error)
-        if (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("append", "pop") and isinstance(node.func.value, ast.Name)
-            and node.func.value.id in borrowed
-        ):  # fmt: skip
-            name = node.func.value.id
+        _check_node(node, error, local)
+        if id(node) in callers_lists:
+            name = node.func.value.id  # type: ignore[attr-defined]
             raise error(node, f"{name}.{node.func.attr}(...) on the parameter {name}", "it "
                         "would change the caller's list; build a list of your own "
                         f"({name} = list({name}) first, or start from [])")  # fmt: skip
-    _check_aliases(tree, error)
+    _check_aliases(tree, mutations, error)
     free: dict[str, Any] = {}
     callees: dict[ast.Call, Callee] = {}
     for node in _walk_body(tree):
@@ -345,9 +344,9 @@ def _attribute_chains(tree: ast.FunctionDef, local: set[str],
     return [(name, attrs, value) for (name, attrs), value in chains.items()]
 
 
-def _is_free_name(node: ast.expr, source: Source) -> bool:
+def _is_free_name(node: ast.expr, local: set[str]) -> bool:
     """A name read from outside the function (a closure or global value)."""
-    return isinstance(node, ast.Name) and node.id not in _local_names(source.tree)
+    return isinstance(node, ast.Name) and node.id not in local
 
 
 def _expandable(tree: ast.FunctionDef, local: set[str]) -> set[int]:
@@ -367,30 +366,37 @@ _MUTATORS = ("append", "extend", "insert", "pop", "remove", "reverse", "sort", "
 """List methods that change the list in place."""
 
 
-def _check_aliases(tree: ast.FunctionDef, error: _Error) -> None:
-    """Refuse ``b = a`` where ``a`` or ``b`` is a list changed in place (``b.append(v)``,
-    ``a += [v]``): the change shows through both names, but sct follows values through
-    assignments, so the other name's derivative would be lost."""
-    changed: dict[str, ast.AST] = {}  # name -> the first statement changing its list
+def _list_mutations(tree: ast.FunctionDef) -> dict[str, list[ast.AST]]:
+    """For each name whose list is changed in place, the nodes changing it, in walk order:
+    calls ``name.<mutator>(...)`` and ``name += [...]``."""
+    found: dict[str, list[ast.AST]] = {}
     for node in _walk_body(tree):
         if (
             isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and node.func.attr in _MUTATORS and isinstance(node.func.value, ast.Name)
         ):  # fmt: skip
-            changed.setdefault(node.func.value.id, node)
+            found.setdefault(node.func.value.id, []).append(node)
         elif (
             isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name)
             and isinstance(node.op, ast.Add) and isinstance(node.value, ast.List)
         ):  # fmt: skip
-            changed.setdefault(node.target.id, node)
-    if not changed:
+            found.setdefault(node.target.id, []).append(node)
+    return found
+
+
+def _check_aliases(tree: ast.FunctionDef, mutations: dict[str, list[ast.AST]],
+                   error: _Error) -> None:  # fmt: skip
+    """Refuse ``b = a`` where ``a`` or ``b`` is a list changed in place (``b.append(v)``,
+    ``a += [v]``): the change shows through both names, but sct follows values through
+    assignments, so the other name's derivative would be lost."""
+    if not mutations:
         return
     for node in _walk_body(tree):
         for target, source in _name_copies(node):
-            name = target if target in changed else source if source in changed else None
+            name = target if target in mutations else source if source in mutations else None
             if name is None:
                 continue
-            how = changed[name]
+            how = mutations[name][0]
             what = (f"{name}.{how.func.attr}(...)" if isinstance(how, ast.Call)  # type: ignore[attr-defined]
                     else f"{name} += [...]")  # fmt: skip
             raise error(node, f"the alias {target} = {source} of a list changed in place",
@@ -424,7 +430,7 @@ def _name_copies(node: ast.AST) -> list[tuple[str, str]]:
 def _check_signature(tree: ast.FunctionDef, error: _Error) -> None:
     args = tree.args
     function = error.source.function
-    if (args.vararg or args.kwarg) and function.__code__.co_filename.startswith(_ADLAB_DIR):
+    if (args.vararg or args.kwarg) and function.__code__.co_filename.startswith(ADLAB_DIR):
         raise DifferentiationError(
             f"sct transforms your own functions, but got {function.__qualname__} from adlab "
             "itself (for example a derivative built by ad.grad or ad.jacobian). "
@@ -437,7 +443,7 @@ def _check_signature(tree: ast.FunctionDef, error: _Error) -> None:
         raise error(tree, f"**{args.kwarg.arg} in the signature", "name each parameter")
 
 
-def _check_node(node: ast.AST, error: _Error) -> None:
+def _check_node(node: ast.AST, error: _Error, local: set[str]) -> None:
     if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         for target in targets:
@@ -456,7 +462,7 @@ def _check_node(node: ast.AST, error: _Error) -> None:
         raise error(node, f"{word} ... else", "use a flag variable set before break")
     elif isinstance(node, ast.Call):
         for kw in node.keywords:
-            if kw.arg is None and not _is_free_name(kw.value, error.source):
+            if kw.arg is None and not _is_free_name(kw.value, local):
                 raise error(node, "**-unpacking in a call", "pass keyword arguments one by one")
     elif isinstance(node, ast.Return) and node.value is None:
         raise error(node, "return without a value", "return the function's result")
@@ -464,10 +470,6 @@ def _check_node(node: ast.AST, error: _Error) -> None:
 
 def _walk_body(tree: ast.FunctionDef) -> list[ast.AST]:
     return list(ast.walk(ast.Module(body=tree.body, type_ignores=[])))
-
-
-def _local_names(tree: ast.FunctionDef) -> set[str]:
-    return _parameters(tree) | _assigned_names(tree)
 
 
 def _parameters(tree: ast.FunctionDef) -> set[str]:

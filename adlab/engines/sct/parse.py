@@ -4,7 +4,8 @@ The source comes from :mod:`linecache`, which knows files, notebook cells
 (IPython registers every cell there) and code that registered itself (adlab's
 generated code does). The whole file or cell is parsed once and the function is
 found in it by line and name (or, for a lambda, by the columns its code was
-compiled from), so a lambda in the middle of a line works too.
+compiled from; Python 3.10 has none, and its parameters and names tell it apart),
+so a lambda in the middle of a line works too.
 """
 
 from __future__ import annotations
@@ -162,11 +163,16 @@ def _find(function: types.FunctionType, lines: tuple[str, ...], filename: str) -
         except SyntaxError:
             candidates = []
     if len(candidates) > 1 and is_lambda:
-        candidates = [c for c in candidates if _spans_body(c, code)]  # type: ignore[arg-type]
+        positions = _positions(code)
+        if positions is None:  # Python 3.10: no columns, but the names may tell them apart
+            candidates = [c for c in candidates if _may_be(c, code)]  # type: ignore[arg-type]
+        else:
+            candidates = [c for c in candidates if _spans_body(c, positions)]  # type: ignore[arg-type]
         if len(candidates) != 1:
+            why = " (Python 3.10 records no columns)" if positions is None else ""
             raise DifferentiationError(
                 f"two lambdas on line {first} of {filename}, and sct cannot tell which one "
-                f"{function.__qualname__} is; give the function a name with def"
+                f"{function.__qualname__} is{why}; give the function a name with def"
             )
     if not candidates:
         raise DifferentiationError(
@@ -187,9 +193,32 @@ def _find(function: types.FunctionType, lines: tuple[str, ...], filename: str) -
     return node
 
 
-def _spans_body(node: ast.Lambda, code: types.CodeType) -> bool:
-    """Whether ``code`` was compiled from this lambda: its instructions carry source
-    positions, and one of them (the return of the body's value) spans the whole body."""
+def _positions(code: types.CodeType) -> set[tuple] | None:
+    """The source positions of the instructions of ``code``, or None before Python 3.11
+    (which has no ``co_positions``)."""
+    co_positions = getattr(code, "co_positions", None)
+    return None if co_positions is None else set(co_positions())
+
+
+def _spans_body(node: ast.Lambda, positions: set[tuple]) -> bool:
+    """Whether code with these instruction ``positions`` was compiled from this lambda:
+    one of its instructions (the return of the body's value) spans the whole body."""
     body = node.body
-    span = (body.lineno, body.end_lineno, body.col_offset, body.end_col_offset)
-    return span in set(code.co_positions())
+    return (body.lineno, body.end_lineno, body.col_offset, body.end_col_offset) in positions
+
+
+def _may_be(node: ast.Lambda, code: types.CodeType) -> bool:
+    """Whether ``code`` may have been compiled from this lambda, without columns: it has the
+    lambda's parameters, and every global, attribute and closure name it uses is written in
+    the lambda. Never False for the lambda ``code`` came from."""
+    args = node.args
+    params = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    params += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    written = {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(node)
+               if isinstance(n, ast.Name | ast.Attribute)}  # fmt: skip
+    return (
+        tuple(params) == code.co_varnames[:count]
+        and set(code.co_names) | set(code.co_freevars) <= written
+    )

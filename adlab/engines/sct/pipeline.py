@@ -54,6 +54,8 @@ _in_progress: list[Any] = []
 
 
 Pass = tuple[str, Callable[[Any], Any]]
+Asked = tuple[fence.Checked, bool] | None
+"""A fence's result whose ``changed()`` this call has asked already, and the answer."""
 
 
 def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] = (),
@@ -80,12 +82,12 @@ def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] 
 
 def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds: tuple[str, ...],
              *, single: bool = False, dead: tuple[int, ...] = (), show: bool = False,
-             until: str = "compile") -> Any:  # fmt: skip
+             until: str = "compile", asked: Asked = None) -> Any:  # fmt: skip
     """Run the :func:`passes` on ``fn`` up to the pass ``until`` and return its program
     (``show=True`` prints the program after each pass). The front end (``FRONT_END``)
-    depends on ``fn`` alone and is cached."""
+    depends on ``fn`` alone and is cached; ``asked``: see :data:`Asked`."""
     fn = _function(fn, kinds)
-    front = _front_end(fn)
+    front = _front_end(fn, asked)
     program: Any = None
     _in_progress.append(fn)
     try:
@@ -111,25 +113,36 @@ def normalised(fn: Callable[..., Any], kinds: tuple[str, ...] = (),
 
 def specialised(fn: Callable[..., Any], form: str, argnums: tuple[int, ...],
                 kinds: tuple[str, ...], single: bool = False, show: bool = False,
-                dead: tuple[int, ...] = ()) -> compile.Compiled:  # fmt: skip
+                dead: tuple[int, ...] = (), stale: compile.Compiled | None = None,
+                why: str = "") -> compile.Compiled:  # fmt: skip
     """The derivative of ``fn`` for arguments of these kinds (cached while the names it
-    reads keep their values)."""
+    reads keep their values). ``stale``: a variant the caller found stale, and ``why``
+    (see :meth:`~adlab.engines.sct.compile.Compiled.stale`), so it is not asked again."""
     fn = _function(fn, kinds)
     key = (form, argnums, kinds, single, dead)
     cache = _variants.entry(fn)
     compiled = cache.get(key)
-    if compiled is None or show or compiled.stale():
-        compiled = cache[key] = pipeline(fn, form, argnums, kinds, single=single, dead=dead,
-                                         show=show)  # fmt: skip
+    if compiled is not None and compiled is not stale:
+        why = "shown" if show else compiled.stale()
+    if compiled is not None and not why:
+        return compiled
+    asked = None
+    if compiled is not None and why != "shown":  # its fence was asked: pass the answer on
+        asked = (compiled.checked, why == "rebound")
+    compiled = cache[key] = pipeline(fn, form, argnums, kinds, single=single, dead=dead,
+                                     show=show, asked=asked)  # fmt: skip
     return compiled
 
 
-def _front_end(fn: Any) -> dict:
+def _front_end(fn: Any, asked: Asked = None) -> dict:
     """The cached front end of ``fn``, without the passes after parse if a name the fence
-    resolved has been rebound since (they run again)."""
+    resolved has been rebound since (they run again). ``asked``: see :data:`Asked`."""
     front = _front.entry(fn)
     checked = front.get("fence")
-    if checked is not None and checked.changed():
+    if checked is None:
+        return front
+    changed = asked[1] if asked is not None and asked[0] is checked else checked.changed()
+    if changed:
         front.pop("fence")
         front.pop("ssa", None)
     return front
@@ -208,8 +221,10 @@ class Transformed:
     with the arguments (cotangents and tangents included), so they may be updated in place.
 
     ``dead`` (vjp only): positions of the items of the returned tuple, list or dict
-    that the pullback gets no cotangent for; they contribute nothing (not zero times
-    their partials, which would turn an infinite partial into nan).
+    that the pullback gets no cotangent for. Where the returned variable is read by
+    nothing but the return they contribute nothing (not zero times their partials, which
+    would turn an infinite partial into nan); elsewhere their cotangent counts as zero
+    (see :func:`~adlab.engines.sct.adjoint.left_out`).
     """
 
     def __init__(self, fn: Callable[..., Any], form: str, argnums: int | Sequence[int] | None,
@@ -248,9 +263,10 @@ class Transformed:
     def variant(self, kinds: tuple[str, ...]) -> compile.Compiled:
         """The compiled code for arguments of these kinds."""
         compiled = self._variants.get(kinds)
-        if compiled is None or compiled.stale():
+        why = "new" if compiled is None else compiled.stale()
+        if why:
             compiled = specialised(self.fn, self.form, self.argnums, kinds, self.single,
-                                   self.show, self.dead)  # fmt: skip
+                                   self.show, self.dead, stale=compiled, why=why)  # fmt: skip
             self._variants[kinds] = compiled
         return compiled
 
@@ -286,6 +302,11 @@ class Transformed:
     def tangent_names(self, kinds: tuple[str, ...]) -> tuple[str, ...]:
         """The keyword names of the tangents of the jvp code for these kinds."""
         return self.variant(kinds).function.__sct_tangents__
+
+    @property
+    def compiled(self) -> compile.Compiled:
+        """The compiled code of the last call (before any call: for Python numbers)."""
+        return self._last
 
     @property
     def source(self) -> str:

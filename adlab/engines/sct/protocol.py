@@ -15,6 +15,7 @@ from typing import Any
 from adlab.core.tangents import zeros_like
 from adlab.core.tree import TreeDef, flatten, unflatten
 from adlab.core.values import output_leaves
+from adlab.engines.sct.adjoint import left_out
 from adlab.engines.sct.pipeline import Recent, Transformed
 
 _transformed = Recent()  # fn -> {(form, argnums, dead): Transformed}
@@ -56,13 +57,17 @@ def _outputs(f: Any, out: Any) -> tuple[list[Any], Any]:
 def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
     """Run the generated adjoint code: ``(outs, pullback)`` over flat tuples of leaves.
 
-    An output whose cotangent is None contributes nothing: where a returned tuple (list,
-    dict) has items with no cotangent, the pullback is the one of code generated
-    without their adjoint blocks (the function runs again for it), so an infinite
-    partial of one output cannot make the others' rows nan (zero times inf).
+    Where the items of a returned tuple (list, dict) with a None cotangent can be left out
+    (:func:`~adlab.engines.sct.adjoint.left_out`: the returned variable is read by
+    nothing but the return), the pullback is the one of code generated without their
+    adjoint blocks (the function runs again for it), so an infinite partial of one output
+    cannot make the others' rows nan (zero times inf). Elsewhere a None cotangent counts
+    as zero, and such rows can be nan where the reverse engine's are not.
     """
     fn, args, kwargs, argnums = _unpack(f, primals)
-    out, pullback = _derivative(fn, "vjp", argnums)(*args, **kwargs)
+    transformed = _derivative(fn, "vjp", argnums)
+    out, pullback = transformed(*args, **kwargs)
+    analysed = transformed.compiled.generated.analysed
     leaves, tree = _outputs(f, out)
     pullbacks = {(): pullback}
 
@@ -70,6 +75,7 @@ def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
         dead = _dead_items(tree, out_bars)
         if dead is None:  # no cotangent at all
             return tuple(zeros_like(p) for p in primals)
+        dead = left_out(analysed, dead)  # (): the plain pullback's code is the same
         if dead not in pullbacks:
             pullbacks[dead] = _derivative(fn, "vjp", argnums, dead)(*args, **kwargs)[1]
         out_bar = unflatten(tree, [0.0 if b is None else b for b in out_bars])

@@ -27,7 +27,14 @@ import ast
 from dataclasses import dataclass, field
 
 from adlab.core.expr import Sym
-from adlab.engines.sct.activity import ARRAY, CONTAINER, SCALAR, SCALARS, Analysed
+from adlab.engines.sct.activity import (
+    ARRAY,
+    CONTAINER,
+    SCALAR,
+    SCALARS,
+    Analysed,
+    joins_or_repeats,
+)
 from adlab.engines.sct.ir import (
     Assign,
     Effect,
@@ -119,9 +126,7 @@ def python_operator(s: Assign, a: Analysed) -> str | None:
     so the run-time rule sees where each element of the result comes from (the adjoint of
     a join splits the cotangent, that of a repetition sums the copies)."""
     op = s.op
-    if op.kind != "prim" or op.form != "infix" or op.fn not in (S.add, S.mul):
-        return None
-    if all(a.kind(x) in (SCALAR, ARRAY) for x in op.args):
+    if not joins_or_repeats(op) or all(a.kind(x) in (SCALAR, ARRAY) for x in op.args):
         return None
     return "plus" if op.fn is S.add else "times"
 

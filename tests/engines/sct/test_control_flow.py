@@ -393,10 +393,17 @@ def appends_to_a_parameter(x, acc):
     return acc[0] * x
 
 
-def test_appending_to_a_parameter_is_refused():
+def sorts_then_appends_to_a_parameter(x, acc):
+    acc.sort()
+    acc.append(x * 2.0)
+    return acc[0] * x
+
+
+@pytest.mark.parametrize("f", [appends_to_a_parameter, sorts_then_appends_to_a_parameter])
+def test_appending_to_a_parameter_is_refused(f):
     with pytest.raises(ad.DifferentiationError, match=r"acc\.append\(\.\.\.\) on the parameter"
                        r" acc at line \d+.*caller's list"):  # fmt: skip
-        ad.sct.grad(appends_to_a_parameter)
+        ad.sct.grad(f)
 
 
 def joins_lists(x):
