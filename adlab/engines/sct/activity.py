@@ -29,7 +29,7 @@ import numpy as np
 
 from adlab.core.primitive import Box
 from adlab.engines.sct import runtime
-from adlab.engines.sct.fence import Callee, Unplaced, _Error
+from adlab.engines.sct.fence import Callee, Unplaced, _Error, _hashable
 from adlab.engines.sct.ir import (
     Assign,
     Code,
@@ -432,14 +432,6 @@ def _other_error(a: Analysed, op: Op, node: Any, error: _Error) -> None:
         fix = (f"{callee.name} has no derivative rule in adlab's table; use an operation of the "
                "table (see ad.rule_table()) or declare a rule with @ad.primitive")  # fmt: skip
     raise error(node, f"{callee.name}(...) of a differentiated value", fix)
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _node(stmt: Stmt) -> ast.AST:
