@@ -17,6 +17,9 @@ from typing import Any
 from adlab import testing
 from adlab.api import (
     MODES,
+    available_modes,
+    compare,
+    counting,
     derivative,
     grad,
     hessian,
@@ -27,9 +30,12 @@ from adlab.api import (
     vjp,
 )
 from adlab.core.errors import DifferentiationError
-from adlab.core.primitive import Primitive, primitive
-from adlab.engines import sct
+from adlab.core.primitive import Primitive, nondifferentiable, primitive
+from adlab.core.rules import defrule
+from adlab.engines import numeric, sct, symbolic
+from adlab.engines.forward import Dual
 from adlab.engines.reverse import Trace, Variable, no_grad, trace
+from adlab.engines.symbolic import parse, symbols
 from adlab.ops import (
     abs,
     add,
@@ -87,10 +93,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "MODES", "DifferentiationError", "Primitive", "Trace", "Variable", "abs", "add",
-    "broadcast_to", "concatenate", "cos", "derivative", "dot", "draw", "exp", "expm1", "getitem",
-    "grad", "hessian", "jacobian", "jvp", "log", "log1p", "logsumexp", "matmul", "max",
-    "maximum", "mean", "minimum", "mul", "neg", "no_grad", "pow", "primitive", "relu",
-    "reshape", "rule_table", "sct", "sigmoid", "sin", "sqrt", "stack", "sub", "sum", "tan", "tanh",
-    "testing", "trace", "transpose", "truediv", "value_and_grad", "vjp", "where",
+    "MODES", "DifferentiationError", "Dual", "Primitive", "Trace", "Variable", "abs", "add",
+    "available_modes", "broadcast_to", "compare", "concatenate", "cos", "counting", "defrule",
+    "derivative", "dot", "draw", "exp", "expm1", "getitem", "grad", "hessian", "jacobian", "jvp",
+    "log", "log1p", "logsumexp", "matmul", "max", "maximum", "mean", "minimum", "mul", "neg",
+    "no_grad", "nondifferentiable", "numeric", "parse", "pow", "primitive", "relu", "reshape",
+    "rule_table", "sct", "sigmoid", "sin", "sqrt", "stack", "sub", "sum", "symbolic", "symbols",
+    "tan", "tanh", "testing", "trace", "transpose", "truediv", "value_and_grad", "vjp", "where",
 ]  # fmt: skip

@@ -278,7 +278,8 @@ def _available_modes() -> list[str]:
     return modes
 
 
-OTHER_MODES = [mode for mode in _available_modes() if mode != "reverse"]
+SCALAR_ONLY = ("symbolic",)  # a formula has one symbol per scalar input
+OTHER_MODES = [m for m in _available_modes() if m != "reverse" and m not in SCALAR_ONLY]
 
 
 @pytest.mark.parametrize("mode", OTHER_MODES)
@@ -286,6 +287,18 @@ OTHER_MODES = [mode for mode in _available_modes() if mode != "reverse"]
 @given(programs())
 def test_every_engine_agrees_with_reverse_mode(mode: str, program: Program) -> None:
     """Each further engine, as it is added, gives reverse mode's value and gradient."""
+    _agree_with_reverse_mode(mode, program)
+
+
+@pytest.mark.parametrize("mode", [m for m in _available_modes() if m in SCALAR_ONLY])
+@settings(PROPERTY, max_examples=_examples(100))
+@given(scalar_programs())
+def test_scalar_engines_agree_with_reverse_mode(mode: str, program: Program) -> None:
+    """Engines of scalar formulas (symbolic), on random scalar programs."""
+    _agree_with_reverse_mode(mode, program)
+
+
+def _agree_with_reverse_mode(mode: str, program: Program) -> None:
     argnums = tuple(range(len(program.args)))
     value, grads = ad.value_and_grad(program.fn, argnums=argnums)(*program.args)
     if mode == "numeric":  # differences: only away from kinks, and only to their accuracy

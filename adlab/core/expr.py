@@ -11,12 +11,20 @@ transformation, so calling any primitive on it builds a :class:`Call` node
 instead of computing; Python's arithmetic operators route to the same
 primitives (found by name in :data:`~adlab.core.primitive.PRIMITIVES`).
 Expressions are immutable and compare structurally (``==`` and ``hash`` look at
-the tree, as in sympy); ordering comparisons raise, because a symbol has no
-value to compare: write ``ad.where(ad.greater(x, 0.0), a, b)`` instead of an
-``if``.
+the tree, as in sympy). Ordering comparisons are expressions too (``x > 0`` is
+the call ``greater(x, 0)``), so ``ad.where(x > 0, a, b)`` is a formula; but a
+Python branch on one (``if x > 0:``) raises, because a symbol has no value to
+decide it with.
 
-Every walk over a tree (printing, evaluation, simplification, equality) uses an
-explicit stack, so deep expressions never hit Python's recursion limit.
+Every walk over a tree (printing, evaluation, simplification, equality, size) uses
+an explicit stack, so deep expressions never hit Python's recursion limit.
+
+Differentiating, Wengert lists, LaTeX and compilation belong to the symbolic
+engine (:mod:`adlab.engines.symbolic`); core imports no engine, so the engine
+registers them with :func:`register_symbolic` when it is imported, and
+``Expr.diff``, ``.wengert``, ``.latex`` and ``.compile`` reach them through that
+registry. numpy's ufuncs call the table's primitive of the same name
+(``np.sin(x)`` is ``ad.sin(x)``).
 
 >>> x, y = Sym("x"), Sym("y")
 >>> e = x * y + 3.0
@@ -40,6 +48,13 @@ from adlab.core.primitive import PRIMITIVES, Box, Primitive
 __all__ = ["Call", "Const", "Expr", "Sym", "as_expr"]
 
 
+_UFUNC_ALIASES = {
+    "subtract": "sub", "multiply": "mul", "divide": "truediv", "true_divide": "truediv",
+    "power": "pow", "float_power": "pow", "negative": "neg", "absolute": "abs", "fabs": "abs",
+}  # fmt: skip
+"""numpy ufuncs whose primitive in the table has another name; the others share theirs."""
+
+
 def _table(name: str) -> Primitive:
     try:
         return PRIMITIVES[name]
@@ -51,6 +66,8 @@ def _table(name: str) -> Primitive:
 
 def _freeze(value: Any) -> Any:
     """A hashable stand-in for a constant or a parameter (slices and arrays are not hashable)."""
+    if type(value) in (int, float, str) and value == value:
+        return value  # the common case, first
     if isinstance(value, np.ndarray):
         return ("ndarray", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, slice):
@@ -72,6 +89,32 @@ _drawer: list[Callable[[Expr], Any]] = []
 def register_drawer(draw: Callable[[Expr], Any]) -> None:
     """Use ``draw(expr)`` (an object with ``_repr_svg_``/``_repr_html_``) in notebooks."""
     _drawer[:] = [draw]
+
+
+#: The operations of the symbolic engine behind ``Expr.diff``, ``.wengert``, ``.latex`` and
+#: ``.compile``, by name (filled by :func:`register_symbolic`).
+_symbolic: dict[str, Callable[..., Any]] = {}
+
+_SYMBOLIC_NAMES = ("diff", "wengert", "latex", "compile")
+
+
+def register_symbolic(**operations: Callable[..., Any]) -> None:
+    """Install the symbolic engine's operations on expressions, by name: ``diff``,
+    ``wengert``, ``latex`` and ``compile``, each called with the expression first."""
+    unknown = set(operations) - set(_SYMBOLIC_NAMES)
+    if unknown:
+        raise ValueError(f"unknown symbolic operations {sorted(unknown)}; known: {_SYMBOLIC_NAMES}")
+    _symbolic.update(operations)
+
+
+def _engine_op(name: str) -> Callable[..., Any]:
+    try:
+        return _symbolic[name]
+    except KeyError:
+        raise DifferentiationError(
+            f"Expr.{name} is provided by the symbolic engine; import adlab (or "
+            "adlab.engines.symbolic) first"
+        ) from None
 
 
 class Expr(Box):
@@ -129,32 +172,42 @@ class Expr(Box):
     def __abs__(self) -> Any:
         return _table("abs")(self)
 
-    __array_ufunc__ = None  # numpy defers to our reflected operators: 2.0 * x is an Expr
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.sin(x)``, ``np.float64(2.0) * x``: the table's primitive of the same name."""
+        name = _UFUNC_ALIASES.get(ufunc.__name__, ufunc.__name__)
+        prim = PRIMITIVES.get(name)
+        if method != "__call__" or kwargs or prim is None:
+            call = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+            raise DifferentiationError(
+                f"np.{call}(...) on a symbolic expression: adlab's table has no primitive for it"
+                f"{' with keyword arguments' if kwargs and prim is not None else ''}; use the "
+                "table's functions (ad.sin, ad.sum, ...) or Python's operators"
+            )
+        return prim(*inputs)
 
-    # -- a symbol has no value to decide a branch with ------------------------
-    def _undecidable(self, op: str, other: Any) -> NoReturn:
-        raise DifferentiationError(
-            f"cannot decide {self} {op} {as_expr(other)} symbolically: the expression has no "
-            "value. Write the choice with table operations instead of an if, e.g. "
-            "ad.where(ad.greater(x, 0.0), a, b), or evaluate the expression first"
-        )
+    # -- comparisons are expressions; a branch on one cannot be decided ----------
+    # ``x > 0`` is the call greater(x, 0), so ``ad.where(x > 0, a, b)`` is a formula;
+    # ``if x > 0:`` asks for its truth, which a symbol does not have (``__bool__``).
+    def __lt__(self, other: Any) -> Any:
+        return _table("less")(self, other)
 
-    def __lt__(self, other: Any) -> NoReturn:
-        self._undecidable("<", other)
+    def __le__(self, other: Any) -> Any:
+        return _table("less_equal")(self, other)
 
-    def __le__(self, other: Any) -> NoReturn:
-        self._undecidable("<=", other)
+    def __gt__(self, other: Any) -> Any:
+        return _table("greater")(self, other)
 
-    def __gt__(self, other: Any) -> NoReturn:
-        self._undecidable(">", other)
-
-    def __ge__(self, other: Any) -> NoReturn:
-        self._undecidable(">=", other)
+    def __ge__(self, other: Any) -> Any:
+        return _table("greater_equal")(self, other)
 
     def __bool__(self) -> NoReturn:
+        comparison = isinstance(self, Call) and self.prim.symbol in _COMPARISONS
+        what = f"{self}" if comparison else f"the truth of {self}"
         raise DifferentiationError(
-            f"cannot decide the truth of {self} symbolically: the expression has no value. "
-            "Use ad.where(...) to choose between values, or evaluate the expression first"
+            f"cannot decide {what} symbolically: the expression has no value, so symbolic "
+            "mode cannot follow a Python branch (if, while, and/or, max) on it. "
+            "Differentiate with mode='reverse' (or 'forward'), which follow the branch the "
+            "values take, or write the choice as a formula: ad.where(x > 0.0, a, b)"
         )
 
     def __float__(self) -> NoReturn:
@@ -198,17 +251,28 @@ class Expr(Box):
     def walk(self) -> Iterator[Expr]:
         """Every node, each distinct one once, children before their parents."""
         seen: set[int] = set()
-        stack: list[tuple[Expr, bool]] = [(self, False)]
+        # a node is pushed bare to be expanded, and as (node,) to be yielded after its children
+        stack: list[Any] = [self]
+        pop, push = stack.pop, stack.append
         while stack:
-            node, expanded = stack.pop()
+            node = pop()
+            if type(node) is tuple:
+                node = node[0]
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    yield node
+                continue
             if id(node) in seen:
                 continue
-            if expanded or not node.children:
+            args = node.args if isinstance(node, Call) else ()
+            if not args:
                 seen.add(id(node))
                 yield node
                 continue
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(node.children))
+            push((node,))
+            for c in reversed(args):
+                if id(c) not in seen:
+                    push(c)
 
     @property
     def free_symbols(self) -> tuple[Sym, ...]:
@@ -218,6 +282,69 @@ class Expr(Box):
             if isinstance(node, Sym):
                 out.setdefault(node, None)
         return tuple(out)
+
+    @property
+    def size(self) -> int:
+        """The number of nodes of the tree, a shared subtree counted at each occurrence
+        (what a printed formula shows; the Wengert list counts each distinct one once).
+
+        >>> x = Sym("x")
+        >>> t = x * x
+        >>> (t * t).size
+        7
+        """
+        sizes: dict[int, int] = {}
+        for node in self.walk():
+            n = 1
+            for c in node.children:
+                n += sizes[id(c)]
+            sizes[id(node)] = n
+        return sizes[id(self)]
+
+    # -- the symbolic engine's operations (registered by adlab.engines.symbolic) ---
+    def diff(self, x: Sym | str, simplify: bool = True) -> Expr:
+        """The derivative with respect to the symbol ``x``: forward mode run on the tree
+        with the table's rules (see :func:`adlab.engines.symbolic.diff`).
+
+        >>> import adlab.engines.symbolic
+        >>> x = Sym("x")
+        >>> print((x * x + 3).diff(x))
+        x + x
+        """
+        return _engine_op("diff")(self, x, simplify=simplify)
+
+    def wengert(self, share: str = "structure") -> Any:
+        """The Wengert list that computes the expression, equal subexpressions computed
+        once (see :func:`adlab.engines.symbolic.wengert`).
+
+        >>> import adlab.engines.symbolic
+        >>> x = Sym("x")
+        >>> print((x * x + x * x).wengert())
+        y1 = x * x
+        y2 = y1 + y1
+        """
+        return _engine_op("wengert")(self, share=share)
+
+    def latex(self) -> str:
+        """The expression as LaTeX (see :func:`adlab.engines.symbolic.latex`).
+
+        >>> import adlab.engines.symbolic
+        >>> print((Sym("x") ** 2 / 2).latex())
+        \\dfrac{x^{2}}{2}
+        """
+        return _engine_op("latex")(self)
+
+    def compile(self, args: Any = None, **options: Any) -> Callable[..., Any]:
+        """A Python function computing the expression from ``args`` (symbol names, in
+        order; default: the free symbols), with its ``.source`` (see
+        :func:`adlab.engines.symbolic.compile_expr`).
+
+        >>> import adlab.engines.symbolic
+        >>> f = (Sym("x") * Sym("y") + 1).compile(("x", "y"))
+        >>> f(2.0, 3.0)
+        7.0
+        """
+        return _engine_op("compile")(self, args, **options)
 
     # -- evaluation -----------------------------------------------------------------
     def evaluate(self, env: Mapping[str, Any] | None = None, **values: Any) -> Any:
@@ -276,22 +403,36 @@ class Expr(Box):
         return drawing._repr_html_() or drawing._repr_svg_()
 
     # -- simplification ---------------------------------------------------------------
-    def simplify(self) -> Expr:
-        """The expression with constants folded and the identities of :data:`_RULES` applied.
+    def simplify(self, assume_finite: bool = False) -> Expr:
+        """The expression with constants folded and trivial identities applied, bottom up.
 
-        Only rewrites that hold for every value are used (``x * 1.0 -> x``,
-        ``x ** 1.0 -> x``, ``a + -b -> a - b`` ...), never ``0 * x -> 0``,
-        which is wrong for ``x = inf``.
+        The identities are the textbook's trivial rules: ``x + 0``, ``x * 1``,
+        ``x / 1``, ``x ** 1`` become ``x``, ``x ** 0`` becomes ``1``, plus sign
+        bookkeeping (``a + -b -> a - b``, ``x * -1 -> -x`` ...); calls on constants
+        are folded. By default only rewrites that hold for *every* value are used,
+        never ``0 * x -> 0``, which is wrong for ``x = inf`` or ``nan`` (the
+        source-transformation engine relies on that). ``assume_finite=True`` adds
+        ``0 * x -> 0`` and ``0 / x -> 0``: right wherever ``x`` is finite (and, for
+        the division, non-zero), as in a textbook.
+
+        This is a heuristic, not a normal form: like terms are not collected
+        (``x + x`` stays) and no algorithm could do much better in general, since
+        deciding whether an expression of x, +, ·, exp, sin and ``|·|`` is
+        identically zero is undecidable (Richardson's theorem).
 
         >>> (2.0 * Sym("x") ** 1.0 * 1.0).simplify()
         Expr('2.0 * x')
+        >>> (0 * Sym("x") + 1).simplify(assume_finite=True)
+        Expr('1')
         """
+        rules = _FINITE_RULES if assume_finite else _RULES
         done: dict[int, Expr] = {}
         for node in self.walk():
             if isinstance(node, Call):
                 args = tuple(done[id(a)] for a in node.args)
-                new = node if args == node.args else Call.make(node.prim, args, node.params)
-                done[id(node)] = _rewrite(new)
+                same = all(a is b for a, b in zip(args, node.args))
+                new = node if same else Call.make(node.prim, args, node.params)
+                done[id(node)] = _rewrite(new, rules)
             else:
                 done[id(node)] = node
         return done[id(self)]
@@ -345,7 +486,8 @@ class Call(Expr):
         object.__setattr__(self, "prim", prim)
         object.__setattr__(self, "args", args)
         object.__setattr__(self, "params", params)
-        object.__setattr__(self, "_hash", hash(("Call", prim, args, _freeze(params))))
+        key = ("Call", prim, args, _freeze(params)) if params else ("Call", prim, args)
+        object.__setattr__(self, "_hash", hash(key))
 
     def __setattr__(self, key: str, value: Any) -> NoReturn:
         raise AttributeError("expressions are immutable")
@@ -353,9 +495,17 @@ class Call(Expr):
     @classmethod
     def make(cls, prim: Primitive, args: tuple | list, params: Mapping | tuple = ()) -> Expr:
         """``prim(*args, **params)`` as an expression; calls on constants are folded."""
-        exprs = tuple(as_expr(a) for a in args)
-        params = tuple(sorted(params.items())) if isinstance(params, Mapping) else tuple(params)
-        if exprs and all(isinstance(a, Const) for a in exprs):
+        exprs = tuple(a if isinstance(a, Expr) else as_expr(a) for a in args)
+        if not params:
+            params = ()
+        elif isinstance(params, Mapping):
+            params = tuple(sorted(params.items()))
+        else:
+            params = tuple(params)
+        for a in exprs:
+            if not isinstance(a, Const):
+                return cls(prim, exprs, params)
+        if exprs:  # a call on constants only: fold it
             value = prim(*(a.value for a in exprs), **dict(params))
             if _foldable(value):
                 return Const(value)
@@ -408,17 +558,28 @@ def _named(e: Expr, name: str) -> bool:
     return isinstance(e, Call) and e.prim.name == name and not e.params
 
 
-def _rewrite(e: Expr) -> Expr:
+def _rewrite(e: Expr, rules: Mapping[str, tuple[Callable[..., Expr | None], ...]]) -> Expr:
     """Apply the first matching identity, repeatedly, at the root of ``e``."""
     while isinstance(e, Call) and not e.params:
-        for rule in _RULES.get(e.prim.name, ()):
+        for rule in rules.get(e.prim.name, ()):
             new = rule(*e.args)
             if new is not None:
                 break
         else:
             return e
+        if _boolean(new) and not _boolean(e):
+            return e  # (x > 0) * 1 is a number; x > 0 a bool, and numpy's bool + bool is "or"
         e = new
     return e
+
+
+def _boolean(e: Expr) -> bool:
+    """Whether ``e``'s value is a bool: a comparison, a logical operation or a bool constant."""
+    if isinstance(e, Const):
+        return isinstance(e.value, bool | np.bool_)
+    return isinstance(e, Call) and (
+        e.prim.symbol in _COMPARISONS or e.prim.name.startswith("logical_")
+    )
 
 
 def _call(name: str, *args: Expr) -> Expr:
@@ -487,11 +648,37 @@ def _truediv_rules(a: Expr, b: Expr) -> Expr | None:
 
 
 def _pow_rules(a: Expr, b: Expr) -> Expr | None:
-    return a if _is_const(b, 1) else None
+    if _is_const(b, 1):
+        return a
+    if _is_const(b, 0):  # IEEE: pow(x, 0) = 1 for every x, nan and inf included
+        return Const(type(b.value)(1))  # type: ignore[attr-defined]
+    return None
 
 
 def _where_rules(condition: Expr, a: Expr, b: Expr) -> Expr | None:
-    return a if a == b else None  # both branches agree: the condition does not matter
+    if a == b:  # both branches agree: the condition does not matter
+        return a
+    if isinstance(condition, Const) and isinstance(condition.value, bool | np.bool_):
+        return a if condition.value else b
+    return None
+
+
+def _zero_like(e: Expr) -> Const:
+    return Const(type(e.value)(0))  # type: ignore[attr-defined]
+
+
+def _finite_mul_rules(a: Expr, b: Expr) -> Expr | None:
+    if _is_const(a, 0):
+        return _zero_like(a)
+    if _is_const(b, 0):
+        return _zero_like(b)
+    return _mul_rules(a, b)
+
+
+def _finite_truediv_rules(a: Expr, b: Expr) -> Expr | None:
+    if _is_const(a, 0) and not isinstance(b, Const):
+        return Const(0.0)
+    return _truediv_rules(a, b)
 
 
 _RULES: dict[str, tuple[Callable[..., Expr | None], ...]] = {
@@ -503,15 +690,38 @@ _RULES: dict[str, tuple[Callable[..., Expr | None], ...]] = {
     "pow": (_pow_rules,),
     "where": (_where_rules,),
 }
-"""Identities that hold for every value (shapes aside: ``x * 1.0`` keeps ``x``'s shape)."""
+"""Identities that hold for every value (shapes aside: ``x * 1.0`` keeps ``x``'s shape,
+``x ** 0`` becomes a scalar 1)."""
+
+_FINITE_RULES = {**_RULES, "mul": (_finite_mul_rules,), "truediv": (_finite_truediv_rules,)}
+"""The identities, plus ``0 * x -> 0`` and ``0 / x -> 0``: right for finite (non-zero) x."""
 
 
 # ---------------------------------------------------------------------------
 # Printing as Python
 
+_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 _BINARY = {"+": 10, "-": 10, "*": 11, "/": 11, "@": 11, "**": 13,
            "<": 5, "<=": 5, ">": 5, ">=": 5, "==": 5, "!=": 5}  # fmt: skip
 _UNARY, _ATOM = 12, 16
+
+
+#: Text built from pieces: a string, or a tuple of pieces joined once at the end (so a
+#: deep tree prints in time linear in its text, not quadratic).
+Rope = str | tuple
+
+
+def join_rope(rope: Rope) -> str:
+    """The text of a :data:`Rope`, flattened with an explicit stack (no recursion)."""
+    out: list[str] = []
+    stack = [rope]
+    while stack:
+        piece = stack.pop()
+        if isinstance(piece, str):
+            out.append(piece)
+        else:
+            stack.extend(reversed(piece))
+    return "".join(out)
 
 
 class _Printer:
@@ -525,16 +735,18 @@ class _Printer:
         self.infix = infix or (lambda call: True)
 
     def text(self, expr: Expr) -> str:
-        done: dict[int, tuple[str, int]] = {}
+        # per node: (its text as a rope, its precedence, whether the text starts with "-")
+        done: dict[int, tuple[Rope, int, bool]] = {}
         for node in expr.walk():
             done[id(node)] = self._node(node, done)
-        return done[id(expr)][0]
+        return join_rope(done[id(expr)][0])
 
-    def _node(self, node: Expr, done: dict[int, tuple[str, int]]) -> tuple[str, int]:
+    def _node(self, node: Expr, done: dict[int, tuple[Rope, int, bool]]) -> tuple[Rope, int, bool]:
         if isinstance(node, Sym):
-            return node.name, _ATOM
+            return node.name, _ATOM, False
         if isinstance(node, Const):
-            return self._const(node.value)
+            text, prec = self._const(node.value)
+            return text, prec, text.startswith("-")
         assert isinstance(node, Call)
         args = [done[id(a)] for a in node.args]
         symbol = node.prim.symbol
@@ -542,26 +754,29 @@ class _Printer:
             if len(args) == 2 and symbol in _BINARY:
                 return self._binary(symbol, *args)
             if len(args) == 1 and symbol == "-":
-                text, prec = args[0]
-                nested = prec < _UNARY or text.startswith("-")  # -(a + b), -(-a)
-                return f"-({text})" if nested else f"-{text}", _UNARY
-        parts = [t for t, _ in args]
-        parts += [f"{k}={v!r}" for k, v in node.params]
-        return f"{self.name(node.prim)}({', '.join(parts)})", _ATOM
+                text, prec, minus = args[0]
+                nested = prec < _UNARY or minus  # -(a + b), -(-a)
+                return ("-(", text, ")") if nested else ("-", text), _UNARY, True
+        parts: list[Rope] = []
+        for i, (t, _, _) in enumerate(args):
+            parts += [", ", t] if i else [t]
+        parts += [f"{', ' if parts else ''}{k}={v!r}" for k, v in node.params]
+        return (f"{self.name(node.prim)}(", *parts, ")"), _ATOM, False
 
     @staticmethod
-    def _binary(symbol: str, left: tuple[str, int], right: tuple[str, int]) -> tuple[str, int]:
+    def _binary(symbol: str, left: tuple[Rope, int, bool],
+                right: tuple[Rope, int, bool]) -> tuple[Rope, int, bool]:  # fmt: skip
         prec = _BINARY[symbol]
-        (lt, lp), (rt, rp) = left, right
+        (lt, lp, lminus), (rt, rp, _) = left, right
         if symbol == "**":  # right-associative; -x ** 2 is -(x ** 2)
             left_ok, right_ok = lp > prec, rp >= _UNARY
         elif prec == 5:  # comparisons do not chain the way trees do
             left_ok, right_ok = lp > prec, rp > prec
         else:
             left_ok, right_ok = lp >= prec, rp > prec
-        lt = lt if left_ok else f"({lt})"
-        rt = rt if right_ok else f"({rt})"
-        return f"{lt} {symbol} {rt}", prec
+        lt = lt if left_ok else ("(", lt, ")")
+        rt = rt if right_ok else ("(", rt, ")")
+        return (lt, f" {symbol} ", rt), prec, lminus and left_ok
 
     def _const(self, value: Any) -> tuple[str, int]:
         if self.constant is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,25 @@ def unshared(results: Sequence[Any], given: Sequence[Any]) -> list[Any]:
                 m = id(r)
             taken.add(m)
     return out
+
+
+def argument_names(f: Callable[..., Any], n: int) -> list[str]:
+    """Names for the first ``n`` positional arguments of ``f``: its parameters' names
+    (``args0, args1 ...`` for ``*args``), then ``x0, x1 ...`` where it has none.
+
+    >>> argument_names(lambda x, y, *rest: None, 4)
+    ['x', 'y', 'rest0', 'rest1']
+    """
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names: list[str] = []
+    for p in params:
+        if p.kind is p.VAR_POSITIONAL:
+            names += [f"{p.name}{i}" for i in range(n - len(names))]
+            break
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+    names = names[:n]
+    return names + [f"x{i}" for i in range(len(names), n)]

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import heapq
 import html
-import inspect
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -39,7 +38,7 @@ from adlab.core.graph import generations
 from adlab.core.primitive import Box, Primitive, new_level
 from adlab.core.tangents import fit, ones_like, shape_of, zeros_like
 from adlab.core.tree import flatten, leaf_paths, unflatten
-from adlab.core.values import as_primal, like_primal, unshared
+from adlab.core.values import argument_names, as_primal, like_primal, unshared
 from adlab.ops import scalar as S
 from adlab.ops.operators import Operators
 from adlab.viz.svg import draw, scroll_box
@@ -226,22 +225,11 @@ class Variable(Operators, Box):
         self._tracer = tracer
         self._level = tracer.level
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return shape_of(self.value)
-
-    @property
-    def dtype(self) -> Any:
-        return getattr(self.value, "dtype", None)
-
     def __repr__(self) -> str:
         return f"Variable({self.value!r})"
 
     def __format__(self, spec: str) -> str:
         return format(self.value, spec)
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
 
     # The arithmetic operators of scalar programs take the fast path directly.
     __add__, __radd__ = _operator(S.add), _operator(S.add, reflected=True)
@@ -667,11 +655,7 @@ class Trace:
             arg_dots = [tangents.get(a) if isinstance(a, TraceNode) else None for a in n.args]
             jvp_rule = rules.jvps.get(n.op)
             if jvp_rule is None:
-                raise DifferentiationError(
-                    f"no tangents for this trace: the primitive '{n.op.name}' has a reverse rule "
-                    "but no forward (jvp) rule. Declare its partials with "
-                    f"@{n.op.name}.defrule, or a jvp with adlab.core.rules.defjvp"
-                )
+                raise rules.missing_rule(n.op, "forward")
             out_dot = jvp_rule(n.value, arg_vals, arg_dots, **n.params)
             t = zeros_like(n.value) if out_dot is None else out_dot
             parents, partials = parents_and_partials(n.node)
@@ -699,7 +683,8 @@ class Trace:
     _DRAW_LIMIT = 3000  # nodes; a notebook displays bigger traces as a summary
 
     def __repr__(self) -> str:
-        return f"<Trace: {len(self.input_nodes)} inputs, {len(self.operations)} operations>"
+        n, m = len(self.input_nodes), len(self.operations)
+        return f"<Trace: {n} input{'s' * (n != 1)}, {m} operation{'s' * (m != 1)}>"
 
     def _repr_svg_(self) -> str | None:
         """The computation graph (``ad.draw(trace)``)."""
@@ -768,23 +753,6 @@ class Tape:
 # ad.trace
 
 
-def _arg_names(f: Callable, n: int) -> list[str]:
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    names = []
-    for p in params:
-        if p.kind is p.VAR_POSITIONAL:
-            names += [f"{p.name}{i}" for i in range(n - len(names))]
-            break
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            names.append(p.name)
-    names = names[:n]
-    names += [f"x{i}" for i in range(len(names), n)]
-    return names
-
-
 def _call_keeping_locals(f: Callable, args: Sequence[Any]) -> tuple[Any, dict[str, Any]]:
     """Call ``f(*args)`` and also return the local variables of that call at its return.
 
@@ -823,7 +791,9 @@ def trace(f: Callable[..., Any], *args: Any) -> Trace:
     >>> t.tape.lines()
     ['v1 = sin(x)', 'out = v1 * x']
     """
-    return record(lambda inputs: _call_keeping_locals(f, inputs), args, _arg_names(f, len(args)))
+    return record(
+        lambda inputs: _call_keeping_locals(f, inputs), args, argument_names(f, len(args))
+    )
 
 
 def record(

@@ -174,13 +174,25 @@ def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
 class Operators:
     """Operators, array methods and numpy protocols shared by every traced value type.
 
-    A subclass provides ``shape``, ``dtype`` and ``_what`` (how the errors call
-    it, e.g. ``"traced Variable"``), and ``_read`` (how to read its number).
+    A subclass holds its number in ``value`` (which gives ``shape``, ``dtype`` and
+    truth) and names itself in ``_what`` (how the errors call it, e.g. ``"traced
+    Variable"``).
     """
 
     __slots__ = ()
     _what = "traced value"
     _read = ".value"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return shape_of(self.value)  # type: ignore[attr-defined]
+
+    @property
+    def dtype(self) -> Any:
+        return getattr(self.value, "dtype", None)  # type: ignore[attr-defined]
+
+    def __bool__(self) -> bool:
+        return bool(self.value)  # type: ignore[attr-defined]
 
     # -- arithmetic ---------------------------------------------------------
     def __add__(self, other: Any) -> Any:

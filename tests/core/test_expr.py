@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adlab as ad
+from adlab.core import expr as expr_module
 from adlab.core import rules
 from adlab.core.errors import DifferentiationError
 from adlab.core.expr import Call, Const, Expr, Sym, as_expr
 from adlab.core.primitive import Box
+from adlab.engines import symbolic  # the engine behind Expr.diff, .wengert, .latex, .compile
 from adlab.ops import scalar as S
 
 x, y, out = Sym("x"), Sym("y"), Sym("out")
@@ -59,10 +61,18 @@ def test_expressions_are_immutable():
         (x * y).args = ()  # type: ignore[misc]
 
 
-def test_comparisons_cannot_be_decided_symbolically():
+def test_comparisons_are_expressions_but_cannot_be_decided_symbolically():
+    assert (x > 0).prim is S.greater and (x > 0).args == (x, Const(0))
+    reflected = 0.5 < x  # noqa: SIM300 - the float defers to the expression
+    assert reflected.prim is S.greater and reflected.args == (x, Const(0.5))
+    assert str(x <= y) == "x <= y" and str(x >= 1.0) == "x >= 1.0"
+    assert ad.where(x > 0.0, x, -x).evaluate(x=-2.0) == 2.0  # a formula with a choice
     with pytest.raises(DifferentiationError, match="cannot decide x > 0 symbolically"):
-        _ = x > 0
-    with pytest.raises(DifferentiationError, match=r"ad\.where"):
+        if x > 0:
+            pass
+    with pytest.raises(DifferentiationError, match="mode='reverse'"):
+        max(x, 0.0)
+    with pytest.raises(DifferentiationError, match=r"truth of x \+ 1.*ad\.where"):
         bool(x + 1)
     with pytest.raises(DifferentiationError, match="evaluate"):
         float(x)
@@ -97,6 +107,43 @@ def test_simplify_applies_only_identities_that_always_hold():
     assert (-minus_x).simplify() == x
     assert str((y * (1.0 / x)).simplify()) == "y / x"
     assert str((0.0 * x).simplify()) == "0.0 * x"  # 0 * inf is nan: not simplified
+
+
+def test_simplify_the_trivial_rules_and_the_finite_switch():
+    assert (x**0).simplify() == Const(1) and (x**0.0).simplify() == Const(1.0)  # nan**0 = 1
+    assert (x**1 / 1 + 0).simplify() == x
+    assert str((0 * x + y).simplify()) == "0 * x + y"  # 0 * inf is nan: kept by default
+    assert (0 * x + y).simplify(assume_finite=True) == y
+    assert (x * 0.0).simplify(assume_finite=True) == Const(0.0)
+    assert (0.0 / x).simplify(assume_finite=True) == Const(0.0)
+    assert (x + x).simplify() == x + x  # no collecting of terms: a heuristic, not a normal form
+    assert ad.where(Const(True), x, y).simplify() == x
+    # (x > 0) * 1 is a number, x > 0 a bool (and numpy's True + True is True): kept
+    assert str(((x > 0) * 1 + (y > 0) * 1).simplify()) == "(x > 0) * 1 + (y > 0) * 1"
+
+
+def test_size_counts_shared_subtrees_at_each_occurrence():
+    t = x * x
+    assert (t + t).size == 7 and (t * t * (t * t)).size == 15
+    assert Const(1.0).size == 1 and x.size == 1
+
+
+def test_numpy_ufuncs_call_the_table():
+    assert np.sin(x) == ad.sin(x) and np.exp(x) + 1 == ad.exp(x) + 1
+    assert np.negative(x) == -x and np.power(x, 2) == x**2 and np.absolute(x) == abs(x)
+    with pytest.raises(DifferentiationError, match=r"np\.add\.reduce"):
+        np.add.reduce(x)
+    with pytest.raises(DifferentiationError, match=r"np\.arcsin"):
+        np.arcsin(x)
+
+
+def test_the_symbolic_engine_provides_diff_wengert_latex_compile(monkeypatch):
+    assert (x * x).diff(x) == symbolic.diff(x * x, x) and len((x * x).wengert()) == 1
+    monkeypatch.setattr(expr_module, "_symbolic", {})
+    with pytest.raises(DifferentiationError, match="symbolic engine"):
+        x.diff(x)
+    with pytest.raises(ValueError, match="unknown symbolic operations"):
+        expr_module.register_symbolic(integrate=lambda e: e)
 
 
 def test_printing_keeps_the_tree_with_few_parentheses():

@@ -457,7 +457,10 @@ def test_tangent_events_name_a_primitive_without_a_jvp_rule():
     defvjp(cube, lambda out, args, wrt: lambda g: (g * 3.0 * args[0] ** 2,))
     t = ad.trace(lambda x: cube(x), 2.0)
     assert t.backward() == (12.0,)
-    with pytest.raises(ad.DifferentiationError, match="'cube_vjp_only' has a reverse rule but no"):
+    with pytest.raises(
+        ad.DifferentiationError,
+        match=r"'cube_vjp_only' has no forward-mode rule.*it has a reverse-mode rule",
+    ):
         t.tangent_events()
 
 

@@ -530,3 +530,14 @@ def test_nothing_is_registered_at_import_time():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("mode", [m for m in ad.api.available_modes() if m != "reverse"])
+def test_every_engine_differentiates_a_cell(ip, mode):
+    res, _ = run(ip, f"%%grad x=2.0 y=3.0 --mode {mode}\nu = x * y\nz = u + ad.sin(x)")
+    assert res.success, res.error_in_exec
+    assert res.result.mode == mode and res.result.trace is not None
+    tol = 1e-6 if mode == "numeric" else 1e-15
+    assert res.result.grads["x"] == pytest.approx(3.0 + math.cos(2.0), abs=tol)
+    assert res.result.grads["y"] == pytest.approx(2.0, abs=tol)
+    assert ip.user_ns["z"] == 6.0 + math.sin(2.0)

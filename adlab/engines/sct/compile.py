@@ -54,7 +54,9 @@ class Compiled:
         return ""
 
     def __str__(self) -> str:
-        return f"# compiled as {self.filename}\n{self.generated.source}"
+        # the file name's counter depends on what was compiled before: not shown
+        shown = self.filename.rsplit(" #", 1)[0] + ">"
+        return f"# compiled as {shown}\n{self.generated.source}"
 
 
 def build(generated: Generated) -> Compiled:

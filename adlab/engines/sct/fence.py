@@ -35,7 +35,7 @@ from adlab.core.errors import ADLAB_DIR, DifferentiationError
 from adlab.core.primitive import PRIMITIVES, Primitive
 from adlab.engines.sct import runtime
 from adlab.engines.sct.ir import Code
-from adlab.engines.sct.parse import MISSING, Source
+from adlab.engines.sct.parse import MISSING, Source, file_text
 from adlab.ops import array as A
 from adlab.ops import scalar as S
 from adlab.ops.operators import FUNCTIONS, UFUNCS
@@ -217,7 +217,7 @@ class _Error:
         shown = f" ({text})" if text else ""
         return DifferentiationError(
             f"{construct} at {where}{shown} of {self.source.name}: {fix} "
-            f"[sct; file {self.source.filename}]"
+            f"[sct; file {file_text(self.source.filename)}]"
         )
 
 

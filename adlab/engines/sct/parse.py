@@ -15,6 +15,7 @@ import builtins
 import functools
 import inspect
 import linecache
+import re
 import textwrap
 import types
 from collections.abc import Callable
@@ -101,6 +102,19 @@ def parse(fn: Callable[..., Any]) -> Source:
     return Source(function, name, node, filename, lines)
 
 
+_NOTEBOOK_CELL = re.compile(r"ipykernel_\d+[/\\]\d+\.py$|^<ipython-input-|^<cell")
+
+
+def file_text(filename: str) -> str:
+    """Where a function's source lives, for messages: a notebook cell's file is a temporary
+    path that changes with every kernel, so it is named as what it is.
+
+    >>> file_text("/tmp/ipykernel_4242/1375089.py"), file_text("lib/model.py")
+    ('a notebook cell', 'lib/model.py')
+    """
+    return "a notebook cell" if _NOTEBOOK_CELL.search(filename) else filename
+
+
 def _not_plain(function: types.FunctionType, lines: tuple[str, ...], line: int,
                construct: str, fix: str) -> DifferentiationError:  # fmt: skip
     """The error for a function that is not a plain one, at ``line`` (as the fence words it)."""
@@ -108,7 +122,7 @@ def _not_plain(function: types.FunctionType, lines: tuple[str, ...], line: int,
     shown = f" ({text})" if text else ""
     return DifferentiationError(
         f"{construct} at line {line}{shown} of {function.__name__}: {fix} "
-        f"[sct; file {function.__code__.co_filename}]"
+        f"[sct; file {file_text(function.__code__.co_filename)}]"
     )
 
 

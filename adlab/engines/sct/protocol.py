@@ -18,6 +18,9 @@ from adlab.core.values import output_leaves
 from adlab.engines.sct.adjoint import left_out
 from adlab.engines.sct.pipeline import Recent, Transformed
 
+RUNS_GENERATED_CODE = True
+"""vjp and jvp run code generated from ``f``'s source instead of calling ``f`` (for counting)."""
+
 _transformed = Recent()  # fn -> {(form, argnums, dead): Transformed}
 
 
