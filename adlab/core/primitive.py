@@ -18,8 +18,8 @@ apart (no perturbation confusion) for every combination of engines.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from adlab.core import rules
 
@@ -59,14 +59,17 @@ class Primitive:
     an infix operator (``"+"``) used when programs and expressions are printed.
     A primitive with ``differentiable=False`` (comparisons, ``sign``) has zero
     derivative everywhere it is defined: engines pass its result through as a
-    plain value.
+    plain value. Positions in ``nondiff_argnums`` are settings passed positionally
+    (an iteration count): they get no derivative.
 
     >>> import adlab as ad
     >>> ad.sin(0.0)
     0.0
     """
 
-    __slots__ = ("__weakref__", "differentiable", "doc", "impl", "name", "symbol")
+    __slots__ = (
+        "__weakref__", "differentiable", "doc", "impl", "name", "nondiff_argnums", "symbol",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -76,12 +79,18 @@ class Primitive:
         symbol: str | None = None,
         differentiable: bool = True,
         doc: str | None = None,
+        nondiff_argnums: Sequence[int] = (),
     ) -> None:
         self.name = name
         self.impl = impl
         self.symbol = symbol
         self.differentiable = differentiable
         self.doc = doc if doc is not None else impl.__doc__
+        self.nondiff_argnums = tuple(sorted({int(i) for i in nondiff_argnums}))
+        if any(i < 0 for i in self.nondiff_argnums):
+            raise ValueError(
+                f"nondiff_argnums of {name} must be non-negative positions, got {nondiff_argnums}"
+            )
         PRIMITIVES.setdefault(name, self)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
@@ -102,27 +111,134 @@ class Primitive:
 
         ``partials`` takes the primitive's arguments (and, optionally, a keyword
         ``out`` for its result) and returns one partial derivative per argument,
-        written with adlab operations so every engine can use it::
+        written with adlab operations so every engine can use it; from them adlab
+        derives both the forward and the reverse rule::
 
             @softplus.defrule
             def softplus_partials(x):
                 return (ad.sigmoid(x),)
+
+        Partials suit elementwise primitives; give an array primitive a jvp and a vjp.
         """
         return rules.defrule(self, partials)
 
+    def defjvp(self, jvp: Callable[..., Any]) -> Callable[..., Any]:
+        """Declare this primitive's forward rule (a decorator): ``jvp(out, args, tangents,
+        **params) -> out_dot``.
 
-def primitive(fn: Callable[..., Any]) -> Primitive:
+        ``out`` is the primitive's result, ``args`` its arguments, ``tangents`` one
+        tangent per argument (``None`` for a zero tangent) and ``params`` its keyword
+        settings; it returns the tangent of ``out`` (``None`` for zero), computed with
+        adlab operations so every engine, and higher derivatives, can use it.
+
+        >>> import adlab as ad, numpy as np
+        >>> @ad.primitive
+        ... def squared_norm(x):
+        ...     return np.sum(x * x)
+        >>> @squared_norm.defjvp
+        ... def squared_norm_jvp(out, args, tangents):
+        ...     (x,), (x_dot,) = args, tangents
+        ...     return ad.sum(2.0 * x * x_dot)
+        >>> float(ad.derivative(lambda t: squared_norm(np.array([1.0, 2.0]) * t))(1.0))
+        10.0
+        """
+        rules.defjvp(self, jvp)
+        return jvp
+
+    def defvjp(self, vjp: Callable[..., Any]) -> Callable[..., Any]:
+        """Declare this primitive's reverse rule (a decorator): ``vjp(out, args, wrt,
+        **params) -> pullback``.
+
+        ``wrt`` lists the positions of the arguments that need a cotangent;
+        ``pullback(out_bar)`` returns one cotangent per position in ``wrt``, each
+        shaped like its argument (``None`` for a zero). Compute in the rule what the
+        pullback needs, so the arguments need not stay alive.
+
+        >>> import adlab as ad, numpy as np
+        >>> @ad.primitive
+        ... def sum_of_squares(x):
+        ...     return np.sum(x * x)
+        >>> @sum_of_squares.defvjp
+        ... def sum_of_squares_vjp(out, args, wrt):
+        ...     twice_x = 2.0 * args[0]
+        ...
+        ...     def sum_of_squares_pullback(out_bar):
+        ...         return (out_bar * twice_x,)
+        ...
+        ...     return sum_of_squares_pullback
+        >>> ad.grad(sum_of_squares)(np.array([1.0, 2.0]))
+        array([2., 4.])
+        """
+        rules.defvjp(self, vjp)
+        return vjp
+
+
+@overload
+def primitive(fn: Callable[..., Any], /) -> Primitive: ...
+
+
+@overload
+def primitive(
+    *, nondiff_argnums: Sequence[int] = (), kink: str | None = None, name: str | None = None
+) -> Callable[[Callable[..., Any]], Primitive]: ...
+
+
+def primitive(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    nondiff_argnums: Sequence[int] = (),
+    kink: str | None = None,
+    name: str | None = None,
+) -> Any:
     """Turn a function on plain values into a primitive of the table (a decorator).
 
-    Declare its derivative with ``.defrule``; until then, differentiating it
-    raises :class:`~adlab.DifferentiationError` naming it::
+    Declare its derivative with ``.defrule`` (partials) or ``.defjvp`` / ``.defvjp``;
+    until then, differentiating it raises :class:`~adlab.DifferentiationError` naming
+    it. ``@ad.primitive(nondiff_argnums=(1,))`` marks positional settings that get no
+    derivative; ``kink="..."`` documents the derivative the rule gives where the
+    function is not differentiable (``ad.rule_table()`` shows it).
 
-        @ad.primitive
-        def softplus(x):
-            return np.logaddexp(0.0, x)
-
-        @softplus.defrule
-        def softplus_partials(x):
-            return (ad.sigmoid(x),)
+    >>> import adlab as ad, numpy as np
+    >>> @ad.primitive
+    ... def softplus(x):
+    ...     return np.logaddexp(0.0, x)
+    >>> @softplus.defrule
+    ... def softplus_partials(x):
+    ...     return (ad.sigmoid(x),)
+    >>> ad.grad(softplus)(1000.0)
+    1.0
     """
-    return Primitive(fn.__name__, fn, doc=fn.__doc__)
+
+    def make(f: Callable[..., Any]) -> Primitive:
+        prim = Primitive(_name_of(f, name), f, doc=f.__doc__, nondiff_argnums=nondiff_argnums)
+        if kink is not None:
+            rules.defkink(prim, kink)
+        return prim
+
+    return make if fn is None else make(fn)
+
+
+def nondifferentiable(fn: Callable[..., Any] | None = None, /, *, name: str | None = None) -> Any:
+    """A primitive whose derivative is zero by definition (rounding, ``argmax``, comparisons).
+
+    Every engine computes it on plain values and passes its result through as a
+    constant, so code that uses it differentiates around it. Works as a decorator too.
+
+    >>> import adlab as ad, numpy as np
+    >>> floor = ad.nondifferentiable(np.floor)
+    >>> ad.grad(lambda x: x * floor(x))(2.5)  # d/dx x·⌊x⌋ = ⌊x⌋ (almost everywhere)
+    2.0
+    """
+
+    def make(f: Callable[..., Any]) -> Primitive:
+        return Primitive(_name_of(f, name), f, differentiable=False, doc=f.__doc__)
+
+    return make if fn is None else make(fn)
+
+
+def _name_of(f: Callable[..., Any], name: str | None) -> str:
+    name = name if name is not None else getattr(f, "__name__", None)
+    if not isinstance(name, str):
+        raise ValueError(f"{f!r} has no __name__ to name its primitive; pass name='...'")
+    return name

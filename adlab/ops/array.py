@@ -22,7 +22,7 @@ import numpy as np
 
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Primitive
-from adlab.core.rules import defjvp, deflinear, defvjp
+from adlab.core.rules import defjvp, defkink, deflinear, defvjp
 from adlab.core.tangents import dtype_of, shape_of, sum_to_shape
 from adlab.ops.scalar import equal, exp, mul
 
@@ -141,6 +141,7 @@ def _max_weights(x: Any, out: Any, axis: Axes, keepdims: bool) -> Any:
 
 
 _defweights(max_p, _max_weights)
+defkink(max_p, "ties split evenly: each of the k elements that attain the maximum gets 1/k")
 
 
 def _logsumexp_impl(x: Any, *, axis: Axes, keepdims: bool) -> Any:

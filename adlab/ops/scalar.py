@@ -18,20 +18,22 @@ everything else goes through numpy and keeps its dtype (float32 stays float32).
 Conventions at kinks (the derivative at a non-differentiable point is a fixed
 subgradient, never an exception): ``abs'(0) = 0``, ``relu'(0) = 0``, ties of
 ``maximum``/``minimum`` split evenly (½ each), ``sqrt'(0) = inf`` (the true
-limit), ``d/dx x**0 = 0`` and ``d/dy 0**y = 0`` for ``y > 0``.
+limit), ``d/dx x**0 = 0`` and ``d/dy 0**y = 0`` for ``y > 0``. Each is declared
+with :func:`~adlab.core.rules.defkink` beside its rule; :data:`KINKS` lists them
+all, the array primitives' too, by name.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from adlab.core.primitive import Primitive
-from adlab.core.rules import defpartials
+from adlab.core.rules import ByName, defkink, defpartials, kinks
 
 _PY_NUMBER = (float, int)
 _SCALAR_BOOL = (bool, np.bool_)
@@ -161,6 +163,7 @@ defpartials(
     # x^y·log x; at x = 0 the guard makes it x^y·0 = 0 (the limit for y > 0)
     lambda x, y, out: out * log(where(equal(x, 0.0), 1.0, x)),
 )
+defkink(pow, "d/dx x**0 = 0; d/dy 0**y = 0 (the limit for y > 0)")
 
 # ---------------------------------------------------------------------------
 # Elementary functions
@@ -210,14 +213,19 @@ defpartials(
     lambda condition, x, y, out: logical_not(condition),
 )
 
-KINKS: dict[str, str] = {
-    "abs": "abs'(0) = 0",
-    "relu": "relu'(0) = 0",
-    "maximum": "ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y",
-    "minimum": "ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y",
-    "sqrt": "sqrt'(0) = inf (the true limit)",
-    "pow": "d/dx x**0 = 0; d/dy 0**y = 0 (the limit for y > 0)",
-    "where": "the condition gets no derivative; the untaken branch gets a zero cotangent "
-    "(a nan/inf in that branch's own derivative still multiplies it: the 'where trap')",
-}
-"""The documented subgradient choice at each kink of the elementwise table."""
+defkink(sqrt, "sqrt'(0) = inf (the true limit)")
+defkink(abs, "abs'(0) = 0")
+defkink(relu, "relu'(0) = 0")
+defkink(maximum, "ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y")
+defkink(minimum, "ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y")
+defkink(
+    where,
+    "the condition gets no derivative; the branch not taken gets a zero cotangent, which "
+    "still multiplies that branch's own derivative: where(x > 0, sqrt(x), 0) has gradient "
+    "nan at x <= 0 (0 · inf at 0, 0 · nan below: the 'where trap'); make the untaken branch "
+    "safe: sqrt(where(x > 0, x, 1))",
+)
+
+KINKS: Mapping[str, str] = ByName(kinks)
+"""The documented subgradient choice at each kink of the table, by primitive name (a live
+view of :data:`adlab.core.rules.kinks`: the array primitives' notes are in it too)."""
