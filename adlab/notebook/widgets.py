@@ -1,4 +1,5 @@
-"""The Stepper: step through the forward, tangent and backward sweeps of a recorded trace.
+"""The Stepper: step through the forward, tangent and backward sweeps of a recorded trace
+(and the :class:`~adlab.notebook.player.Player` of pre-rendered frames, for animations).
 
 Every frame is rendered once, up front (:mod:`adlab.viz.frames`), and put in a
 ``Stack``; ``jslink`` ties Play → slider → visible frame, the step box ↔ slider,
@@ -13,9 +14,10 @@ from typing import Any
 import ipywidgets as widgets
 import traitlets
 
+from adlab.notebook.player import Player
 from adlab.viz.frames import MODE_LABELS, STEPPER_MODES, Frame, all_frames
 
-__all__ = ["Stepper"]
+__all__ = ["Player", "Stepper"]
 
 _EMPTY = (
     '<div class="adlab-explain" style="font-family:monospace;padding:6px">Nothing to step '
@@ -72,7 +74,7 @@ class Stepper(widgets.VBox):
             options=[(MODE_LABELS[m], m) for m in STEPPER_MODES],
             value=mode,
             tooltips=["forward pass: values", "forward mode: tangents", "reverse mode: adjoints"],
-            style={"button_width": "110px"},
+            style={"button_width": "auto"},
         )
         self._toggle.add_class("adlab-mode")
         speed = widgets.IntSlider(
@@ -97,7 +99,7 @@ class Stepper(widgets.VBox):
             b = widgets.Button(description=name, icon=icon,
                                tooltip=f"{name} (runs in the kernel; without one, use the step "
                                "box's arrows or the slider)",
-                               layout=widgets.Layout(width="96px"))  # fmt: skip
+                               layout=widgets.Layout(width="auto"))  # fmt: skip
             b.add_class(f"adlab-{name}")
             b.on_click(lambda _, move=move: move())
             buttons.append(b)

@@ -1,0 +1,165 @@
+"""The lecture as slides, offline: a notebook built by the documented command
+(``python slides/build.py``) into a reveal.js deck, opened from disk (file://) in headless
+Chromium with EVERY http(s) request blocked. Reveal starts, MathJax typesets, and a Stepper
+on a slide steps with no kernel (Play, the slider, the step box: jslinks in the page)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import adlab as ad
+from adlab.core.events import OVERLINE
+from tests.browser.conftest import REPO, need
+from tests.jupyter import sandboxed
+
+SLIDES = REPO / "slides"
+SKIPPED = "a remark for the speaker, not for a slide"
+
+
+def _program(x, y):
+    return x * y + ad.sin(x)
+
+
+def _build_module():
+    """slides/build.py, the module behind `python slides/build.py`."""
+    spec = importlib.util.spec_from_file_location("adlab_slides_build", SLIDES / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write_notebook(path: Path) -> None:
+    """Three slides: maths, a Stepper (executed: outputs AND widget state stored), the end."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    def slide(kind):
+        return {"slideshow": {"slide_type": kind}}
+
+    nb = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# The chain rule\n\n"
+            "$$\\frac{\\partial z}{\\partial x} = \\frac{\\partial z}{\\partial u}"
+            "\\frac{\\partial u}{\\partial x}$$",
+            metadata=slide("slide"),
+        ),
+        nbformat.v4.new_markdown_cell(SKIPPED, metadata=slide("skip")),
+        nbformat.v4.new_code_cell(
+            "import adlab as ad\n"
+            "ad.widgets.Stepper(ad.trace(lambda x, y: x * y + ad.sin(x), 2.0, 3.0))",
+            metadata=slide("slide"),
+        ),
+        nbformat.v4.new_markdown_cell("## The end", metadata=slide("slide")),
+        nbformat.v4.new_markdown_cell("one more thing", metadata=slide("fragment")),
+    ]
+    with sandboxed(path.parent):  # the kernel's Jupyter/IPython dirs under tmp_path
+        NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True).execute()
+    assert "application/vnd.jupyter.widget-state+json" in nb.metadata["widgets"]
+    nbformat.write(nb, path)
+
+
+def test_offline_deck_starts_typesets_and_steps(tmp_path, page, shot, capsys):
+    from playwright.sync_api import expect
+
+    build = _build_module()
+    for package in build.COPY:
+        need(
+            (build.NODE_MODULES / package / "package.json").exists(),
+            f"slides/node_modules/{package} (npm ci --prefix slides)",
+        )
+    notebook = tmp_path / "lecture.ipynb"
+    _write_notebook(notebook)
+    out = tmp_path / "build"
+    # the documented command's own entry point (in this process: nbconvert is imported once)
+    with sandboxed(tmp_path):
+        status = build.main([str(notebook), "--out", str(out)])
+    assert status == 0, capsys.readouterr()
+    deck = out / "lecture.slides.html"
+    body = deck.read_text(encoding="utf-8")
+    assert "application/vnd.jupyter.widget-state+json" in body  # the widgets' state, embedded
+    assert SKIPPED not in body  # slideshow metadata: "skip" cells are left out
+    assert (out / "assets" / "reveal.js" / "dist" / "reveal.js").exists()
+
+    remote, failed, errors = [], [], []
+
+    def block(route):
+        remote.append(route.request.url)
+        route.abort()
+
+    page.route("http://**/*", block)  # offline: the deck is read from disk, nothing else
+    page.route("https://**/*", block)
+    page.on("requestfailed", lambda r: failed.append(r.url))  # a missing asset file
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    trace = ad.trace(_program, 2.0, 3.0)
+    # the page draws each adjoint's bar as a real overline, so its text has no combining marks
+    explanations = [e.explain().replace(OVERLINE, "") for e in trace.backward_events()]
+    n = len(explanations)
+    try:
+        page.goto(deck.as_uri())
+        expect(page.locator(".reveal.ready")).to_have_count(1, timeout=30_000)
+
+        # slide 1: MathJax 2 (CommonHTML output) typeset the formula from the local copy
+        page.wait_for_function(
+            "window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+            " && !MathJax.Hub.queue.running"
+        )
+        maths = page.locator("section.present .MathJax_CHTML")
+        expect(maths).to_have_count(1)
+        expect(maths.locator(".mjx-mfrac")).to_have_count(3)
+        expect(page.locator(".MathJax_Error, merror")).to_have_count(0)  # no TeX errors
+        shot(page, "slides-maths.png")
+
+        # slide 2: the Stepper, rendered by the local widget manager from the stored state
+        page.keyboard.press("ArrowRight")
+        stepper = page.locator("section.present .adlab-stepper")
+        explain = stepper.locator(".adlab-explain >> visible=true")
+        expect(explain).to_contain_text(f"step 1 of {n}", timeout=30_000)
+        expect(explain).to_contain_text(explanations[0])
+        on_stepper = page.evaluate("location.hash")
+
+        # no kernel: Play drives the slider and the frame (jslink), Stop rewinds to the start
+        play = stepper.locator(".adlab-play >> visible=true")
+        play.locator("button:has(.fa-play)").click()
+        expect(explain).not_to_contain_text(f"step 1 of {n}")  # one step per 800 ms
+        play.locator("button:has(.fa-stop)").click()
+        expect(explain).to_contain_text(f"step 1 of {n}")
+
+        # the slider's arrow keys step, and stay with the slider (reveal keeps the slide)
+        stepper.locator(".adlab-slider .noUi-handle >> visible=true").focus()
+        page.keyboard.press("ArrowRight")
+        expect(explain).to_contain_text(f"step 2 of {n}")
+        page.keyboard.press("End")
+        expect(explain).to_contain_text(f"step {n} of {n}")
+        expect(explain).to_contain_text(explanations[-1])
+        assert page.evaluate("location.hash") == on_stepper
+
+        # the step box steps back
+        box = stepper.locator(".adlab-step input >> visible=true")
+        expect(box).to_have_value(str(n))
+        box.focus()
+        page.keyboard.press("ArrowDown")
+        expect(explain).to_contain_text(f"step {n - 1} of {n}")
+        expect(explain).to_contain_text(explanations[-2])
+        shot(page, "slides-stepper.png")
+
+        # and the keyboard turns the page again once the widget lets go of it
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("ArrowRight")
+        expect(page.locator("section.present h2")).to_contain_text("The end")
+        fragment = page.locator("section.present .fragment")  # slideshow metadata: "fragment"
+        expect(fragment).not_to_have_class(re.compile(r"\bvisible\b"))
+        page.keyboard.press("ArrowRight")
+        expect(fragment).to_have_class(re.compile(r"\bvisible\b"))
+    except Exception:
+        shot(page, "slides.fail.png")
+        raise
+    assert not errors, errors
+    assert not remote, f"the deck asked the network for {remote}"
+    assert not failed, f"assets missing from {out / 'assets'}: {failed}"
