@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from adlab.core import rules
 from adlab.core.primitive import Box, Primitive, new_level
 from adlab.core.tangents import broadcast_like, shape_of, zeros_like
@@ -96,15 +98,19 @@ def _binary(prim: Primitive, reflected: bool = False) -> Callable[..., Any]:
             out = prim(x, y)  # let it see this primitive too
         else:
             out = prim.impl(x, y)
-        if x_dot is None:
-            out_dot = (dy if type(dy) is float else dy(x, y, out)) * y_dot
-        else:
-            out_dot = (dx if type(dx) is float else dx(x, y, out)) * x_dot
-            if y_dot is not None:
-                out_dot = out_dot + (dy if type(dy) is float else dy(x, y, out)) * y_dot
-        if type(out) is not float:
-            out_dot = broadcast_like(out_dot, out)
-        return Dual(out, out_dot, level)
+        if type(out) is float:
+            if x_dot is None:
+                out_dot = (dy if type(dy) is float else dy(x, y, out)) * y_dot
+            else:
+                out_dot = (dx if type(dx) is float else dx(x, y, out)) * x_dot
+                if y_dot is not None:
+                    out_dot = out_dot + (dy if type(dy) is float else dy(x, y, out)) * y_dot
+            return Dual(out, out_dot, level)
+        terms = [
+            _times(d if type(d) is float else d(x, y, out), t)
+            for d, t in ((dx, x_dot), (dy, y_dot)) if t is not None
+        ]  # fmt: skip
+        return Dual(out, broadcast_like(_sum(terms), out), level)
 
     name = f"Dual.{'r' if reflected else ''}{prim.name}"
     binary_operator.__name__ = binary_operator.__qualname__ = name
@@ -123,10 +129,24 @@ def _unary(prim: Primitive, a: Any) -> Any:
     x = a.value
     out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
     d = fns[0]
-    out_dot = (d if type(d) is float else d(x, out)) * a.tangent
-    if type(out) is not float:
-        out_dot = broadcast_like(out_dot, out)
-    return Dual(out, out_dot, a._level)
+    d = d if type(d) is float else d(x, out)
+    if type(out) is float:
+        return Dual(out, d * a.tangent, a._level)
+    return Dual(out, broadcast_like(_times(d, a.tangent), out), a._level)
+
+
+def _times(d: Any, t: Any) -> Any:
+    """``d · t`` for arrays, where an exactly zero tangent component stays zero even if the
+    partial there is infinite or nan (a "strong zero"): forward mode seeds one input
+    component at a time, and 0 · inf = nan would spoil the other components of a gradient."""
+    out_dot = d * t
+    if (
+        type(t) is np.ndarray
+        and isinstance(d, float | np.ndarray | np.floating)
+        and not np.all(np.isfinite(d))
+    ):
+        out_dot = np.where(t == 0, np.zeros_like(out_dot), out_dot)
+    return out_dot
 
 
 class Dual(Operators, Box):
@@ -205,10 +225,12 @@ class Dual(Operators, Box):
                 (d if type(d) is float else d(*vals, out), t)
                 for d, t in zip(fns, tangents) if d is not None and t is not None
             ]  # fmt: skip
-            out_dots = [
-                broadcast_like(_sum(d * (t[j] if type(t) is Partials else t) for d, t in ds), out)
-                for j in range(chunk)
-            ]
+            if not ds:  # only non-differentiable arguments (where's condition) vary
+                return out
+            directions = [[(d, t[j] if type(t) is Partials else t) for d, t in ds]
+                          for j in range(chunk)]  # fmt: skip
+            out_dots = [broadcast_like(_sum(_times(d, t) for d, t in terms), out)
+                        for terms in directions]  # fmt: skip
         else:
             out_dots = [
                 rule(out, vals, [t[j] if type(t) is Partials else t for t in tangents], **params)
