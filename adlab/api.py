@@ -187,18 +187,25 @@ def _count(what: str, n: int = 1) -> None:
         setattr(cost, what, getattr(cost, what) + n)
 
 
+def _count_pass(engine: ModuleType) -> None:
+    """One forward pass of ``engine`` (an engine that only evaluates ``f`` makes none; one that
+    runs code generated from ``f`` runs it once, which counts as a call)."""
+    if not getattr(engine, "EVALUATES_ONLY", False):
+        _count("passes")
+    if getattr(engine, "RUNS_GENERATED_CODE", False):
+        _count("calls")
+
+
 def _vjp(mode: str, f: Callable, primals: Sequence[Any]) -> tuple[tuple, Callable]:
     engine = _engine(mode)
     if not hasattr(engine, "vjp"):
         return _vjp_from_jacobian(mode, f, primals)
-    evaluates_only = getattr(engine, "EVALUATES_ONLY", False)  # no passes or sweeps
-    _count("passes", 0 if evaluates_only else 1)
-    if getattr(engine, "RUNS_GENERATED_CODE", False):
-        _count("calls")  # the engine runs its own code for f, not f
+    _count_pass(engine)
     outs, pullback = engine.vjp(f, primals)
+    sweeps = 0 if getattr(engine, "EVALUATES_ONLY", False) else 1
 
     def counted_pullback(out_bars: Sequence[Any]) -> tuple:
-        _count("sweeps", 0 if evaluates_only else 1)
+        _count("sweeps", sweeps)
         return pullback(out_bars)
 
     counted_pullback.__name__ = f"{mode}_pullback"
@@ -208,9 +215,7 @@ def _vjp(mode: str, f: Callable, primals: Sequence[Any]) -> tuple[tuple, Callabl
 def _jvp(mode: str, f: Callable, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple:
     engine = _engine(mode)
     if hasattr(engine, "jvp"):
-        _count("passes", 0 if getattr(engine, "EVALUATES_ONLY", False) else 1)
-        if getattr(engine, "RUNS_GENERATED_CODE", False):
-            _count("calls")
+        _count_pass(engine)
         return engine.jvp(f, primals, _zeros_for_none(engine, primals, tangents))
     return _jvp_by_transposing_vjp(mode, f, primals, tangents)
 
@@ -220,7 +225,7 @@ def _jvps(mode: str, f: Callable, primals: Sequence, directions: Sequence) -> tu
     chunks of directions (forward mode), else one jvp per direction."""
     engine = _engine(mode)
     if hasattr(engine, "jvp_chunk"):
-        _count("passes")
+        _count_pass(engine)
         return engine.jvp_chunk(f, primals, directions)  # an engine with chunks takes None
     results = [_jvp(mode, f, primals, d) for d in directions]
     return results[0][0], [r[1] for r in results]
