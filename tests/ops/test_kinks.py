@@ -307,3 +307,16 @@ def test_the_rule_table_shows_each_kink_in_its_at_kinks_column():
     for prim, note in rules.kinks.items():
         assert at_kinks[prim.name] == note
     assert at_kinks["sin"] == ""
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's divide by zero, on arrays
+@pytest.mark.xfail(
+    strict=True,
+    reason="reverse mode builds a Jacobian row by row from basis cotangents; a zero cotangent "
+    "component times sqrt'(0) = inf is nan (forward mode has a strong zero for this; the "
+    "reverse sweep's hot path multiplies without one, which would cost every array operation a "
+    "finiteness check)",
+)
+def test_a_reverse_jacobian_row_is_not_spoiled_by_an_infinite_partial_elsewhere():
+    J = ad.jacobian(ad.sqrt)(np.array([0.0, 4.0]))
+    np.testing.assert_array_equal(J, [[INF, 0.0], [0.0, 0.25]])
