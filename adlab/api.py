@@ -148,9 +148,10 @@ def _pick(results: list[Any], argnums: Argnums) -> Any:
 
 class Cost:
     """What differentiating cost, counted by :func:`counting`: ``calls`` of the function (or
-    runs of the code an engine generated for it), forward ``passes`` (one per jvp, carrying
-    one chunk of directions, and one per vjp's recording run) and reverse ``sweeps`` (one
-    per pullback call)."""
+    runs of the code an engine generated for it; with nested derivatives, the calls of the
+    inner derivative functions count too), forward ``passes`` (one per jvp, carrying one
+    chunk of directions, and one per vjp's recording run) and reverse ``sweeps`` (one per
+    pullback call)."""
 
     __slots__ = ("calls", "passes", "sweeps")
 
@@ -726,11 +727,19 @@ def rule_table() -> Table:
 
 
 def _all_primitives() -> list[Primitive]:
-    seen: dict[Primitive, None] = {}
+    """Every primitive with a rule, one per name: a user primitive defined again (a notebook
+    cell run twice) shows its newest definition; the library's own names are never replaced."""
+    by_name: dict[str, Primitive] = {}
     for registry in (rules.partials, rules.jvps, rules.vjps):
         for p in registry:
-            seen.setdefault(p, None)
-    return list(seen)
+            first = by_name.get(p.name)
+            if first is None or not _in_the_library(first):
+                by_name[p.name] = p
+    return list(by_name.values())
+
+
+def _in_the_library(prim: Primitive) -> bool:
+    return (getattr(prim.impl, "__module__", None) or "").startswith("adlab.")
 
 
 def _rule_text(prim: Primitive) -> str:

@@ -361,9 +361,18 @@ def check_rule(
     True
     """
     if not isinstance(prim, Primitive):
+        name = getattr(prim, "__name__", None)
+        module = getattr(prim, "__module__", "")
+        inner = [f"{module}.{k}" for k, v in getattr(prim, "__globals__", {}).items()
+                 if isinstance(v, Primitive) and v.name == name]  # fmt: skip
+        hint = (
+            f"{name} is a function around the primitive {inner[0]}: pass that, or"
+            if inner
+            else "make it one with @ad.primitive, or"
+        )
         raise TypeError(
-            f"check_rule checks one primitive's rules, got {type(prim).__name__}; make it one "
-            "with @ad.primitive, or check a function's derivatives with check_grads"
+            f"check_rule checks one primitive's rules, got {type(prim).__name__}; {hint} check "
+            "a function's derivatives with check_grads"
         )
     params = dict(params or {})
     names = _argument_names(prim, len(args))
@@ -476,7 +485,7 @@ def _forward_jacobian(
     jac = {}
     for i in wrt:
         columns = []
-        for k in range(max(1, math.prod(shapes[i]))):
+        for k in range(math.prod(shapes[i])):  # 1 for a scalar, 0 for an empty array
             tangents = [None] * len(args)
             tangents[i] = _basis(args[i], k)
             out_dot = jvp_rule(out, args, tangents, **params)
@@ -486,7 +495,11 @@ def _forward_jacobian(
                     f"output of shape {out_shape}"
                 )
             columns.append(_as_block(out_dot, out_shape).reshape(-1))
-        jac[i] = np.stack(columns, axis=-1).reshape(out_shape + shapes[i])
+        jac[i] = (
+            np.stack(columns, axis=-1).reshape(out_shape + shapes[i])
+            if columns
+            else np.zeros(out_shape + shapes[i])
+        )
     return jac, ""
 
 
@@ -498,7 +511,7 @@ def _reverse_jacobian(
     out_shape = shape_of(out)
     pullback = vjp_rule(out, args, wrt, **params)
     rows: dict[int, list[np.ndarray]] = {i: [] for i in wrt}
-    for m in range(max(1, math.prod(out_shape))):
+    for m in range(math.prod(out_shape)):
         cts = tuple(pullback(_basis(out, m)))
         if len(cts) != len(wrt):
             return {}, (
@@ -512,7 +525,11 @@ def _reverse_jacobian(
                     f"which has shape {shapes[i]}: a cotangent has its argument's shape"
                 )
             rows[i].append(_as_block(ct, shapes[i]).reshape(-1))
-    return {i: np.stack(rows[i]).reshape(out_shape + shapes[i]) for i in wrt}, ""
+    return {
+        i: np.stack(rows[i]).reshape(out_shape + shapes[i]) if rows[i]
+        else np.zeros(out_shape + shapes[i])
+        for i in wrt
+    }, ""  # fmt: skip
 
 
 def _consistency(

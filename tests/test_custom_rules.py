@@ -681,3 +681,23 @@ def test_check_rule_holds_ints_and_settings_fixed_and_refuses_what_it_cannot_che
         check_rule(mystery_cube, 2.0)
     with pytest.raises(TypeError, match="check_grads"):
         check_rule(lambda x: x, 1.0)
+
+
+def test_a_primitive_defined_again_replaces_its_row_in_the_rule_table():
+    """Running a notebook cell twice defines the primitive twice: the table shows the newest."""
+    for note in ("first note", "second note"):
+
+        @ad.primitive(kink=note)
+        def twice_defined(x):
+            return np.maximum(x, 0.0)
+
+        twice_defined.defrule(lambda x: (ad.greater(x, 0.0),))
+    rows = [r for r in ad.rule_table().rows if r[0] == "twice_defined"]
+    assert [r[3] for r in rows] == ["second note"]
+    assert [r[0] for r in ad.rule_table().rows].count("sin") == 1
+
+
+def test_check_rule_names_the_primitive_behind_a_wrapper_and_takes_empty_arrays():
+    with pytest.raises(TypeError, match=r"around the primitive adlab\.ops\.array\.sum_p"):
+        ad.testing.check_rule(ad.sum, np.ones(3))
+    assert ad.testing.check_rule(ad.sin, np.zeros(0)).ok

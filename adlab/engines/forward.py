@@ -136,16 +136,19 @@ def _unary(prim: Primitive, a: Any) -> Any:
 
 
 def _times(d: Any, t: Any) -> Any:
-    """``d · t`` for arrays, where an exactly zero tangent component stays zero even if the
-    partial there is infinite or nan (a "strong zero"): forward mode seeds one input
-    component at a time, and 0 · inf = nan would spoil the other components of a gradient."""
-    out_dot = d * t
-    if (
-        type(t) is np.ndarray
-        and isinstance(d, float | np.ndarray | np.floating)
-        and not np.all(np.isfinite(d))
-    ):
+    """``d · t`` off the scalar hot path, where an exactly zero tangent component stays zero
+    even if the partial there is infinite or nan (a "strong zero"): forward mode seeds one
+    input component at a time, and 0 · inf = nan would spoil the other components of a
+    gradient."""
+    plain = (float, np.floating, np.ndarray)
+    if not (isinstance(t, plain) and isinstance(d, plain)) or np.all(np.isfinite(d)):
+        return d * t
+    with np.errstate(invalid="ignore"):  # the 0 · inf products are replaced just below
+        out_dot = d * t
+    if isinstance(out_dot, np.ndarray) and out_dot.ndim:
         out_dot = np.where(t == 0, np.zeros_like(out_dot), out_dot)
+    elif t == 0:  # a scalar tangent (a chunk seeds a scalar input's other directions with 0.0)
+        out_dot = zeros_like(out_dot)
     return out_dot
 
 

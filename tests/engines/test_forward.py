@@ -202,3 +202,13 @@ def test_fact_16_forwarddiff_example():
 def test_fact_27_the_regression_loop_is_exactly_minus_28():
     loss = next(z for z in ZOO if z.name == "regression_loop").f
     assert ad.derivative(loss)(1.0) == -28.0 and ad.grad(loss, mode="forward")(1.0) == -28.0
+
+
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_a_zero_tangent_meets_an_infinite_partial_as_zero(chunk):
+    """sqrt'(0) = inf must not leak into the other input's column (0 · inf would be nan)."""
+    jac = ad.jacobian(lambda x, y: ad.sqrt(x) + y, argnums=(0, 1), mode="forward", chunk=chunk)
+    assert jac(0.0, 1.0) == (math.inf, 1.0)
+    with np.errstate(divide="ignore"):
+        g = ad.grad(lambda v: ad.sum(ad.sqrt(v)), mode="forward")(np.array([0.0, 4.0]))
+    np.testing.assert_array_equal(g, [math.inf, 0.25])
