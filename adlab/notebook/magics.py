@@ -20,11 +20,11 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
-import io
 import keyword
 import linecache
 import random
 import re
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -35,6 +35,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
+from IPython.utils.capture import capture_output
 
 from adlab import api
 from adlab.core.errors import ADLAB_DIR, DifferentiationError
@@ -539,20 +540,19 @@ class _Hidden:
     @contextlib.contextmanager
     def run(self) -> Iterator[dict]:
         """One hidden run: the namespace to run the cell in (the notebook's own dict, its
-        contents swapped), quiet, with the random numbers of the cell's own run."""
+        contents swapped), with the random numbers of the cell's own run, and quiet: no
+        prints, displays, warnings or new matplotlib figures get out."""
         live = self.live
         after, randomness = dict(live), (random.getstate(), np.random.get_state())
+        pyplot = sys.modules.get("matplotlib.pyplot")  # figures, if the notebook draws any
+        figures = set(pyplot.get_fignums()) if pyplot is not None else set()
         live.clear()
         live.update(self.before)
         live.update(copy.deepcopy(self.pristine))
         random.setstate(self.randomness[0])
         np.random.set_state(self.randomness[1])
         try:
-            with (
-                contextlib.redirect_stdout(io.StringIO()),
-                contextlib.redirect_stderr(io.StringIO()),
-                warnings.catch_warnings(),
-            ):
+            with capture_output(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 yield live
         finally:
@@ -560,6 +560,9 @@ class _Hidden:
             live.update(after)
             random.setstate(randomness[0])
             np.random.set_state(randomness[1])
+            if pyplot is not None:
+                for number in set(pyplot.get_fignums()) - figures:
+                    pyplot.close(number)
 
     def cell(self) -> Callable:
         """The cell as a function of its inputs, each call a hidden run."""

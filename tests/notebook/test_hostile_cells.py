@@ -84,6 +84,19 @@ def test_the_notebooks_functions_change_things_once(ip, how):
 
 
 @pytest.mark.parametrize("how", RUNS)
+def test_displays_and_figures_of_the_cell_happen_once(ip, how):
+    ip.run_cell("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt")
+    before = len(ip.ev("plt.get_fignums()"))
+    cell = "display('shown')\nplt.figure()\nz = x * x"
+    res, out = run(ip, f"%%grad x=2.0 {how}\n{cell}")
+    assert res.success, res.error_in_exec
+    shown = [o.data["text/plain"] for o in out.outputs]
+    assert shown.count("'shown'") == 1 and shown[-1] == repr(res.grad)
+    assert len(ip.ev("plt.get_fignums()")) == before + 1
+    ip.run_cell("plt.close('all')")
+
+
+@pytest.mark.parametrize("how", RUNS)
 def test_random_numbers_are_drawn_once_and_the_same_in_every_run(ip, how):
     # the hidden runs draw what the cell's own run draws, and leave the generators as one
     # run of the cell leaves them (otherwise a gradient of another draw, or --check's
