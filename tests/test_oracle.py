@@ -120,6 +120,19 @@ def test_the_oracle_has_every_primitive_the_programs_use():
     assert all(hasattr(AUTOGRAD_NP, name) for name in NUMPY_NAMES.values())
 
 
+def test_every_known_defect_names_a_test_of_the_hostile_suite():
+    import tests.test_hostile as hostile
+
+    where = Program.from_source("def f(x0):\n    return np.where(x0 > 0.0, x0, 1.0)", (1.0,))
+    kink = Program(("x0",), (), "ad.abs(x0) * x0", (0.0,), kinks=("x0",))
+    names = {
+        _known_defect(where, "symbolic", 1),
+        _known_defect(where, "sct", 2),
+        _known_defect(kink, "symbolic", 2),
+    }
+    assert None not in names and all(callable(getattr(hostile, n)) for n in names)
+
+
 def test_the_oracle_notices_a_wrong_gradient():
     # the comparison is not vacuous: a program whose adlab gradient is changed fails it
     program = Program.from_source("def f(x0):\n    v1 = ad.sin(x0)\n    return v1 * x0", (0.7,))
