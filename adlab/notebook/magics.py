@@ -150,6 +150,7 @@ class GradMagics(Magics):
         pictures = [f"--{o}" for o in ("graph", "tape", "step") if getattr(args, o)]
         # taken before the cell's own run: every hidden run starts from the notebook as it was
         hidden = _Hidden(program, ns) if args.mode != "reverse" or args.check else None
+        notes = []  # said after the answer
 
         if args.mode == "reverse":  # the cell's one run is the recorded one
             trace = _run_cell(program, ns, values, traced=True)
@@ -160,7 +161,7 @@ class GradMagics(Magics):
             _run_cell(program, ns, values, traced=False)
             if trace is None and pictures:
                 need = "needs" if len(pictures) == 1 else "need"
-                print(
+                notes.append(
                     f"note: {'/'.join(pictures)} {need} the reverse engine's trace of the cell, "
                     f"and it cannot trace this one ({why}); the gradient comes from --mode "
                     f"{args.mode}"
@@ -169,7 +170,7 @@ class GradMagics(Magics):
         node = trace.output_node if trace is not None else None
         output = program.output_name or (node.name if node is not None else "out")
         if trace is not None and node is None:
-            print(
+            notes.append(
                 f"note: {output} does not depend on {', '.join(names)}: "
                 f"its gradient is 0 (the cell computes it from constants only)."
             )
@@ -182,6 +183,8 @@ class GradMagics(Magics):
         # no result (a re-run cell would keep every trace alive); _grad holds the newest.
         ns["_grad"] = result
         display(result)
+        for note in notes:
+            print(note)
         if trace is not None:
             if args.graph:
                 display(draw(result))
