@@ -75,9 +75,9 @@ def execute(
     """
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(environment(Path(tmp), fast=fast))
+        saved, env = dict(os.environ), environment(Path(tmp), fast=fast)
+        os.environ.clear()  # without ADLAB_FAST when not fast
+        os.environ.update(env)
         try:
             client = NotebookClient(
                 nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
