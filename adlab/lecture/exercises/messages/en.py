@@ -99,4 +99,57 @@ MESSAGES = {
     "06.tan.no_one": "tan′ = 1 + tan², and the 1 is missing.",
     "06.tan.otherwise": "Work out tan(a + bε) on paper, as the chapter did for sin, and compare "
     "part by part.",
+    # -- 07 tracing ----------------------------------------------------------------------------
+    "07.log.title": "a log primitive for your engine",
+    "07.log.no_chain": "right only where log is the last operation: its backward must multiply "
+    "the local derivative by the adjoint gy that arrives from above.",
+    "07.log.times": "the local derivative of log is not its input: look up d/du log u again.",
+    "07.log.output": "the backward divides by log's output; the derivative of log u is written "
+    "with its input u.",
+    "07.log.sign": "the sign of the adjoint is flipped: log rises wherever it is defined.",
+    "07.log.otherwise": "Compare your Log with Sin and Exp above: forward computes the value, "
+    "backward returns (gy × the local derivative,) for its one input.",
+    "07.grad.title": "grad for your engine",
+    "07.grad.none_for_unused": "right except for an argument that f does not use: its adjoint "
+    "stays None, but its derivative is a number.",
+    "07.grad.no_backward": "every adjoint is still None: the backward pass has not run.",
+    "07.grad.value": "that is f's value, not its derivatives.",
+    "07.grad.otherwise": "Make a Variable per argument, call f on them, run backward on the "
+    "result, and read each Variable's adjoint.",
+    # -- 08 source transformation --------------------------------------------------------------
+    "08.calls.title": "sin, cos and exp in your source transformer",
+    "08.calls.cos_sign": "the adjoint of cos has the wrong sign: d/da cos a is not sin a.",
+    "08.calls.sin_sign": "the adjoint of sin has the wrong sign: sin rises at a = 0.",
+    "08.calls.no_chain": "the call's adjoint rules leave out the adjoint t_bar of the call's "
+    "result: every contribution is t_bar × the local derivative, as for the operators.",
+    "08.calls.otherwise": "Transform sin(x * y) alone, print the generated source, and compare "
+    "each adjoint line with the chain rule.",
+    "08.tangent.title": "a tangent (forward-mode) transformer",
+    "08.tangent.quotient_square": "the tangent of a / b divides by b once; the quotient rule "
+    "divides by b².",
+    "08.tangent.quotient_sign": "the tangent of a / b has its two terms the wrong way round.",
+    "08.tangent.product": "the tangent of a * b is not the product of the tangents: use the "
+    "product rule.",
+    "08.tangent.power_chain": "the tangent of a ** c leaves out a's own tangent (the chain rule).",
+    "08.tangent.otherwise": "Emit each tangent line right after its value line, and check one "
+    "operation at a time against the rules of chapter 06.",
+    # -- 13 capstone ----------------------------------------------------------------------------
+    "13.relu.title": "ReLU for your engine",
+    "13.relu.no_chain": "the backward returns where the input was positive, but forgets to "
+    "multiply by the adjoint gy arriving from above.",
+    "13.relu.no_mask": "the adjoint passes everywhere: where the input was negative, relu is flat, "
+    "and its derivative is 0.",
+    "13.relu.at_zero": "right except at exactly 0: the convention is relu′(0) = 0, so compare "
+    "with > 0, not >= 0.",
+    "13.relu.otherwise": "Compare your ReLU with Tanh above: forward computes the value, backward "
+    "returns (gy × the local derivative,) for its one input.",
+    "13.sum_to_shape.title": "broadcasting's adjoint in full",
+    "13.sum_to_shape.leading_only": "leading axes are summed away, but axes of length 1 (a column "
+    "(n, 1) or a row (1, m)) are broadcast too: sum over them as well.",
+    "13.sum_to_shape.dropped_axes": "the sums have the right values but lose the axes of length "
+    "1: the result must have exactly the given shape (keepdims=True).",
+    "13.sum_to_shape.averaged": "a broadcast input is used once per copy, and fan-out adds the "
+    "adjoints: sum them, do not average.",
+    "13.sum_to_shape.otherwise": "Try g = np.ones((3, 4)) with the shapes (4,), (3, 1) and (1, 4), "
+    "and compare with what each broadcast input would collect.",
 }
