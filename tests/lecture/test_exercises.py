@@ -83,7 +83,8 @@ def test_an_empty_answer_is_not_answered_yet(ch, bound):
     def nothing_yet(*args, **kwargs): ...
 
     for empty in (None, ..., nothing_yet):
-        if empty is nothing_yet and not isinstance(bound.exercise, core.CodeExercise):
+        code = isinstance(bound.exercise, core.CodeExercise) and callable(bound.exercise.solution)
+        if empty is nothing_yet and not code:
             continue
         verdict = bound.check(empty, *_context(bound))
         assert verdict.status == core.UNANSWERED, repr(verdict)
@@ -94,8 +95,8 @@ def test_code_is_run_on_fresh_random_inputs(ch, bound):
     ex = bound.exercise
     if not isinstance(ex, core.CodeExercise):
         pytest.skip("not a code exercise")
-    drawn = [repr(ex.inputs(np.random.default_rng())) for _ in range(5)]
-    assert len(set(drawn)) == 5, "the inputs do not change from one check to the next"
+    drawn = {repr(ex.inputs(np.random.default_rng())) for _ in range(20)}
+    assert len(drawn) >= 5, "the inputs hardly change from one check to the next"
     assert ex.trials >= 3
 
 

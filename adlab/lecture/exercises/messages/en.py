@@ -89,6 +89,44 @@ MESSAGES = {
     "word.symbolic": "symbolic|symbolic differentiation|computer algebra",
     "word.automatic": "automatic|automatic differentiation|AD|autodiff|algorithmic "
     "differentiation",
+    # -- 04 symbolic differentiation --------------------------------------------------------------
+    "04.d_trig.title": "sin and cos for your differentiator",
+    "04.d_trig.no_chain": "right for sin(x) and cos(x) alone; for sin(f) the chain rule multiplies "
+    "by f′ — and your d builds f′ for you.",
+    "04.d_trig.cos_sign": "the derivative of cos is −sin, with a minus sign.",
+    "04.d_trig.otherwise": "Differentiate sin(a·x) by hand and compare with what your d_trig "
+    "builds for it (print it with ast.unparse).",
+    "04.swell.title": "the swell of x^(2^k), as formulas",
+    "04.swell.swapped": "the pair is swapped: the tree is the big one, the list the small one.",
+    "04.swell.unsimplified": "that counts the unsimplified tree; the table's f′ column is the "
+    "simplified one.",
+    "04.swell.tree_of_f": "that is the tree of f itself; the question is about its derivative.",
+    "04.swell.lines_offset": "the tree is right; the lines are a few too many: compare with k = 1.",
+    "04.swell.otherwise": "Check your formulas against the table's rows for k = 1 … 6.",
+    # -- 05 graphs, the chain rule, reverse and forward mode -------------------------------------
+    "05.dz_dx.title": "∂z/∂x of sin(x·y) + x as a path sum",
+    "05.dz_dx.one_path": "that is only the path through sin; the direct edge x → z is a path "
+    "too.",
+    "05.dz_dx.direct_only": "that is only the direct edge x → z; x also reaches z through x·y "
+    "and sin.",
+    "05.dz_dx.inner_label": "along x → x·y the edge label is ∂(x·y)/∂x, which is not 1.",
+    "05.dz_dx.wrong_operand": "∂(x·y)/∂x is the other factor, y.",
+    "05.dz_dx.otherwise": "Draw the graph (x, y → x·y → sin → +, and x → +), label each edge, "
+    "and add the products along the paths from x.",
+    "05.sweeps.title": "the sweeps of a Jacobian",
+    "05.sweeps.swapped": "swapped: a forward sweep gives one column (one input direction), a "
+    "reverse sweep one row (one output).",
+    "05.sweeps.one_reverse": "one reverse sweep gives one row of the Jacobian, and it has m rows.",
+    "05.sweeps.one_forward": "one forward sweep gives one column of the Jacobian, and it has n "
+    "columns.",
+    "05.sweeps.both": "each sweep gives a whole row or column, not a single entry.",
+    "05.sweeps.otherwise": "Count what one sweep of each mode gives, and how many of those the "
+    "m × n Jacobian has.",
+    "05.g_rows.title": "your own Wengert list for x·x·x − 2x",
+    "05.g_rows.plus": "the list computes x·x·x + 2x: mind the sign of the last row.",
+    "05.g_rows.square_only": "the list computes x·x − 2x: x·x·x needs a second product.",
+    "05.g_rows.no_two": "the list subtracts x, not 2x: a constant operand can multiply it.",
+    "05.g_rows.otherwise": "Print evaluate(g_rows, {'x': 2.0}) and check each row's value by hand.",
     # -- 06 dual numbers -----------------------------------------------------------------------
     "06.tan.title": "tan′ with your dual numbers",
     "06.tan.no_chain": "right when the ε part of x is 1, wrong otherwise: tan(a + bε) needs the "
