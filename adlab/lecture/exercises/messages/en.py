@@ -190,4 +190,37 @@ MESSAGES = {
     "adjoints: sum them, do not average.",
     "13.sum_to_shape.otherwise": "Try g = np.ones((3, 4)) with the shapes (4,), (3, 1) and (1, 4), "
     "and compare with what each broadcast input would collect.",
+    # -- 09 one interface -----------------------------------------------------------------------
+    "09.jacobian.title": "a Jacobian from pullbacks",
+    "09.jacobian.transposed": "the numbers are right but the matrix is transposed: J has one row "
+    "per output (m × n), and a pullback of the k-th unit vector gives row k.",
+    "09.jacobian.pushforwards": "the matrix is right, but it was built from pushforwards (one "
+    "forward pass per input): build it from ad.vjp, one pullback per output.",
+    "09.jacobian.otherwise": "Call ad.vjp once, then pull back each unit vector of the output "
+    "space: each pullback gives one row.",
+    "09.complex_step.title": "the complex-step backend",
+    "09.complex_step.real_part": "that is the real part of f(x + ihv): the derivative sits in the "
+    "imaginary part.",
+    "09.complex_step.no_divide": "the imaginary part of f(x + ihv) is h times the derivative: "
+    "divide by h.",
+    "09.complex_step.sign": "the sign is flipped: step to x + ihv, not x − ihv.",
+    "09.complex_step.otherwise": "Check the pushforward alone on f(x) = x² at 3 along v = 1 (it "
+    "should give 6), then the derived gradient.",
+    # -- 10 custom rules -------------------------------------------------------------------------
+    "10.safe_where.title": "x·log x with where, without the trap",
+    "10.safe_where.trap": "the values are right, but the gradient is nan at 0 and below: the "
+    "branch not taken still computes log of x ≤ 0, and 0 · (its derivative) is nan. Give that "
+    "branch a safe input.",
+    "10.safe_where.no_where": "for x ≤ 0 the function should be 0: choose between the branches "
+    "with ad.where.",
+    "10.safe_where.otherwise": "Compare with the chapter's double where for √x: an outer where "
+    "picks the value, an inner where keeps log's input positive.",
+    "10.logcosh.title": "a stable logcosh primitive with its rule",
+    "10.logcosh.overflow": "the derivative is right, but the value overflows for large |x|: cosh "
+    "itself overflows beyond about 710; compute log cosh without it.",
+    "10.logcosh.sign": "the derivative has the wrong sign: log cosh grows on both sides of 0.",
+    "10.logcosh.sech": "that is the derivative of tanh; the derivative of log cosh is "
+    "sinh / cosh.",
+    "10.logcosh.otherwise": "Test your value at 800 and at 1, then your rule with "
+    "ad.testing.check_rule(logcosh, 1.0).",
 }
