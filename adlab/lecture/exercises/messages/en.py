@@ -137,6 +137,21 @@ MESSAGES = {
     "06.tan.no_one": "tan′ = 1 + tan², and the 1 is missing.",
     "06.tan.otherwise": "Work out tan(a + bε) on paper, as the chapter did for sin, and compare "
     "part by part.",
+    "06.second_derivative.title": "a second derivative with your dual numbers",
+    "06.second_derivative.first": "that is the first derivative: differentiate once more — nest "
+    "the duals.",
+    "06.second_derivative.value": "that is f itself: read the ε parts, not the value.",
+    "06.second_derivative.otherwise": "f at (x + ε₁) + ε₂ has four parts; the second derivative "
+    "is the ε₁ε₂ one, the ε part of the ε part.",
+    "06.passes.title": "forward passes with chunks",
+    "06.passes.floor": "right when the chunk divides n; otherwise the last, partly filled chunk "
+    "needs a pass too.",
+    "06.passes.always_extra": "right unless the chunk divides n: then no partly filled chunk is "
+    "left over.",
+    "06.passes.no_chunks": "that is the count without chunks: each pass now carries `chunk` "
+    "directions.",
+    "06.passes.times": "a chunk makes each pass carry more directions, so there are fewer passes.",
+    "06.passes.otherwise": "Try n = 10 with chunks of 1, 4 and 10: the table above has them.",
     # -- 07 tracing ----------------------------------------------------------------------------
     "07.log.title": "a log primitive for your engine",
     "07.log.no_chain": "right only where log is the last operation: its backward must multiply "
