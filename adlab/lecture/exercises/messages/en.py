@@ -238,4 +238,26 @@ MESSAGES = {
     "sinh / cosh.",
     "10.logcosh.otherwise": "Test your value at 800 and at 1, then your rule with "
     "ad.testing.check_rule(logcosh, 1.0).",
+    # -- 11 finite differences in depth ---------------------------------------------------------
+    "11.best_step.title": "the best step of the central difference for exp at 0",
+    "11.best_step.code_version": "that uses n! = 2, as the talk's plotting code did; the "
+    "derivation of section 4 has (n + 1)!.",
+    "11.best_step.forward_step": "about √ε is the forward difference's step; the central one "
+    "balances ε/h against h², so a cube root appears.",
+    "11.best_step.no_root": "that is h* cubed: take the (n + 1)-th root, here the cube root.",
+    "11.best_step.otherwise": "Take section 4's h* with n = 2 for the central difference; which "
+    "derivative of exp does it need at 0, and how large is it?",
+    "11.second_derivative.title": "a 5-point second derivative",
+    "11.second_derivative.no_factorial": "half the second derivative: the Vandermonde weights "
+    "solve Σ w r² = 1, so the weighted sum is f″h²/2! — multiply by k! = 2.",
+    "11.second_derivative.divided_by_h": "the weighted sum was divided by h, as for the first "
+    "derivative: for the k-th derivative it is of size hᵏ, and the factor k! is missing too.",
+    "11.second_derivative.factorial_by_h": "the factor k! is there, but the weighted sum was "
+    "divided by h, as for the first derivative: for the k-th derivative it is of size hᵏ.",
+    "11.second_derivative.divided_by_h3": "the weighted sum was divided by h³: for the second "
+    "derivative it is of size h².",
+    "11.second_derivative.three_points": "that is the 3-point stencil (O(h²)); the exercise asks "
+    "for the 5-point one, on the offsets −2 … 2 (O(h⁴)).",
+    "11.second_derivative.otherwise": "Print your weights: for k = 2 on −2 … 2 they are "
+    "symmetric and sum to 0. Then test on sin at 0.5 with h = 0.01.",
 }
