@@ -260,4 +260,12 @@ MESSAGES = {
     "for the 5-point one, on the offsets −2 … 2 (O(h⁴)).",
     "11.second_derivative.otherwise": "Print your weights: for k = 2 on −2 … 2 they are "
     "symmetric and sum to 0. Then test on sin at 0.5 with h = 0.01.",
+    # -- 12 summary ------------------------------------------------------------------------------
+    "12.mode.title": "pick the mode",
+    "12.mode.loss": "case 1: a loss has one output; forward mode would need a pass per parameter.",
+    "12.mode.column": "case 2: a single column of the Jacobian is one Jacobian–vector product.",
+    "12.mode.all_reverse": "reverse mode is not always cheaper: compare n passes with m sweeps "
+    "in each case.",
+    "12.mode.otherwise": "For each case, count: forward mode needs one pass per input direction, "
+    "reverse mode one sweep per output.",
 }
