@@ -87,8 +87,7 @@ MESSAGES = {
     "(tools 2 and 5)?",
     "word.numerical": "numerical|numeric|numerical differentiation|finite differences",
     "word.symbolic": "symbolic|symbolic differentiation|computer algebra",
-    "word.automatic": "automatic|automatic differentiation|AD|autodiff|algorithmic "
-    "differentiation",
+    "word.automatic": "automatic|automatic differentiation|AD|autodiff|algorithmic differentiation",
     # -- 04 symbolic differentiation --------------------------------------------------------------
     "04.d_trig.title": "sin and cos for your differentiator",
     "04.d_trig.no_chain": "right for sin(x) and cos(x) alone; for sin(f) the chain rule multiplies "
@@ -105,8 +104,7 @@ MESSAGES = {
     "04.swell.otherwise": "Check your formulas against the table's rows for k = 1 … 6.",
     # -- 05 graphs, the chain rule, reverse and forward mode -------------------------------------
     "05.dz_dx.title": "∂z/∂x of sin(x·y) + x as a path sum",
-    "05.dz_dx.one_path": "that is only the path through sin; the direct edge x → z is a path "
-    "too.",
+    "05.dz_dx.one_path": "that is only the path through sin; the direct edge x → z is a path too.",
     "05.dz_dx.direct_only": "that is only the direct edge x → z; x also reaches z through x·y "
     "and sin.",
     "05.dz_dx.inner_label": "along x → x·y the edge label is ∂(x·y)/∂x, which is not 1.",
@@ -234,8 +232,7 @@ MESSAGES = {
     "10.logcosh.overflow": "the derivative is right, but the value overflows for large |x|: cosh "
     "itself overflows beyond about 710; compute log cosh without it.",
     "10.logcosh.sign": "the derivative has the wrong sign: log cosh grows on both sides of 0.",
-    "10.logcosh.sech": "that is the derivative of tanh; the derivative of log cosh is "
-    "sinh / cosh.",
+    "10.logcosh.sech": "that is the derivative of tanh; the derivative of log cosh is sinh / cosh.",
     "10.logcosh.otherwise": "Test your value at 800 and at 1, then your rule with "
     "ad.testing.check_rule(logcosh, 1.0).",
     # -- 11 finite differences in depth ---------------------------------------------------------
