@@ -195,6 +195,11 @@ def _grad_run(grad: Any, variable: type, *, points: tuple) -> tuple:
     results = []
     for f, point in zip(CASES, points):
         got = make(f)(*point)
+        if got is None:
+            raise TypeError(
+                "the function that grad(f) returns gives None: end it with `return` and the "
+                "tuple of derivatives"
+            )
         if not isinstance(got, tuple | list):
             got = (got,)
         if any(isinstance(g, variable) for g in got):
