@@ -173,3 +173,12 @@ def test_unknown_chapter_and_language_say_what_to_do():
         exercises.chapter("06", lang="fr")
     with pytest.raises(AttributeError, match="no exercise 'tangent'"):
         exercises.chapter("06").tangent  # noqa: B018
+
+
+def test_a_broken_context_is_reported_not_raised():
+    class Broken:
+        def __init__(self, a, b=0):
+            raise RuntimeError("this DualNumber was left half-written")
+
+    verdict = exercises.chapter("06").tan.check(lambda x: x, Broken)
+    assert verdict.key in ("raised", "context_raised") and "half-written" in verdict.message

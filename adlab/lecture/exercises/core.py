@@ -104,17 +104,19 @@ class Finding:
     status: str
     key: str  # a generic message, or a chapter's "<mistake>" (prefixed with "NN.key." later)
     fields: Mapping[str, Any] = field(default_factory=dict)
-    own: bool = False  # True: the key is the exercise's own (a mistake, "otherwise")
+    own: bool = False  # True: the key names one of the exercise's own mistakes
 
 
 # -- the kinds of exercise -----------------------------------------------------------------------
 class Exercise:
-    """What every kind shares: a key (``"tan"``) and a diagnosis of an answer."""
+    """What every kind shares: a key (``"tan"``), the mistakes it recognises (name -> what
+    makes the mistake), and a diagnosis of an answer."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, mistakes: Mapping[str, Any] | None = None) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
             raise ValueError(f"an exercise key is a lower-case identifier, got {key!r}")
         self.key = key
+        self.wrong = dict(mistakes or {})
 
     def diagnose(self, answer: Any, context: tuple, rng: np.random.Generator, lang: str) -> Finding:
         """What is right or wrong with ``answer`` (``lang``: for answers in words)."""
@@ -122,7 +124,7 @@ class Exercise:
 
     def mistakes(self) -> list[str]:
         """The names of the mistakes this exercise recognises (each has a message)."""
-        return []
+        return list(self.wrong)
 
 
 class CodeExercise(Exercise):
@@ -149,14 +151,10 @@ class CodeExercise(Exercise):
         atol: float = 1e-12,
         example_context: Callable[[], tuple] = tuple,
     ) -> None:
-        super().__init__(key)
+        super().__init__(key, mistakes)
         self.inputs, self.run, self.solution = inputs, run, solution
-        self.wrong = dict(mistakes or {})
         self.trials, self.rtol, self.atol = trials, rtol, atol
         self.example_context = example_context
-
-    def mistakes(self) -> list[str]:
-        return list(self.wrong)
 
     def diagnose(self, answer: Any, context: tuple, rng: np.random.Generator, lang: str) -> Finding:
         if answer is None or answer is Ellipsis:
@@ -175,7 +173,10 @@ class CodeExercise(Exercise):
                 return Finding(
                     NOT_YET, "raised", {"error": _error(error), "inputs": _show_inputs(inputs)}
                 )
-        want = [self.run(self.solution, *context, **inputs) for inputs in trials]
+        try:
+            want = [self.run(self.solution, *context, **inputs) for inputs in trials]
+        except Exception as error:  # the chapter's code, as the learner passed it, is broken
+            return Finding(NOT_YET, "context_raised", {"error": _error(error)})
         if all(_close(g, w, self.rtol, self.atol) for g, w in zip(got, want)):
             return Finding(RIGHT, "right")
         for name, wrong in self.wrong.items():
@@ -207,13 +208,9 @@ class ValueExercise(Exercise):
         rtol: float = 1e-9,
         atol: float = 1e-12,
     ) -> None:
-        super().__init__(key)
+        super().__init__(key, mistakes)
         self.solution = solution
-        self.wrong = dict(mistakes or {})
         self.rtol, self.atol = rtol, atol
-
-    def mistakes(self) -> list[str]:
-        return list(self.wrong)
 
     def diagnose(self, answer: Any, context: tuple, rng: np.random.Generator, lang: str) -> Finding:
         if answer is None or answer is Ellipsis:
@@ -258,14 +255,10 @@ class TextExercise(Exercise):
         choices: Sequence[str],
         mistakes: Mapping[str, Callable[[tuple[str, ...]], bool]] | None = None,
     ) -> None:
-        super().__init__(key)
+        super().__init__(key, mistakes)
         self.single = isinstance(solution, str)
         self.solution = (solution,) if isinstance(solution, str) else tuple(solution)
         self.choices = tuple(choices)
-        self.wrong = dict(mistakes or {})
-
-    def mistakes(self) -> list[str]:
-        return list(self.wrong)
 
     def spellings(self, lang: str) -> dict[str, str]:
         """Every accepted spelling (normalised) -> its choice."""

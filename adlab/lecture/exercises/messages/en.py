@@ -16,6 +16,8 @@ MESSAGES = {
     "returns_none": "your function returns None: write its body, and end it with `return`.",
     "raised": "your code raised {error} (at {inputs}). Fix the line the error names, then run the "
     "cell again.",
+    "context_raised": "the check could not run the chapter's code that you passed along with "
+    "your answer ({error}). Run the chapter's cells above again, then this one.",
     "differs": "at {inputs} your code gives {got}, which is not right.",
     "wrong_value": "not the right value yet.",
     "not_a_number": "the answer should be a number (or a tuple of numbers), not a {type}.",
