@@ -1,6 +1,6 @@
 """The calculus of the first chapters: tangents, secants, steepest descent, and their pictures.
 
-Lines through a point of a graph (:func:`tangent`, :func:`secant`), unit directions
+Lines through a point of a graph (:class:`Line`, :func:`secant`), unit directions
 of the plane (:func:`unit_directions`, for the theorem that −∇f is the steepest way
 down), the talk's optimiser object
 (:class:`SteepestDescent`, with its frame-count quirk on request), and the figures
@@ -10,8 +10,6 @@ animations drawn by blitting (:func:`blit_frames`), so hundreds of frames take s
 matplotlib is imported only when drawing.
 
 >>> from adlab.lecture.examples import quartic
->>> tangent(quartic, -0.5).slope
-4.15
 >>> secant(quartic, -0.5, 0.4).slope
 2.6028
 """
@@ -25,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from adlab import api
 from adlab.engines import numeric
 from adlab.lecture.figures import DPI, figure
 
@@ -47,15 +44,6 @@ class Line:
 
     def __call__(self, x: Any) -> Any:
         return self.slope * (x - self.x0) + self.y0
-
-
-def tangent(f: Callable[[float], Any], a: float, *, mode: str = "forward") -> Line:
-    """The tangent of ``f`` at ``a``: y = f′(a)(x − a) + f(a), with f′ from ``ad.derivative``.
-
-    >>> tangent(lambda x: x * x, 3.0)
-    Line(x0=3.0, y0=9.0, slope=6.0)
-    """
-    return Line(float(a), float(f(a)), float(api.derivative(f, mode=mode)(a)))
 
 
 def secant(f: Callable[[float], Any], a: float, h: float) -> Line:
@@ -202,19 +190,18 @@ def tangent_frames(
     xs: Sequence[float],
     count: int,
     *,
-    derivative: Callable[[float], Any] | None = None,
+    derivative: Callable[[float], Any],
 ) -> tuple[list[bytes], list[str]]:
     """The moving tangent of ``f``: ``count`` PNG frames (of the points ``xs``) and captions.
 
     Each frame shows f on ``xs``, the point (xᵢ, f(xᵢ)) and the tangent
-    y = f′(xᵢ)(x − xᵢ) + f(xᵢ), with f′ = ``derivative`` (forward-mode AD if not
-    given); the axes stay fixed to the x range and to the smallest and largest f
-    on ``xs``. ``count`` points, evenly spread over ``xs`` (its first and last
-    included), get a frame: ``len(xs)`` gives one per point.
+    y = f′(xᵢ)(x − xᵢ) + f(xᵢ), with f′ = ``derivative``; the axes stay fixed to the
+    x range and to the smallest and largest f on ``xs``. ``count`` points, evenly
+    spread over ``xs`` (its first and last included), get a frame: ``len(xs)`` gives
+    one per point.
     """
     xs = np.asarray(xs, dtype=float)
     ys = np.array([float(f(x)) for x in xs])
-    df = derivative or api.derivative(f, mode="forward")
     shown = np.unique(np.linspace(0, len(xs) - 1, max(count, 1)).round().astype(int))
     fig, ax = figure(6.0, 4.0)
     ax.plot(xs, ys, color="C0", label="f(x)")
@@ -228,7 +215,7 @@ def tangent_frames(
 
     def show(k: int) -> Callable[[], None]:
         def update() -> None:
-            t = Line(float(xs[k]), float(ys[k]), float(df(float(xs[k]))))
+            t = Line(float(xs[k]), float(ys[k]), float(derivative(float(xs[k]))))
             line.set_data(xs[[0, -1]], [t(xs[0]), t(xs[-1])])
             dot.set_data([t.x0], [t.y0])
             title.set_text(f"x = {t.x0:+.2f}, f′(x) = {t.slope:+.4f}")
@@ -295,19 +282,17 @@ def descent_field(
     lim: tuple[float, float] = (-1.0, 1.0),
     step: float = 0.25,
     scale: float = 0.5,
-    grad: Callable[[float, float], Sequence[float]] | None = None,
+    grad: Callable[[float, float], Sequence[float]],
 ) -> Any:
     """Arrows along −``scale``·∇f(x, y) on a grid of base points over the filled contour of f.
 
     The base points are lim[0], lim[0] + step, …, lim[1] in each coordinate (a 9×9
-    grid for the defaults); the gradients come from ``grad(x, y)`` (reverse-mode AD
-    if not given). Returns the figure, which the inline backend shows at the end of
-    the cell.
+    grid for the defaults); the gradients come from ``grad(x, y)``. Returns the
+    figure, which the inline backend shows at the end of the cell.
     """
     X, Y, Z = _grid(f, lim, lim, 100)
     base = np.arange(lim[0], lim[1] + step / 2, step)
     BX, BY = np.meshgrid(base, base)
-    grad = grad or api.grad(f, argnums=(0, 1))
     G = np.array([[grad(float(a), float(b)) for a, b in zip(ra, rb)] for ra, rb in zip(BX, BY)])
     fig, ax = figure(5.0, 5.0)
     ax.contourf(X, Y, Z, levels=20, cmap="viridis", alpha=0.7)
@@ -325,15 +310,13 @@ def _secant_axes(
     a: float,
     xlim: Sequence[float],
     ylim: Sequence[float],
-    slope: float | None,
+    slope: float,
 ):
-    """f and its tangent at a, drawn once; the secant's line and points, set by ``show_secant``.
-
-    The tangent's slope is ``slope`` (forward-mode AD if None). Returns
-    ``(f′(a), show_secant, the secant's artists)``.
+    """f and its tangent at a (of slope ``slope``), drawn once; the secant's line and points,
+    set by ``show_secant``. Returns ``(f′(a), show_secant, the secant's artists)``.
     """
     xs = np.linspace(xlim[0], xlim[1], 401)
-    exact = float(api.derivative(f)(a)) if slope is None else float(slope)
+    exact = float(slope)
     ax.plot(xs, [float(f(x)) for x in xs], color="C0", label="f(x)")
     ax.plot(xs, Line(a, float(f(a)), exact)(xs), color="C2", lw=1, ls="--", label="tangent")
     (line,) = ax.plot([], [], color="C1", label="secant")
@@ -357,10 +340,10 @@ def secant_figure(
     *,
     xlim: tuple[float, float] = (-2.0, 2.0),
     ylim: tuple[float, float] = (-4.0, 2.0),
-    slope: float | None = None,
+    slope: float,
 ) -> Any:
-    """``f`` with its secant through ``a`` and ``a + h`` and its tangent at ``a`` (of slope
-    ``slope``, f′(a) by forward-mode AD if not given).
+    """``f`` with its secant through ``a`` and ``a + h`` and its tangent at ``a``, of slope
+    ``slope`` (f′(a)).
 
     Returns the figure, which the inline backend shows at the end of the cell.
     """
@@ -379,14 +362,14 @@ def secant_lab(
     *,
     xlim: tuple[float, float] = (-2.0, 2.0),
     ylim: tuple[float, float] = (-4.0, 2.0),
-    slope: float | None = None,
+    slope: float,
 ) -> tuple[list[bytes], list[str]]:
     """One frame per step h: the secant through a and a + h, and |forward difference − f′(a)|.
 
     Left, the function with its secant and tangent; right, the error of the
     forward difference against h on log–log axes, the current h marked (an error
-    of exactly 0 is drawn at 1e-17). The exact f′(a) is ``slope`` (forward-mode AD
-    if not given). Returns PNG frames and captions for ``ad.widgets.Player``.
+    of exactly 0 is drawn at 1e-17); f′(a) is ``slope``. Returns PNG frames and
+    captions for ``ad.widgets.Player``.
     """
     fig, (left, right) = figure(10.0, 4.0, ncols=2)
     exact, show_secant, moving = _secant_axes(left, f, a, xlim, ylim, slope)
