@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
-import adlab as ad
+from adlab import api
 from adlab.lecture.exercises.core import CodeExercise
+from adlab.ops import tanh
 
 
 # -- 1. a Jacobian from pullbacks ------------------------------------------------------------------
 def _jacobian(f: Callable[..., Any], x: np.ndarray) -> np.ndarray:
-    out, pullback = ad.vjp(f, x)
+    out, pullback = api.vjp(f, x)
     return np.array([pullback(row)[0] for row in np.eye(np.size(out))])
 
 
@@ -28,7 +29,7 @@ def _transposed(f: Callable[..., Any], x: np.ndarray) -> np.ndarray:
 
 
 def _by_pushforwards(f: Callable[..., Any], x: np.ndarray) -> np.ndarray:
-    return np.array([ad.jvp(f, (x,), (column,))[1] for column in np.eye(x.size)]).T
+    return np.array([api.jvp(f, (x,), (column,))[1] for column in np.eye(x.size)]).T
 
 
 def _jacobian_inputs(rng: np.random.Generator) -> dict[str, Any]:
@@ -46,9 +47,9 @@ def _jacobian_run(jacobian: Any, *, cases: tuple) -> tuple:
     for W, b, x in cases:
 
         def f(x: Any, W: np.ndarray = W, b: np.ndarray = b) -> Any:
-            return ad.tanh(W @ x + b)
+            return tanh(W @ x + b)
 
-        with ad.counting() as cost:
+        with api.counting() as cost:
             J = jacobian(f, x.copy())
         results.append((np.asarray(J, dtype=float), cost.sweeps))
     return tuple(results)

@@ -14,21 +14,22 @@ from typing import Any
 
 import numpy as np
 
-import adlab as ad
+from adlab import api
 from adlab.lecture.exercises.core import CodeExercise
+from adlab.ops import log, where
 
 
 # -- 1. where, without the trap --------------------------------------------------------------------
 def _safe(x: Any) -> Any:
-    return ad.where(x > 0, x * ad.log(ad.where(x > 0, x, 1.0)), 0.0)
+    return where(x > 0, x * log(where(x > 0, x, 1.0)), 0.0)
 
 
 def _trap(x: Any) -> Any:
-    return ad.where(x > 0, x * ad.log(x), 0.0)
+    return where(x > 0, x * log(x), 0.0)
 
 
 def _no_where(x: Any) -> Any:
-    return x * ad.log(x)
+    return x * log(x)
 
 
 def _where_inputs(rng: np.random.Generator) -> dict[str, Any]:
@@ -37,9 +38,9 @@ def _where_inputs(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _where_run(f: Any, *, xs: tuple) -> tuple:
-    """f and ad.grad(f) at each x (numpy's warnings about log(0) silenced: nan is the clue)."""
+    """f and its gradient at each x (numpy's warnings about log(0) silenced: nan is the clue)."""
     with np.errstate(all="ignore"):
-        return tuple((float(f(x)), float(ad.grad(f)(x))) for x in xs)
+        return tuple((float(f(x)), float(api.grad(f)(x))) for x in xs)
 
 
 safe_where = CodeExercise(
@@ -81,8 +82,8 @@ def _logcosh_run(logcosh: Any, *, xs: tuple) -> tuple:
         return tuple(
             (
                 float(logcosh(x)),
-                float(ad.grad(logcosh, mode="reverse")(x)),
-                float(ad.grad(logcosh, mode="forward")(x)),
+                float(api.grad(logcosh, mode="reverse")(x)),
+                float(api.grad(logcosh, mode="forward")(x)),
             )
             for x in xs
         )
