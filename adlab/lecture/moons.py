@@ -59,17 +59,14 @@ def plot_boundary(
     *,
     title: str = "",
     resolution: int = 120,
-) -> Any:
+) -> None:
     """The sign of ``score`` (a function of an ``(m, 2)`` array of points) as two shaded
-    regions, its zero line (the decision boundary) and the data on top.
-
-    Returns the filled contour, so an animation can remove and redraw it.
-    """
+    regions, its zero line (the decision boundary) and the data on top."""
     (x0, y0), (x1, y1) = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     s = np.asarray(score(np.column_stack([gx.ravel(), gy.ravel()]))).reshape(gx.shape)
-    regions = ax.contourf(gx, gy, s, levels=[-np.inf, 0.0, np.inf], colors=["C0", "C1"], alpha=0.25)
-    ax.contour(gx, gy, s, levels=[0.0], colors="k", linewidths=1)
+    ax.contourf(gx, gy, s, levels=[-np.inf, 0.0, np.inf], colors=["C0", "C1"], alpha=0.25)
+    if s.min() < 0.0 < s.max():  # a boundary to draw (matplotlib warns about an empty contour)
+        ax.contour(gx, gy, s, levels=[0.0], colors="k", linewidths=1)
     plot_points(ax, X, labels)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title)
-    return regions
