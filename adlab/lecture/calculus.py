@@ -203,7 +203,7 @@ def tangent_frames(
     xs = np.asarray(xs, dtype=float)
     ys = np.array([float(f(x)) for x in xs])
     shown = np.unique(np.linspace(0, len(xs) - 1, max(count, 1)).round().astype(int))
-    fig, ax = figure(6.0, 4.0)
+    fig, ax = figure(6.0, 3.2)
     ax.plot(xs, ys, color="C0", label="f(x)")
     (line,) = ax.plot([], [], color="C1", label="tangent line")
     (dot,) = ax.plot([], [], "o", color="C3", label="(xᵢ, f(xᵢ))")
@@ -247,7 +247,7 @@ def surface_and_contour(
     import matplotlib.pyplot as plt
 
     X, Y, Z = _grid(f, lim, lim, n)
-    fig = plt.figure(figsize=(10.0, 5.0))
+    fig = plt.figure(figsize=(9.0, 4.0))
     # drawn in call order, so the point and the arrow stay in front of the surface
     ax3 = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
     ax2 = fig.add_subplot(1, 2, 2)
@@ -294,7 +294,7 @@ def descent_field(
     base = np.arange(lim[0], lim[1] + step / 2, step)
     BX, BY = np.meshgrid(base, base)
     G = np.array([[grad(float(a), float(b)) for a, b in zip(ra, rb)] for ra, rb in zip(BX, BY)])
-    fig, ax = figure(5.0, 5.0)
+    fig, ax = figure(4.2, 4.2)
     ax.contourf(X, Y, Z, levels=20, cmap="viridis", alpha=0.7)
     ax.quiver(BX, BY, -scale * G[..., 0], -scale * G[..., 1], angles="xy", scale_units="xy",
               scale=1.0, width=0.004)  # fmt: skip
@@ -347,7 +347,7 @@ def secant_figure(
 
     Returns the figure, which the inline backend shows at the end of the cell.
     """
-    fig, ax = figure(6.0, 4.0)
+    fig, ax = figure(6.0, 3.2)
     exact, show_secant, _ = _secant_axes(ax, f, a, xlim, ylim, slope)
     s = show_secant(h)
     ax.set_title(f"secant slope {s.slope:.4f}, f′({a}) = {exact:.4f}")
@@ -371,7 +371,7 @@ def secant_lab(
     of exactly 0 is drawn at 1e-17); f′(a) is ``slope``. Returns PNG frames and
     captions for ``ad.widgets.Player``.
     """
-    fig, (left, right) = figure(10.0, 4.0, ncols=2)
+    fig, (left, right) = figure(10.0, 3.2, ncols=2)
     exact, show_secant, moving = _secant_axes(left, f, a, xlim, ylim, slope)
     hs, errors = numeric.error_sweep(f, a, exact, hs)
     shown = np.maximum(errors, 1e-17)

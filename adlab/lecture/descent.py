@@ -51,7 +51,7 @@ def contour_frames(
     count: int,
     title: str = "",
     levels: int = 30,
-    size: tuple[float, float] = (5.0, 4.0),
+    size: tuple[float, float] = (4.4, 3.4),
 ) -> tuple[list[bytes], list[str]]:
     """PNG frames of a descent path on the contour plot of ``f(x, y)``, and their captions.
 
