@@ -1,8 +1,8 @@
 """The calculus of the first chapters: tangents, secants, steepest descent, and their pictures.
 
-Lines through a point of a graph (:func:`tangent`, :func:`secant`), the rate at which
-a function falls along every unit direction (:func:`descent_rates`, for the theorem
-that −∇f is the steepest way down), the talk's optimiser object
+Lines through a point of a graph (:class:`Line`, :func:`secant`), unit directions
+of the plane (:func:`unit_directions`, for the theorem that −∇f is the steepest way
+down), the talk's optimiser object
 (:class:`SteepestDescent`, with its frame-count quirk on request), and the figures
 and frame sequences of chapters 01 and 02: the moving tangent, a surface beside its
 contour plot, a field of descent arrows, and the secant lab over the step h — the
@@ -10,8 +10,6 @@ animations drawn by blitting (:func:`blit_frames`), so hundreds of frames take s
 matplotlib is imported only when drawing.
 
 >>> from adlab.lecture.examples import quartic
->>> tangent(quartic, -0.5).slope
-4.15
 >>> secant(quartic, -0.5, 0.4).slope
 2.6028
 """
@@ -25,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from adlab import api
 from adlab.engines import numeric
 from adlab.lecture.figures import DPI, figure
 
@@ -47,15 +44,6 @@ class Line:
 
     def __call__(self, x: Any) -> Any:
         return self.slope * (x - self.x0) + self.y0
-
-
-def tangent(f: Callable[[float], Any], a: float, *, mode: str = "forward") -> Line:
-    """The tangent of ``f`` at ``a``: y = f′(a)(x − a) + f(a), with f′ from ``ad.derivative``.
-
-    >>> tangent(lambda x: x * x, 3.0)
-    Line(x0=3.0, y0=9.0, slope=6.0)
-    """
-    return Line(float(a), float(f(a)), float(api.derivative(f, mode=mode)(a)))
 
 
 def secant(f: Callable[[float], Any], a: float, h: float) -> Line:
@@ -80,25 +68,6 @@ def unit_directions(count: int) -> tuple[np.ndarray, np.ndarray]:
     angles = np.where(angles > 180.0, angles - 360.0, angles)
     radians = np.radians(angles)
     return angles, np.stack([np.cos(radians), np.sin(radians)], axis=1)
-
-
-def descent_rates(
-    f: Callable[..., Any], point: Sequence[float], count: int = 3600, *, mode: str = "forward"
-) -> tuple[np.ndarray, np.ndarray]:
-    """How fast ``f(x, y)`` falls along each of ``count`` unit directions v at ``point``.
-
-    The rate is g(v) = lim_{h→0} (f(p) − f(p + hv))/h = −(directional derivative along v),
-    each one a forward-mode pass (``ad.jvp``) with tangent v. Returns
-    ``(angles in degrees, rates)``, as :func:`unit_directions` orders them.
-
-    >>> angles, rates = descent_rates(lambda x, y: x + y, (0.0, 0.0), 8)
-    >>> float(angles[rates.argmax()]), round(float(rates.max()), 12)   # down the diagonal
-    (-135.0, 1.414213562373)
-    """
-    angles, vs = unit_directions(count)
-    primals = tuple(float(p) for p in point)
-    rates = [-float(api.jvp(f, primals, tuple(map(float, v)), mode=mode)[1]) for v in vs]
-    return angles, np.array(rates)
 
 
 class SteepestDescent:
@@ -217,20 +186,24 @@ def blit_frames(
 
 
 def tangent_frames(
-    f: Callable[[float], Any], xs: Sequence[float], count: int, *, mode: str = "forward"
+    f: Callable[[float], Any],
+    xs: Sequence[float],
+    count: int,
+    *,
+    derivative: Callable[[float], Any],
 ) -> tuple[list[bytes], list[str]]:
     """The moving tangent of ``f``: ``count`` PNG frames (of the points ``xs``) and captions.
 
     Each frame shows f on ``xs``, the point (xᵢ, f(xᵢ)) and the tangent
-    y = f′(xᵢ)(x − xᵢ) + f(xᵢ); the axes stay fixed to the x range and to the
-    smallest and largest f on ``xs``. ``count`` points, evenly spread over ``xs``
-    (its first and last included), get a frame: ``len(xs)`` gives one per point.
+    y = f′(xᵢ)(x − xᵢ) + f(xᵢ), with f′ = ``derivative``; the axes stay fixed to the
+    x range and to the smallest and largest f on ``xs``. ``count`` points, evenly
+    spread over ``xs`` (its first and last included), get a frame: ``len(xs)`` gives
+    one per point.
     """
     xs = np.asarray(xs, dtype=float)
     ys = np.array([float(f(x)) for x in xs])
-    df = api.derivative(f, mode=mode)
     shown = np.unique(np.linspace(0, len(xs) - 1, max(count, 1)).round().astype(int))
-    fig, ax = figure(6.0, 4.0)
+    fig, ax = figure(6.0, 3.2)
     ax.plot(xs, ys, color="C0", label="f(x)")
     (line,) = ax.plot([], [], color="C1", label="tangent line")
     (dot,) = ax.plot([], [], "o", color="C3", label="(xᵢ, f(xᵢ))")
@@ -242,7 +215,7 @@ def tangent_frames(
 
     def show(k: int) -> Callable[[], None]:
         def update() -> None:
-            t = Line(float(xs[k]), float(ys[k]), float(df(float(xs[k]))))
+            t = Line(float(xs[k]), float(ys[k]), float(derivative(float(xs[k]))))
             line.set_data(xs[[0, -1]], [t(xs[0]), t(xs[-1])])
             dot.set_data([t.x0], [t.y0])
             title.set_text(f"x = {t.x0:+.2f}, f′(x) = {t.slope:+.4f}")
@@ -274,7 +247,7 @@ def surface_and_contour(
     import matplotlib.pyplot as plt
 
     X, Y, Z = _grid(f, lim, lim, n)
-    fig = plt.figure(figsize=(10.0, 5.0))
+    fig = plt.figure(figsize=(9.0, 4.0))
     # drawn in call order, so the point and the arrow stay in front of the surface
     ax3 = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
     ax2 = fig.add_subplot(1, 2, 2)
@@ -309,20 +282,19 @@ def descent_field(
     lim: tuple[float, float] = (-1.0, 1.0),
     step: float = 0.25,
     scale: float = 0.5,
-    mode: str = "reverse",
+    grad: Callable[[float, float], Sequence[float]],
 ) -> Any:
     """Arrows along −``scale``·∇f(x, y) on a grid of base points over the filled contour of f.
 
     The base points are lim[0], lim[0] + step, …, lim[1] in each coordinate (a 9×9
-    grid for the defaults); the gradients come from ``ad.grad(f, mode=mode)``.
-    Returns the figure, which the inline backend shows at the end of the cell.
+    grid for the defaults); the gradients come from ``grad(x, y)``. Returns the
+    figure, which the inline backend shows at the end of the cell.
     """
     X, Y, Z = _grid(f, lim, lim, 100)
     base = np.arange(lim[0], lim[1] + step / 2, step)
     BX, BY = np.meshgrid(base, base)
-    grad = api.grad(f, argnums=(0, 1), mode=mode)
     G = np.array([[grad(float(a), float(b)) for a, b in zip(ra, rb)] for ra, rb in zip(BX, BY)])
-    fig, ax = figure(5.0, 5.0)
+    fig, ax = figure(4.2, 4.2)
     ax.contourf(X, Y, Z, levels=20, cmap="viridis", alpha=0.7)
     ax.quiver(BX, BY, -scale * G[..., 0], -scale * G[..., 1], angles="xy", scale_units="xy",
               scale=1.0, width=0.004)  # fmt: skip
@@ -332,13 +304,19 @@ def descent_field(
     return fig
 
 
-def _secant_axes(ax: Any, f: Callable, a: float, xlim: Sequence[float], ylim: Sequence[float]):
-    """f and its tangent at a, drawn once; the secant's line and points, set by ``show_secant``.
-
-    Returns ``(f′(a), show_secant, the secant's artists)``.
+def _secant_axes(
+    ax: Any,
+    f: Callable,
+    a: float,
+    xlim: Sequence[float],
+    ylim: Sequence[float],
+    slope: float,
+):
+    """f and its tangent at a (of slope ``slope``), drawn once; the secant's line and points,
+    set by ``show_secant``. Returns ``(f′(a), show_secant, the secant's artists)``.
     """
     xs = np.linspace(xlim[0], xlim[1], 401)
-    exact = float(api.derivative(f)(a))
+    exact = float(slope)
     ax.plot(xs, [float(f(x)) for x in xs], color="C0", label="f(x)")
     ax.plot(xs, Line(a, float(f(a)), exact)(xs), color="C2", lw=1, ls="--", label="tangent")
     (line,) = ax.plot([], [], color="C1", label="secant")
@@ -362,13 +340,15 @@ def secant_figure(
     *,
     xlim: tuple[float, float] = (-2.0, 2.0),
     ylim: tuple[float, float] = (-4.0, 2.0),
+    slope: float,
 ) -> Any:
-    """``f`` with its secant through ``a`` and ``a + h`` and its tangent at ``a``.
+    """``f`` with its secant through ``a`` and ``a + h`` and its tangent at ``a``, of slope
+    ``slope`` (f′(a)).
 
     Returns the figure, which the inline backend shows at the end of the cell.
     """
-    fig, ax = figure(6.0, 4.0)
-    exact, show_secant, _ = _secant_axes(ax, f, a, xlim, ylim)
+    fig, ax = figure(6.0, 3.2)
+    exact, show_secant, _ = _secant_axes(ax, f, a, xlim, ylim, slope)
     s = show_secant(h)
     ax.set_title(f"secant slope {s.slope:.4f}, f′({a}) = {exact:.4f}")
     fig.tight_layout()
@@ -382,16 +362,17 @@ def secant_lab(
     *,
     xlim: tuple[float, float] = (-2.0, 2.0),
     ylim: tuple[float, float] = (-4.0, 2.0),
+    slope: float,
 ) -> tuple[list[bytes], list[str]]:
     """One frame per step h: the secant through a and a + h, and |forward difference − f′(a)|.
 
     Left, the function with its secant and tangent; right, the error of the
     forward difference against h on log–log axes, the current h marked (an error
-    of exactly 0 is drawn at 1e-17). The exact f′(a) comes from forward-mode AD.
-    Returns PNG frames and captions for ``ad.widgets.Player``.
+    of exactly 0 is drawn at 1e-17); f′(a) is ``slope``. Returns PNG frames and
+    captions for ``ad.widgets.Player``.
     """
-    fig, (left, right) = figure(10.0, 4.0, ncols=2)
-    exact, show_secant, moving = _secant_axes(left, f, a, xlim, ylim)
+    fig, (left, right) = figure(10.0, 3.2, ncols=2)
+    exact, show_secant, moving = _secant_axes(left, f, a, xlim, ylim, slope)
     hs, errors = numeric.error_sweep(f, a, exact, hs)
     shown = np.maximum(errors, 1e-17)
     right.loglog(hs, shown, "o-", color="0.6", ms=3)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from adlab import api
-from adlab.lecture.figures import figure, png
+from adlab.lecture.calculus import blit_frames
+from adlab.lecture.figures import figure
 
 
 def descend(
@@ -50,27 +51,35 @@ def contour_frames(
     count: int,
     title: str = "",
     levels: int = 30,
-    size: tuple[float, float] = (5.0, 4.0),
+    size: tuple[float, float] = (4.4, 3.4),
 ) -> tuple[list[bytes], list[str]]:
     """PNG frames of a descent path on the contour plot of ``f(x, y)``, and their captions.
 
     ``count`` frames show the path growing to its end (the last frame shows all
-    of it); pass them to ``ad.widgets.Player``.
+    of it); pass them to ``ad.widgets.Player``. The contour plot is drawn once and
+    only the path is redrawn per frame (:func:`adlab.lecture.calculus.blit_frames`).
     """
     xs = np.linspace(*xlim, 160)
     ys = np.linspace(*ylim, 160)
     X, Y = np.meshgrid(xs, ys)
     Z = np.vectorize(lambda a, b: float(f(float(a), float(b))))(X, Y)
     shown = np.unique(np.linspace(0, len(path) - 1, max(count, 1)).round().astype(int))
-    frames, captions = [], []
-    for k in shown:
-        fig, ax = figure(*size)
-        ax.contourf(X, Y, Z, levels=levels, cmap="viridis")
-        ax.plot(path[: k + 1, 0], path[: k + 1, 1], "o-", color="white", ms=3, lw=1)
-        ax.plot(path[k, 0], path[k, 1], "o", color="red", ms=6)
-        ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y", title=title)
-        fig.tight_layout()
-        frames.append(png(fig))
-        x, y = path[k]
-        captions.append(f"step {k}: (x, y) = ({x:.6f}, {y:.6f}), f = {float(f(x, y)):.6f}")
+    fig, ax = figure(*size)
+    ax.contourf(X, Y, Z, levels=levels, cmap="viridis")
+    (trail,) = ax.plot([], [], "o-", color="white", ms=3, lw=1)
+    (here,) = ax.plot([], [], "o", color="red", ms=6)
+    ax.set(xlim=xlim, ylim=ylim, xlabel="x", ylabel="y", title=title)
+    fig.tight_layout()
+    captions: list[str] = []
+
+    def show(k: int) -> Callable[[], None]:
+        def update() -> None:
+            trail.set_data(path[: k + 1, 0], path[: k + 1, 1])
+            here.set_data([path[k, 0]], [path[k, 1]])
+            x, y = path[k]
+            captions.append(f"step {k}: (x, y) = ({x:.6f}, {y:.6f}), f = {float(f(x, y)):.6f}")
+
+        return update
+
+    frames = blit_frames(fig, [trail, here], [show(int(k)) for k in shown])
     return frames, captions

@@ -1,4 +1,4 @@
-"""Drawable trees for chapter 04: a formula's parse tree, and a Wengert list as a DAG.
+"""Drawable trees and lists for chapters 04 and 05: a formula's parse tree, a Wengert list as a DAG.
 
 adlab draws its own expressions (``ad.draw(expr)``, symbols drawn once). Chapter 04
 also compares *parse trees*, where every occurrence of ``x`` is a leaf of its own,
@@ -9,7 +9,9 @@ as the talk's ``to_graph`` drew them:
   from the same text, where a chain ``a * b * c`` or ``a + b + c`` is one call with
   several arguments;
 * :func:`wengert_graph` draws a Wengert list of the symbolic engine as the DAG it
-  computes, one node per line, named ``y1, y2, ...``, constants on the badges.
+  computes, one node per line, named ``y1, y2, ...``, constants on the badges;
+* :func:`rows_graph` draws a Wengert list written by hand as rows
+  ``(name, operation, operands)`` — chapter 05's — with values and edge partials.
 
 Both return an :class:`adlab.viz.graph.Graph`, which ``ad.draw`` renders; its
 ``nodes`` and ``edges`` are the counts the chapter states.
@@ -29,7 +31,7 @@ from adlab.core.events import format_value
 from adlab.core.expr import Const, Sym
 from adlab.viz.graph import Graph, GraphEdge, GraphNode, op_badge
 
-__all__ = ["ast_tree", "wengert_graph"]
+__all__ = ["ast_tree", "rows_graph", "wengert_graph"]
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "÷", ast.Pow: "**",
               ast.USub: "−", ast.UAdd: "+"}  # fmt: skip
@@ -160,3 +162,59 @@ def wengert_graph(w: Any, values: Mapping[str, Any] | None = None) -> Graph:
         nodes.append(GraphNode(f"y{i}", row.name, badge, lines(node), kind, title=str(row)))
         edges += [GraphEdge(s, f"y{i}") for s in sources]
     return Graph(tuple(nodes), tuple(edges), f"Wengert list, {len(w)} lines")
+
+
+_ROW_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "square": "²", "neg": "−"}
+
+
+def rows_graph(
+    rows: Any,
+    *,
+    values: Mapping[str, Any] | None = None,
+    partials: Any = None,
+    title: str = "",
+) -> Graph:
+    """A Wengert list written by hand as rows ``(name, operation, operands)`` — an operand
+    is an earlier row's name, an input's name, or a number (a constant) — drawn as the
+    computation graph it computes, inputs first.
+
+    ``values`` (name -> number) writes each node's value under its name; ``partials``,
+    triples ``(source, target, ∂target/∂source)`` in the rows' operand order, label
+    the edges.
+
+    >>> rows = [("t", "square", ["x"]), ("out", "add", ["t", 1])]
+    >>> g = rows_graph(rows, values={"x": 2, "t": 4, "out": 5})
+    >>> [(n.name, n.op, n.lines[0][1]) for n in g.nodes]
+    [('x', None, '2'), ('t', '²', '4'), ('out', '· + 1', '5')]
+    >>> [(e.source, e.target) for e in g.edges]
+    [('x', 't'), ('t', 'out')]
+    """
+    defined = {name for name, _, _ in rows}
+    inputs = [a for _, _, args in rows for a in args if isinstance(a, str) and a not in defined]
+
+    def lines(name: str) -> tuple[tuple[str, str], ...]:
+        if values is None or name not in values:
+            return ()
+        return (("value", format_value(values[name])),)
+
+    nodes = [GraphNode(a, a, None, lines(a), "input", title=a) for a in dict.fromkeys(inputs)]
+    edges: list[GraphEdge] = []
+    labels = list(partials or ())
+    for i, (name, op, args) in enumerate(rows):
+        symbol = _ROW_SYMBOLS.get(op, op)
+        constants = [a for a in args if not isinstance(a, str)]
+        if constants and len(args) == 2:
+            left, right = (format_value(a) if not isinstance(a, str) else "·" for a in args)
+            symbol = f"{left} {symbol} {right}"
+        kind = "output" if i == len(rows) - 1 else "value"
+        text = f"{name} = {op}({', '.join(map(str, args))})"
+        nodes.append(GraphNode(name, name, symbol, lines(name), kind, title=text))
+        for a in args:
+            if not isinstance(a, str):
+                continue
+            label = ""
+            k = next((k for k, (s, t, _) in enumerate(labels) if (s, t) == (a, name)), None)
+            if k is not None:
+                label = f"∂ {format_value(labels.pop(k)[2], 4)}"
+            edges.append(GraphEdge(a, name, label))
+    return Graph(tuple(nodes), tuple(edges), title or f"Wengert list, {len(rows)} rows")

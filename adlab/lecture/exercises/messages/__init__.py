@@ -1,0 +1,1 @@
+"""One catalogue of exercise messages per language: ``MESSAGES`` in ``<lang>.py``."""
