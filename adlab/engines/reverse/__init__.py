@@ -7,6 +7,7 @@ list, the drawings and the Stepper.
 """
 
 from adlab.engines.reverse.engine import (
+    ENGINE,
     Node,
     Variable,
     backward,
@@ -17,6 +18,6 @@ from adlab.engines.reverse.engine import (
 from adlab.engines.reverse.trace import Tape, Trace, TraceNode, plain, record, trace
 
 __all__ = [
-    "Node", "Tape", "Trace", "TraceNode", "Variable", "backward", "no_grad",
+    "ENGINE", "Node", "Tape", "Trace", "TraceNode", "Variable", "backward", "no_grad",
     "parents_and_partials", "plain", "record", "trace", "vjp",
 ]  # fmt: skip

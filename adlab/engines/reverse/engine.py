@@ -24,19 +24,21 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from adlab.core import rules
+from adlab.core.engine import Engine, count, counted_pullback
 from adlab.core.errors import DifferentiationError
-from adlab.core.primitive import Box, Primitive, new_level
-from adlab.core.tangents import fit, shape_of, zeros_like
+from adlab.core.primitive import Box, Primitive
+from adlab.core.rules import cotangent, partials_at
+from adlab.core.tangents import shape_of, zeros_like
+from adlab.core.transform import FINISHED, PAUSED, Transformation, no_grad, running
 from adlab.core.values import unshared
 from adlab.ops import scalar as S
-from adlab.ops.operators import Operators
+from adlab.ops.operators import ArrayOperators
 
-__all__ = ["Node", "Variable", "backward", "no_grad", "parents_and_partials", "vjp"]
+__all__ = ["ENGINE", "Node", "Variable", "backward", "no_grad", "parents_and_partials", "vjp"]
 
 
 # A node is a plain tuple:
@@ -53,7 +55,7 @@ __all__ = ["Node", "Variable", "backward", "no_grad", "parents_and_partials", "v
 # garbage collector to chase. ad.trace adds a readable view (TraceNode).
 Node = tuple
 _seq = itertools.count()
-_PARTIALS = rules.partials
+_BY_PARTIALS = rules.Partials  # the kind of rule the fast paths take
 
 
 def _aval(x: Any) -> tuple | None:
@@ -62,30 +64,23 @@ def _aval(x: Any) -> tuple | None:
     return (shape_of(x), getattr(x, "dtype", None))
 
 
-class _Tracer:
-    """The state of one reverse-mode transformation: its level and, when recording, its tape.
+class _Tracer(Transformation):
+    """One reverse-mode transformation: its level and state and, when recording, its tape.
 
-    ``tape`` is ``None`` (not recording), a list of rows (recording, see
-    :mod:`adlab.engines.reverse.trace`), or :data:`FINISHED` once the transformed
-    function has returned: every operation on a Variable checks ``tape is not None``
-    anyway (to record), so a Variable that escaped its computation is caught in
-    :meth:`record`, at no cost to the others.
+    ``tape`` is ``None`` unless the teaching trace records
+    (:mod:`adlab.engines.reverse.trace`): every operation on a Variable checks
+    ``tape is not None`` anyway, and checks the state (``no_grad``, finished) the same
+    way: one attribute read each on the hot path.
     """
 
-    __slots__ = ("index", "level", "tape")
+    __slots__ = ("index", "tape")
 
     def __init__(self) -> None:
-        self.level = new_level()
-        self.tape: list | object | None = None
-
-    def finish(self) -> None:
-        """The transformed function has returned: its Variables may not compute any more."""
-        self.tape = FINISHED
+        super().__init__("reverse")
+        self.tape: list | None = None
 
     def record(self, prim: Primitive, args: tuple, params: dict, var: Variable) -> None:
-        """Called for every operation while ``tape is not None``: here, only once finished."""
-        __tracebackhide__ = True
-        raise escaped(prim)
+        """Called for every operation while ``tape is not None`` (see the teaching trace)."""
 
 
 def escaped(prim: Primitive) -> DifferentiationError:
@@ -97,53 +92,20 @@ def escaped(prim: Primitive) -> DifferentiationError:
     )
 
 
-FINISHED = object()
-
-
-_no_grad_ceiling = 0
-"""Operations of transformations at or below this level record nothing (inside no_grad)."""
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block, operations on Variables give plain values and record nothing.
-
-    Only the transformations already running when the block starts are paused:
-    an ``ad.grad`` or ``ad.trace`` started inside the block differentiates as usual.
-
-    >>> import adlab as ad
-    >>> def f(x):
-    ...     with ad.no_grad():
-    ...         scale = x * 2.0  # a constant as far as derivatives go
-    ...     return scale * x
-    >>> ad.grad(f)(3.0)
-    6.0
-    """
-    global _no_grad_ceiling
-    outer = _no_grad_ceiling
-    # Levels only grow: a fresh one is above every transformation alive now and
-    # below every transformation started inside the block.
-    _no_grad_ceiling = new_level()
-    try:
-        yield
-    finally:
-        _no_grad_ceiling = outer
-
-
 def _unary(prim: Primitive, a: Any) -> Variable | None:
     """``prim(a)`` for an elementwise primitive of one traced argument, or None when the
     general path is needed (no partials declared, no_grad, other boxes)."""
-    fns = _PARTIALS.get(prim)
-    if fns is None or type(a) is not Variable or a._level <= _no_grad_ceiling:
+    rule = prim.rule
+    if type(rule) is not _BY_PARTIALS or type(a) is not Variable:
         return None
-    (d,) = fns
-    if d is None:
+    tracer = a._trans
+    (d,) = rule.fns
+    if d is None or tracer.state:
         return None
     x = a.value
     out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
     aval = None if type(out) is float else _aval(out)
-    node = (next(_seq), aval, None, a._node, d if type(d) is float else d(x, out))
-    tracer = a._tracer
+    node = (next(_seq), aval, None, a._node, d(x, out) if callable(d) else d)
     var = Variable(out, node, tracer)
     if tracer.tape is not None:
         tracer.record(prim, (a,), {}, var)
@@ -159,19 +121,19 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
     ta = type(a) is Variable
     tb = type(b) is Variable
     if ta and tb:
-        if a._level != b._level:
+        tracer = a._trans
+        if b._trans is not tracer:
             return None
-        tracer = a._tracer
     elif ta and not isinstance(b, Box):
-        tracer = a._tracer
+        tracer = a._trans
     elif tb and not isinstance(a, Box):
-        tracer = b._tracer
+        tracer = b._trans
     else:
         return None
-    fns = _PARTIALS.get(prim)
-    if fns is None or tracer.level <= _no_grad_ceiling:
+    rule = prim.rule
+    if type(rule) is not _BY_PARTIALS or tracer.state:
         return None
-    dx, dy = fns
+    dx, dy = rule.fns
     if (ta and dx is None) or (tb and dy is None):
         return None
     x = a.value if ta else a
@@ -186,13 +148,13 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
     if ta and tb:
         node = (
             next(_seq), aval, None,
-            a._node, dx if type(dx) is float else dx(x, y, out),
-            b._node, dy if type(dy) is float else dy(x, y, out),
+            a._node, dx(x, y, out) if callable(dx) else dx,
+            b._node, dy(x, y, out) if callable(dy) else dy,
         )  # fmt: skip
     elif ta:
-        node = (next(_seq), aval, None, a._node, dx if type(dx) is float else dx(x, y, out))
+        node = (next(_seq), aval, None, a._node, dx(x, y, out) if callable(dx) else dx)
     else:
-        node = (next(_seq), aval, None, b._node, dy if type(dy) is float else dy(x, y, out))
+        node = (next(_seq), aval, None, b._node, dy(x, y, out) if callable(dy) else dy)
     var = Variable(out, node, tracer)
     if tracer.tape is not None:
         tracer.record(prim, (a, b), {}, var)
@@ -211,7 +173,7 @@ def _operator(prim: Primitive, reflected: bool = False) -> Callable[[Any, Any], 
     return method
 
 
-class Variable(Operators, Box):
+class Variable(ArrayOperators, Box):
     """A value traced by the reverse engine: ``value`` plus the node that produced it.
 
     Arithmetic, ``@``, indexing and numpy functions on Variables are recorded;
@@ -219,20 +181,14 @@ class Variable(Operators, Box):
     ``v.value`` reads the number.
     """
 
-    __slots__ = ("_level", "_node", "_tracer", "value")
+    __slots__ = ("_level", "_node", "_trans", "value")
     _what = "traced Variable"
 
     def __init__(self, value: Any, node: Node, tracer: _Tracer) -> None:
         self.value = value
         self._node = node
-        self._tracer = tracer
+        self._trans = tracer
         self._level = tracer.level
-
-    def __repr__(self) -> str:
-        return f"Variable({self.value!r})"
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
 
     # The arithmetic operators of scalar programs take the fast path directly.
     __add__, __radd__ = _operator(S.add), _operator(S.add, reflected=True)
@@ -248,36 +204,36 @@ class Variable(Operators, Box):
             fast = _binary(prim, *args) if n == 2 else _unary(prim, args[0]) if n == 1 else None
             if fast is not None:
                 return fast
-        level = self._level
+        tracer = self._trans
+        if tracer.state == FINISHED and prim.differentiable:  # comparisons still compare
+            raise escaped(prim)
         vals = list(args)
-        traced = []  # positions of the arguments traced at this level
+        traced = []  # positions of the arguments traced by this transformation
         plain = True  # no box of another transformation among the arguments
         for i, a in enumerate(args):
-            if type(a) is Variable and a._level == level:
+            if type(a) is Variable and a._trans is tracer:
                 a = vals[i] = a.value  # may itself be a value of an outer transformation
                 traced.append(i)
             if plain and isinstance(a, Box):
                 plain = False
         out = prim.impl(*vals, **params) if plain else prim(*vals, **params)
-        if level <= _no_grad_ceiling or not prim.differentiable:
+        if tracer.state == PAUSED or not prim.differentiable:
             return out
-        fns = _PARTIALS.get(prim)
-        if fns is not None:  # elementwise: keep each parent with its partial, evaluated now
+        rule = prim.rule
+        if type(rule) is _BY_PARTIALS and not params:
+            # elementwise: keep each parent with its partial, evaluated now
             node = [next(_seq), None if type(out) is float else _aval(out), None]
-            for i in traced:
-                d = fns[i]
+            for i, d in zip(traced, partials_at(rule.fns, vals, out, traced)):
                 if d is not None:
-                    node += (args[i]._node, d if type(d) is float else d(*vals, out))
+                    node += (args[i]._node, d)
             if len(node) == 3:  # only non-differentiable arguments were traced
                 return out
             node = tuple(node)
         else:
-            vjp_rule = rules.vjps.get(prim)
-            if vjp_rule is None:
+            if rule is None:
                 raise rules.missing_rule(prim, "reverse")
-            pullback = vjp_rule(out, vals, tuple(traced), **params)
+            pullback = rule.vjp(out, vals, tuple(traced), **params)
             node = (next(_seq), _aval(out), pullback, *[args[i]._node for i in traced])
-        tracer = self._tracer
         var = Variable(out, node, tracer)
         if tracer.tape is not None:
             tracer.record(prim, args, params, var)
@@ -286,13 +242,6 @@ class Variable(Operators, Box):
 
 # ---------------------------------------------------------------------------
 # The backward sweep
-
-
-def _fit(ct: Any, aval: tuple | None) -> Any:
-    """``ct`` summed to the shape of the node's value and cast to its dtype."""
-    if aval is None:
-        return ct if type(ct) is float else fit(ct, (), None)
-    return fit(ct, aval[0], aval[1])
 
 
 def parents_and_partials(node: Node) -> tuple[tuple[Node, ...], tuple[Any, ...] | None]:
@@ -317,8 +266,7 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
     heap: list[tuple[int, Node]] = []  # (-seq, node): the newest node first
 
     def deposit(node: Node, p: Node, g: Any, d: Any, c: Any) -> None:
-        if type(c) is not float or p[1] is not None:
-            c = _fit(c, p[1])
+        c = cotangent(c, 1.0, p[1])  # fitted to the parent's shape and dtype
         ps = p[0]
         prev = grads.get(ps)
         if prev is None:
@@ -331,7 +279,7 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
 
     for node, seed in zip(roots, seeds):
         s = node[0]
-        seed = _fit(seed, node[1])
+        seed = cotangent(seed, 1.0, node[1])
         if s in grads:
             grads[s] = grads[s] + seed
         else:
@@ -348,10 +296,7 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
             for i in range(3, n, 2):
                 p = node[i]
                 d = node[i + 1]
-                # ±1 partials (add, sub, neg) pass out_bar on without a multiplication
-                c = g * d if type(d) is not float or d not in (1.0, -1.0) else g if d > 0 else -g
-                if type(c) is not float or p[1] is not None:
-                    c = _fit(c, p[1])
+                c = cotangent(g, d, p[1])
                 ps = p[0]
                 prev = grads.get(ps)
                 if prev is None:
@@ -379,8 +324,8 @@ def _watch(tracer: _Tracer, primals: Sequence[Any]) -> list[Variable]:
     return [Variable(x, (next(_seq), _aval(x), None), tracer) for x in primals]
 
 
-def _unbox(x: Any, level: int) -> Any:
-    return x.value if type(x) is Variable and x._level == level else x
+def _unbox(x: Any, tracer: _Tracer) -> Any:
+    return x.value if type(x) is Variable and x._trans is tracer else x
 
 
 def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple, Callable]:
@@ -389,14 +334,11 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
     ``pullback(out_bars)`` takes one cotangent per output (``None`` for zero) and
     returns one cotangent per primal, with the primal's shape and dtype.
     """
-    tracer = _Tracer()
-    inputs = _watch(tracer, primals)
-    try:
+    count("passes")
+    with running(_Tracer()) as tracer:  # when f returns or raises, its Variables are inert
+        inputs = _watch(tracer, primals)
         outs = tuple(f(*inputs))
-    finally:  # also when f raises: a Variable it stored somewhere must not compute on
-        tracer.finish()
-    level = tracer.level
-    out_nodes = [o._node if type(o) is Variable and o._level == level else None for o in outs]
+    out_nodes = [o._node if type(o) is Variable and o._trans is tracer else None for o in outs]
     in_nodes = [v._node for v in inputs]
     del inputs
 
@@ -406,4 +348,7 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
         cts = [grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)]
         return tuple(unshared(cts, out_bars))
 
-    return tuple(_unbox(o, level) for o in outs), reverse_pullback
+    return tuple(_unbox(o, tracer) for o in outs), counted_pullback(reverse_pullback, "reverse")
+
+
+ENGINE = Engine("reverse", vjp=vjp)

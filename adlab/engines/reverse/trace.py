@@ -25,17 +25,16 @@ from adlab.core.events import BackwardStep, ForwardStep, TangentStep, TangentTer
 from adlab.core.graph import generations
 from adlab.core.primitive import Primitive
 from adlab.core.tangents import ones_like, shape_of, zeros_like
+from adlab.core.transform import running
 from adlab.core.tree import flatten, leaf_paths, unflatten
 from adlab.core.values import argument_names, as_primal, like_primal, unshared
 from adlab.engines.reverse.engine import (
-    FINISHED,
     Node,
     Variable,
     _Tracer,
     _unbox,
     _watch,
     backward,
-    escaped,
     parents_and_partials,
 )
 from adlab.viz.svg import draw, scroll_box
@@ -120,13 +119,9 @@ class _RecordingTracer(_Tracer):
         self.index: dict[int, TraceNode] = {}  # seq -> its row
 
     def record(self, prim: Primitive, args: tuple, params: dict, var: Variable) -> None:
-        __tracebackhide__ = True
-        if self.tape is FINISHED:
-            raise escaped(prim)
         index = self.index
-        level = self.level
         operands = tuple(
-            index[a._node[0]] if type(a) is Variable and a._level == level else a for a in args
+            index[a._node[0]] if type(a) is Variable and a._trans is self else a for a in args
         )
         tn = TraceNode(len(self.tape), prim, operands, params, var.value, var._node)
         self.tape.append(tn)
@@ -157,13 +152,12 @@ class Trace:
         self._arg_trees = arg_trees
         self.nodes: list[TraceNode] = tape
         self.input_nodes: list[TraceNode] = [tracer.index[v._node[0]] for v in inputs]
-        level = tracer.level
         self.output_node: TraceNode | None = (
             tracer.index.get(output._node[0])
-            if type(output) is Variable and output._level == level
+            if type(output) is Variable and output._trans is tracer
             else None
         )
-        self.output = _unbox(output, level)
+        self.output = _unbox(output, tracer)
 
     # -- structure ---------------------------------------------------------------
     @property
@@ -293,10 +287,10 @@ class Trace:
                 continue
             arg_vals = [a.value if isinstance(a, TraceNode) else a for a in n.args]
             arg_dots = [tangents.get(a) if isinstance(a, TraceNode) else None for a in n.args]
-            jvp_rule = rules.jvps.get(n.op)
-            if jvp_rule is None:
+            rule = n.op.rule
+            if rule is None:
                 raise rules.missing_rule(n.op, "forward")
-            out_dot = jvp_rule(n.value, arg_vals, arg_dots, **n.params)
+            out_dot = rule.jvp(n.value, arg_vals, arg_dots, **n.params)
             t = zeros_like(n.value) if out_dot is None else out_dot
             parents, partials = parents_and_partials(n.node)
             terms = tuple(
@@ -464,10 +458,8 @@ def record(
         tracer.index[v._node[0]] = tn
     structured = [unflatten(t, inputs[s : s + t.num_leaves]) for t, s in _starts(arg_trees)]
     tape = tracer.tape
-    try:
+    with running(tracer):  # when the program returns or raises, its Variables are inert
         out, named = run(structured)
-    finally:  # also when the program raises: its Variables must not compute on
-        tracer.finish()
     out_leaves, _ = flatten(out)
     if len(out_leaves) != 1:
         raise DifferentiationError(
@@ -511,7 +503,7 @@ def _name_nodes(result: Trace, local_vars: dict[str, Any]) -> None:
     tracer = result._tracer
     taken = {n.name for n in result.nodes if n.name}  # the inputs
     for name, value in local_vars.items():
-        if type(value) is Variable and value._level == tracer.level and name not in taken:
+        if type(value) is Variable and value._trans is tracer and name not in taken:
             tn = tracer.index.get(value._node[0])
             if tn is not None and not tn.name:
                 tn.name = name
