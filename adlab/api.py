@@ -88,18 +88,19 @@ def _check_argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     return tuple(a % nargs for a in nums)
 
 
-def _function(f: Callable, args: tuple, kwargs: dict, argnums: Argnums) -> Function:
-    """``f`` at ``args`` as a function of the leaves of the arguments ``argnums`` names (each
+def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> Function:
+    """``f`` at ``args`` as a function of the leaves of the arguments ``nums`` names (each
     once, however often it is named)."""
-    return Function(f, args, kwargs, tuple(dict.fromkeys(_check_argnums(argnums, len(args)))))
+    return Function(f, args, kwargs, nums if len(nums) == 1 else tuple(dict.fromkeys(nums)))
 
 
-def _pick(results: list[Any], argnums: Argnums, fn: Function) -> Any:
+def _pick(results: list[Any], argnums: Argnums, nums: tuple[int, ...], fn: Function) -> Any:
     """The result for ``argnums``: one for an int, a tuple for a sequence; an argument named
     twice gets the same result twice (as JAX gives), in memory of its own."""
     if isinstance(argnums, int):
         return results[0]
-    nums = _check_argnums(argnums, len(fn.args))
+    if fn.argnums == nums:
+        return tuple(results)
     picked, seen = [], set()
     for n in nums:
         result = results[fn.argnums.index(n)]
@@ -279,10 +280,11 @@ def value_and_grad(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") 
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        fn = _function(f, args, kwargs, argnums)
+        nums = _check_argnums(argnums, len(args))
+        fn = _function(f, args, kwargs, nums)
         outs, pullback = _vjp(eng, fn, fn.leaves)
         (out,) = _scalar_output(outs, "grad")
-        return out, _pick(fn.split(pullback((ones_like(out),))), argnums, fn)
+        return out, _pick(fn.split(pullback((ones_like(out),))), argnums, nums, fn)
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_grad_f
@@ -350,7 +352,8 @@ def jacobian(
 
     @functools.wraps(f)
     def jacobian_f(*args: Any, **kwargs: Any) -> Any:
-        fn = _function(f, args, kwargs, argnums)
+        nums = _check_argnums(argnums, len(args))
+        fn = _function(f, args, kwargs, nums)
         outs, blocks_of = (_by_rows if eng.vjp is not None else _by_columns)(eng, fn, chunk)
         _real(outs)
         per_output = []
@@ -361,7 +364,7 @@ def jacobian(
                 else np.zeros(shape_of(out) + shape_of(leaf), getattr(leaf, "dtype", np.float64))
                 for block, leaf in zip(blocks_of(i), fn.leaves)
             ]
-            per_output.append(_pick(fn.split(blocks), argnums, fn))
+            per_output.append(_pick(fn.split(blocks), argnums, nums, fn))
         return unflatten(fn.out_tree, per_output)
 
     jacobian_f.__name__ = f"jacobian({getattr(f, '__name__', 'f')})"

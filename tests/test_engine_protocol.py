@@ -287,3 +287,28 @@ def test_a_scalar_zero_tangent_is_a_strong_zero_too():
     with np.errstate(divide="ignore"):
         _, out_dot = ad.jvp(lambda x, y: ad.sqrt(x) + y, (0.0, 1.0), (0.0, 1.0))
     assert out_dot == 1.0 and not math.isnan(out_dot)
+
+
+# -- the rule is data on its primitive -------------------------------------------------------
+
+
+def test_a_rule_declared_again_is_the_one_every_path_uses(monkeypatch):
+    monkeypatch.setattr(ad.mul, "rule", ad.mul.rule)  # restored after the test
+
+    @ad.mul.defjvp
+    def mul_jvp_twice(out, args, tangents):  # a deliberately wrong rule, to be noticed
+        (x, y), (x_dot, y_dot) = args, tangents
+        return 2.0 * ((0.0 if x_dot is None else x_dot * y) + (0.0 if y_dot is None else x * y_dot))
+
+    assert ad.grad(lambda x: x * x, mode="forward")(3.0) == 12.0  # the fast paths see it too
+    assert ad.grad(lambda x: x * x)(3.0) == 6.0  # the reverse rule derived from partials stays
+    row = next(r for r in ad.rule_table().rows if r[0] == "mul")
+    assert row[1:3] == ("jvp+vjp", "jvp: mul_jvp_twice, vjp: derived from partials")
+
+
+def test_the_rule_table_views_read_the_primitives():
+    from adlab.core import rules
+
+    assert rules.partials[ad.sin] is ad.sin.rule.fns and ad.sin in rules.jvps
+    assert rules.kinks[ad.abs] == ad.abs.kink == "abs'(0) = 0"
+    assert ad.sin.rule.kind == "partials" and ad.sin.stands_for == (np.sin, math.sin)

@@ -53,16 +53,23 @@ _running: contextvars.ContextVar[tuple[Transformation, ...]] = contextvars.Conte
 )
 
 
-@contextmanager
-def running(t: Transformation) -> Iterator[Transformation]:
+class running:  # used as a function: ``with running(t):``
     """Run ``t`` for the duration of the block (in this context), then finish it: from then
-    on its boxes refuse to compute, also when the block raises."""
-    token = _running.set((*_running.get(), t))
-    try:
-        yield t
-    finally:
-        _running.reset(token)
-        t.state = FINISHED
+    on its boxes refuse to compute, also when the block raises. (A class rather than a
+    generator: a derivative of a small function pays for this on every call.)"""
+
+    __slots__ = ("token", "transformation")
+
+    def __init__(self, t: Transformation) -> None:
+        self.transformation = t
+
+    def __enter__(self) -> Transformation:
+        self.token = _running.set((*_running.get(), self.transformation))
+        return self.transformation
+
+    def __exit__(self, *exc: object) -> None:
+        _running.reset(self.token)
+        self.transformation.state = FINISHED
 
 
 def running_now(kind: str | None = None) -> tuple[Transformation, ...]:

@@ -32,10 +32,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from adlab.core import rules
+from adlab.core.compiled import infix_text, tangent_code
 from adlab.core.engine import Engine, count
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Box, Primitive
 from adlab.core.rules import elementwise_tangent, missing_rule, partials_at
+from adlab.core.source import compile_source
 from adlab.core.tangents import broadcast_like, shape_of, zeros_like
 from adlab.core.transform import FINISHED, PAUSED, Transformation, running
 from adlab.core.values import unshared
@@ -73,6 +75,7 @@ class Partials(tuple):
 
 
 _BY_PARTIALS = rules.Partials  # the kind of rule the fast paths take
+_X1, _X, _Y, _XY = (True,), (True, False), (False, True), (True, True)  # the moving arguments
 
 
 def _escaped(prim: Primitive) -> DifferentiationError:
@@ -84,37 +87,33 @@ def _escaped(prim: Primitive) -> DifferentiationError:
 
 
 def _binary(prim: Primitive, reflected: bool = False) -> Callable[..., Any]:
-    """The operator method ``self <op> other`` (``other <op> self`` if ``reflected``) of an
-    elementwise primitive: the hot path of scalar programs, the general ``Dual._process``
-    unrolled for one direction. Where it does not apply it falls back to the general
-    dispatch ``prim(a, b)``, or returns None with ``fallback=False``."""
+    """``self <op> other`` (``other <op> self`` if ``reflected``) for an elementwise primitive
+    of one direction: the general ``Dual._process`` unrolled, the one derivation on whatever
+    values the duals hold. Where it does not apply it falls back to the general dispatch
+    ``prim(a, b)``, or returns None with ``fallback=False``."""
     impl = prim.impl
 
     def binary_operator(self: Any, other: Any, fallback: bool = True) -> Any:
         a, b = (other, self) if reflected else (self, other)
         if type(a) is Dual:
-            tag = a._trans
+            tag, x, x_dot = a._trans, a.value, a.tangent
             if type(b) is Dual:
                 if b._trans is not tag:  # another derivative's dual: the general dispatch
                     return prim(a, b) if fallback else None
-                x, x_dot, y, y_dot = a.value, a.tangent, b.value, b.tangent
+                y, y_dot = b.value, b.tangent
             elif isinstance(b, Box):  # another engine's box
                 return prim(a, b) if fallback else None
             else:
-                x, x_dot, y, y_dot = a.value, a.tangent, b, None
-        elif isinstance(a, Box) or type(b) is not Dual:
-            return prim(a, b) if fallback else None
+                y, y_dot = b, None
+        elif type(b) is Dual and not isinstance(a, Box):
+            tag, x, x_dot, y, y_dot = b._trans, a, None, b.value, b.tangent
         else:
-            tag = b._trans
-            x, x_dot, y, y_dot = a, None, b.value, b.tangent
-        rule = prim.rule
-        if (
-            tag.state  # paused by no_grad, or finished: the general path says what happens
-            or type(rule) is not _BY_PARTIALS
-            or type(x_dot) is Partials  # chunks take the general path
-            or type(y_dot) is Partials
-        ):
             return prim(a, b) if fallback else None
+        rule = prim.rule
+        if tag.state:  # paused by no_grad, or finished: the general path says what happens
+            return prim(a, b) if fallback else None
+        if type(rule) is not _BY_PARTIALS or type(x_dot) is Partials or type(y_dot) is Partials:
+            return prim(a, b) if fallback else None  # other rules and chunks: the general path
         # values of an outer transformation: let it see this primitive too
         out = prim(x, y) if isinstance(x, Box) or isinstance(y, Box) else impl(x, y)
         out_dot = elementwise_tangent(rule.fns, (x, y), out, (x_dot, y_dot))
@@ -125,6 +124,73 @@ def _binary(prim: Primitive, reflected: bool = False) -> Callable[..., Any]:
     name = f"Dual.{'r' if reflected else ''}{prim.name}"
     binary_operator.__name__ = binary_operator.__qualname__ = name
     return binary_operator
+
+
+def _inline(prim: Primitive, reflected: bool = False) -> Callable[..., Any] | None:
+    """The hot path of scalar programs, written out: for a Dual whose value and tangent are
+    Python floats (and a float or a Dual of the same derivative as the other operand), the
+    derivation compiled for floats (:func:`adlab.core.compiled.tangent_code`) inline, in
+    an operator method ``self <op> other`` (``other <op> self`` if ``reflected``) or, for
+    one argument, a function of the Dual. Anything else goes on to the general path (the
+    operator method returns :func:`_binary`'s answer, the function None). The code is
+    generated from the rule the primitive has now, and checks that it still has it;
+    None where the rule has no compiled form."""
+    rule = prim.rule
+    unary = isinstance(rule, _BY_PARTIALS) and len(rule.fns) == 1
+    namespace: dict[str, Any] = {"Dual": Dual, "new": object.__new__, "prim": prim,
+                                 "rule": rule, "impl": prim.impl}  # fmt: skip
+    codes = [tangent_code(rule, m, namespace) for m in ((_X1,) if unary else (
+        _XY, _Y if reflected else _X))]  # fmt: skip
+    if any(code is None for code in codes):
+        return None
+    op = infix_text(prim)
+    out = "impl(x)" if unary else f"x {op} y" if op else "impl(x, y)"
+
+    def block(code: Any, depth: int) -> str:
+        lines = [f"out = {out}", *code.lines, "made = new(Dual)", "made.value = out",
+                 f"made.tangent = {code.total}", "made._trans = tag", "made._level = tag.level",
+                 "return made"]  # fmt: skip
+        return "".join("    " * depth + line + "\n" for line in lines)
+
+    name = f"Dual_{'r' if reflected else ''}{prim.name}"
+    head = (f"def {name}(self):\n" if unary else f"def {name}(self, other, fallback=True):\n") + (
+        "    tag = self._trans\n    if not tag.state and prim.rule is rule:\n"
+    )
+    if unary:
+        body = (
+            "        x, x_dot = self.value, self.tangent\n"
+            "        if type(x) is float and type(x_dot) is float:\n" + block(codes[0], 3)
+        )
+        tail = "    return None\n"
+    else:
+        namespace["general"] = _binary(prim, reflected)
+        me, it = ("y", "x") if reflected else ("x", "y")  # self's and other's role in the rule
+        body = (
+            "        if type(other) is Dual:\n"
+            "            if other._trans is tag:\n"
+            f"                {me}, {me}_dot = self.value, self.tangent\n"
+            f"                {it}, {it}_dot = other.value, other.tangent\n"
+            "                if (type(x) is float and type(y) is float and type(x_dot) is float\n"
+            "                        and type(y_dot) is float):\n"
+            + block(codes[0], 5)
+            + "        elif type(other) is float:\n"
+            f"            {me}, {me}_dot, {it} = self.value, self.tangent, other\n"
+            f"            if type({me}) is float and type({me}_dot) is float:\n"
+            + block(codes[1], 4)
+        )
+        tail = "    return general(self, other, fallback)\n"
+    made = compile_source(head + body + tail, f"<adlab.forward {name}>", namespace, name)
+    made.__qualname__ = f"Dual.{'r' if reflected else ''}{prim.name}"
+    return made
+
+
+def _operator(prim: Primitive, reflected: bool = False) -> Callable[..., Any]:
+    """The operator method of Dual for an elementwise primitive (see :func:`_inline`)."""
+    return _inline(prim, reflected) or _binary(prim, reflected)
+
+
+_unaries: dict[Primitive, Any] = {}
+"""The inline path of each elementwise primitive of one argument met so far (False: none)."""
 
 
 _binaries: dict[Primitive, Callable[..., Any]] = {}
@@ -184,18 +250,16 @@ class Dual(ArrayOperators, Box):
             return format(self.value, spec)
         return f"Dual({format(self.value, spec)}, {format(self.tangent, spec)})"
 
-    # The operators of scalar programs take the fast path directly.
-    __add__, __radd__ = _binary(S.add), _binary(S.add, reflected=True)
-    __sub__, __rsub__ = _binary(S.sub), _binary(S.sub, reflected=True)
-    __mul__, __rmul__ = _binary(S.mul), _binary(S.mul, reflected=True)
-    __truediv__, __rtruediv__ = _binary(S.truediv), _binary(S.truediv, reflected=True)
-    __pow__, __rpow__ = _binary(S.pow), _binary(S.pow, reflected=True)
-
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         __tracebackhide__ = True
         if not params and len(args) <= 2:
             if len(args) == 1:
-                fast = _unary(prim, args[0])
+                inline = _unaries.get(prim)
+                if inline is None or (inline and inline.__globals__["rule"] is not prim.rule):
+                    inline = _unaries[prim] = _inline(prim) or False
+                fast = inline(args[0]) if inline else None
+                if fast is None:
+                    fast = _unary(prim, args[0])
             elif type(prim.rule) is _BY_PARTIALS:
                 fast = _binaries.get(prim) or _binaries.setdefault(prim, _binary(prim))
                 fast = fast(*args, False)
@@ -225,6 +289,13 @@ class Dual(ArrayOperators, Box):
             out_dot = rule.jvp(out, vals, tangents, **params)
             return out if out_dot is None else Dual(out, out_dot, tag)
         return _chunk_of(prim, rule, out, vals, tangents, params, chunk, tag)
+
+
+# The operators of scalar programs: the derivation compiled for floats, inline.
+for _prim, _name in ((S.add, "add"), (S.sub, "sub"), (S.mul, "mul"), (S.truediv, "truediv"),
+                     (S.pow, "pow")):  # fmt: skip
+    setattr(Dual, f"__{_name}__", _operator(_prim))
+    setattr(Dual, f"__r{_name}__", _operator(_prim, reflected=True))
 
 
 def _chunk_of(prim: Primitive, rule: Any, out: Any, vals: list, tangents: list, params: dict,
