@@ -8,8 +8,9 @@ A primitive's ``rule`` (see :class:`~adlab.core.primitive.Primitive`) is one of:
     output), a constant (``1.0`` for each argument of ``add``), or ``None`` when
     the primitive is not differentiable in that argument (the condition of
     ``where``). Both the forward and the reverse rule are *derived* from them, here
-    and nowhere else (as ChainRules' ``@scalar_rule`` does), by
-    :func:`elementwise_tangent` and :func:`elementwise_cotangents`.
+    and nowhere else (as ChainRules' ``@scalar_rule`` does): the tangent by
+    :func:`elementwise_tangent`, the cotangents by :func:`partials_at` (evaluated when
+    the primitive runs, so its arguments need not stay alive) and :func:`cotangent`.
 :class:`Custom`
     A forward rule ``jvp(out, args, tangents, **params) -> out_dot`` and/or a reverse
     rule ``vjp(out, args, wrt, **params) -> pullback``, for array primitives.
@@ -142,13 +143,6 @@ def cotangent(out_bar: Any, d: Any, aval: tuple | None = None) -> Any:
     if aval is None:
         return c if type(c) is float else fit(c, (), None)
     return fit(c, aval[0], aval[1])
-
-
-def elementwise_cotangents(fns: Sequence[Partial | None], args: Sequence[Any], out: Any,
-                           out_bar: Any, wrt: Sequence[int]) -> tuple:  # fmt: skip
-    """``x̅ᵢ = out̅ · ∂out/∂xᵢ`` for each position in ``wrt``, summed to the shape of ``xᵢ``."""
-    return tuple(cotangent(out_bar, d, aval_of(args[i]))
-                 for i, d in zip(wrt, partials_at(fns, args, out, wrt)))  # fmt: skip
 
 
 def partials_at(fns: Sequence[Partial | None], args: Sequence[Any], out: Any,

@@ -75,8 +75,6 @@ def _entry(fn: Any) -> _Entry:
 
 
 Pass = tuple[str, Callable[[Any], Any]]
-Asked = tuple[fence.Checked, bool] | None
-"""A fence's result whose ``changed()`` this call has asked already, and the answer."""
 
 
 def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] = (),
