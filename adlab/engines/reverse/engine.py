@@ -105,7 +105,7 @@ def _unary(prim: Primitive, a: Any) -> Variable | None:
     x = a.value
     out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
     aval = None if type(out) is float else _aval(out)
-    node = (next(_seq), aval, None, a._node, d(x, out) if callable(d) else d)
+    node = (next(_seq), aval, None, a._node, d if type(d) is float else d(x, out))
     var = Variable(out, node, tracer)
     if tracer.tape is not None:
         tracer.record(prim, (a,), {}, var)
@@ -148,13 +148,13 @@ def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
     if ta and tb:
         node = (
             next(_seq), aval, None,
-            a._node, dx(x, y, out) if callable(dx) else dx,
-            b._node, dy(x, y, out) if callable(dy) else dy,
+            a._node, dx if type(dx) is float else dx(x, y, out),
+            b._node, dy if type(dy) is float else dy(x, y, out),
         )  # fmt: skip
     elif ta:
-        node = (next(_seq), aval, None, a._node, dx(x, y, out) if callable(dx) else dx)
+        node = (next(_seq), aval, None, a._node, dx if type(dx) is float else dx(x, y, out))
     else:
-        node = (next(_seq), aval, None, b._node, dy(x, y, out) if callable(dy) else dy)
+        node = (next(_seq), aval, None, b._node, dy if type(dy) is float else dy(x, y, out))
     var = Variable(out, node, tracer)
     if tracer.tape is not None:
         tracer.record(prim, (a, b), {}, var)
@@ -296,7 +296,10 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
             for i in range(3, n, 2):
                 p = node[i]
                 d = node[i + 1]
-                c = cotangent(g, d, p[1])
+                if type(g) is float and type(d) is float and p[1] is None:
+                    c = g * d  # cotangent()'s scalar case, inline
+                else:
+                    c = cotangent(g, d, p[1])
                 ps = p[0]
                 prev = grads.get(ps)
                 if prev is None:
