@@ -95,16 +95,8 @@ def _zeros_like(a: Any, dtype: Any = None) -> Any:
 
 
 FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], frozenset[str]]] = {
-    np.sum: (A.sum, frozenset({"axis", "keepdims"})),
-    np.mean: (A.mean, frozenset({"axis", "keepdims"})),
-    np.max: (A.max, frozenset({"axis", "keepdims"})),
-    np.amax: (A.max, frozenset({"axis", "keepdims"})),
+    **A.NUMPY,  # the table's array functions, each declared with the numpy ones it stands for
     np.reshape: (_reshape, frozenset({"shape", "newshape", "order"})),
-    np.transpose: (A.transpose, frozenset({"axes"})),
-    np.broadcast_to: (A.broadcast_to, frozenset({"shape"})),
-    np.dot: (A.dot, frozenset()),
-    np.concatenate: (A.concatenate, frozenset({"axis"})),
-    np.stack: (A.stack, frozenset({"axis"})),
     np.where: (_where, frozenset()),
     np.shape: (shape_of, frozenset()),
     np.ndim: (lambda a: len(shape_of(a)), frozenset()),
@@ -255,23 +247,13 @@ class ArrayOperators(Operators):
             "or ad.stack([...])"
         )
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return A.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return A.mean(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return A.max(self, axis, keepdims)
-
+    # x.sum(axis=0), x.dot(w) ...: the table's functions, declared with their method names
+    # (below); reshape and transpose take their shape or axes spread out, as numpy's do
     def reshape(self, *shape: Any) -> Any:
         return A.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: Any) -> Any:
         return A.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def dot(self, other: Any) -> Any:
-        return A.dot(self, other)
 
     # -- numpy protocols --------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -336,6 +318,20 @@ class ArrayOperators(Operators):
             "Pass it to numpy functions directly, build arrays with ad.stack([...]) or "
             f"ad.concatenate([...]), or read its number with x{self._read}"
         )
+
+
+def _method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _method_name, _fn in A.METHODS.items():
+    if _method_name not in vars(ArrayOperators):
+        setattr(ArrayOperators, _method_name, _method(_fn))
 
 
 # ---------------------------------------------------------------------------

@@ -104,10 +104,7 @@ def _short(value: Any) -> str:
 _TABLE_NAMES: dict[int, str] = {id(fn): name for name, fn in ops.NAMESPACE.items()}
 """id(callable) -> its name in adlab.ops (the namespace generated code calls ``ad``)."""
 
-METHODS: dict[str, Callable[..., Any]] = {
-    "sum": A.sum, "mean": A.mean, "max": A.max, "reshape": A.reshape,
-    "transpose": A.transpose, "dot": A.dot,
-}  # fmt: skip
+METHODS: dict[str, Callable[..., Any]] = A.METHODS
 """Array methods with a table operation: ``x.sum(axis=0)`` is ``ad.sum(x, axis=0)``."""
 
 _RESULT_ONLY: tuple[Any, ...] = (
