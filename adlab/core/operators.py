@@ -95,8 +95,23 @@ zero_where = Primitive(
     doc="x with exact zeros where mask holds: the strong zero of a traced partial (see "
     "adlab.core.rules.times); linear in x, and so are its derivatives, at every order",
 )  # fmt: skip
-rules.defjvp(zero_where, lambda out, args, tangents: zero_where(args[0], tangents[1]))
-rules.defvjp(zero_where, lambda out, args, wrt: lambda out_bar: (zero_where(args[0], out_bar),))
+
+
+def zero_where_jvp(out: Any, args: Any, tangents: Any) -> Any:
+    return zero_where(args[0], tangents[1])
+
+
+def zero_where_vjp(out: Any, args: Any, wrt: Any) -> Any:
+    mask = args[0]
+
+    def zero_where_pullback(out_bar: Any) -> tuple:
+        return (zero_where(mask, out_bar),)
+
+    return zero_where_pullback
+
+
+rules.defjvp(zero_where, zero_where_jvp)
+rules.defvjp(zero_where, zero_where_vjp)
 
 COMPARISONS = (greater, greater_equal, less, less_equal, equal, not_equal)
 
