@@ -28,12 +28,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from adlab.core.engine import Engine
 from adlab.core.errors import DifferentiationError
 
 EPS = float(np.finfo(np.float64).eps)
-
-EVALUATES_ONLY = True
-"""For the API's counters: differences only call ``f`` (no forward passes or reverse sweeps)."""
 
 # ---------------------------------------------------------------------------
 # Difference quotients, their best steps and their error curves
@@ -543,11 +541,13 @@ def _like_value(v: Any, like: Any) -> Any:
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]):
-    """``(outs, out_dots)``: ``f(*primals)`` and its derivative along ``tangents``.
+    """``(outs, out_dots)``: ``f(*primals)`` and its derivative along ``tangents`` (``None``
+    for an input held constant).
 
     One central difference along the direction: 3 calls of ``f`` (the value,
     then x ± h·t), with h = ε^(1/3)·max(1, max|x|) / max|t|, so no component
-    moves by more than a central step.
+    moves by more than a central step. Differences only call ``f``: no passes or
+    sweeps to count.
 
     >>> outs, out_dots = jvp(lambda x, y: (x * y,), (2.0, 3.0), (1.0, 0.0))
     >>> round(out_dots[0], 8)
@@ -556,6 +556,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    tangents = tuple(np.zeros(np.shape(x)) if t is None else t for x, t in zip(primals, tangents))
     for i, (x, t) in enumerate(zip(primals, tangents)):
         if np.shape(x) != np.shape(t):
             raise ValueError(f"tangent {i} has shape {np.shape(t)}, its primal {np.shape(x)}")
@@ -634,3 +635,6 @@ def vjp(f: Callable[..., Any], primals: Sequence[Any]):
         return tuple(_like_value(x_bar, x) for x_bar, x in zip(x_bars, primals))
 
     return outs, numeric_pullback
+
+
+ENGINE = Engine("numeric", jvp=jvp, vjp=vjp)
