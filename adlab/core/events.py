@@ -22,8 +22,8 @@ def bar(name: str) -> str:
 
 
 def dot(name: str) -> str:
-    """The tangent's name: a dot over the first letter (ẋ, ṫ1)."""
-    return name[:1] + DOT + name[1:] if name else name
+    """The tangent's name: a dot over the whole name (ẋ, ṫ1̇; drawings draw one dot)."""
+    return "".join(c + DOT for c in name)
 
 
 def format_value(v: Any, digits: int = 6) -> str:
