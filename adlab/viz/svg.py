@@ -33,7 +33,7 @@ from adlab.core.expr import register_drawer
 from adlab.viz.graph import Graph, GraphNode, as_graph
 from adlab.viz.layout import Layout, Placed, Rect, layered_layout
 
-FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
+FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', 'Noto Sans Mono CJK JP', monospace"
 NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE = 13.0, 12.0, 11.5, 12.5
 #: The smallest text a drawing ever shows, in CSS pixels: pictures shrink to fit no further.
 MIN_TEXT = 10.0
