@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 
 import adlab as ad
@@ -50,3 +51,24 @@ def test_the_frame_is_the_state_and_is_clamped():
 def test_bad_frames_are_explained(args, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         Player(*args, **kwargs)
+
+
+def test_png_frames_are_stored_with_a_palette_when_smaller():
+    import io
+
+    from PIL import Image
+
+    from adlab.lecture.figures import figure, png
+    from adlab.notebook.player import small_png
+
+    fig, ax = figure()
+    grid = np.linspace(-2, 2, 120)
+    xs, ys = np.meshgrid(grid, grid)
+    ax.contourf(xs, ys, xs**2 + 3 * ys**2, 20)
+    ax.plot([0, 1], [1, 0], "r-o")
+    data = png(fig)
+    small = small_png(data)
+    assert len(small) < len(data) / 2
+    with Image.open(io.BytesIO(data)) as a, Image.open(io.BytesIO(small)) as b:
+        assert b.format == "PNG" and a.size == b.size and b.mode == "P"
+    assert small_png(b"not a png") == b"not a png"  # shown as given
