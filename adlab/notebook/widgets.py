@@ -87,7 +87,7 @@ class Stepper(widgets.VBox):
         self._links.append(
             widgets.jslink((self._toggle, "index"), (self._panels, "selected_index"))
         )
-        picture = widgets.HTML(self.board.picture)
+        picture = widgets.HTML(self.board.picture, **self._shared)
         picture.add_class("adlab-picture-box")
         super().__init__([widgets.HBox([self._toggle, speed]), self._panels, picture])
         self.add_class("adlab-stepper")
@@ -102,7 +102,9 @@ class Stepper(widgets.VBox):
             return widgets.HTML(_EMPTY.format(why=why, uid=self.board.uid))
         n = len(steps)
         # steps count from 1, as in "step 1 of n": the Stack's child 0 is never shown
-        play = widgets.Play(value=1, min=1, max=n, interval=speed.value, description="play")
+        lay = self._shared["layout"]
+        play = widgets.Play(value=1, min=1, max=n, interval=speed.value, description="play",
+                            layout=lay)  # fmt: skip
         slider = widgets.IntSlider(value=1, min=1, max=n, description="step", readout=False,
                                    continuous_update=True)  # fmt: skip
         box = widgets.BoundedIntText(value=1, min=1, max=n, continuous_update=True,
@@ -111,7 +113,7 @@ class Stepper(widgets.VBox):
         stack = widgets.Stack(
             [widgets.HTML("", **shared),
              *(widgets.HTML(self.board.step_html(s), **shared) for s in steps)],
-            selected_index=1,
+            selected_index=1, layout=lay,
         )  # fmt: skip
         self._links += [
             widgets.jslink((play, "value"), (slider, "value")),
@@ -125,8 +127,10 @@ class Stepper(widgets.VBox):
         slider.observe(lambda ch, mode=mode: self._slid(mode, ch["new"] - 1), names="value")
         self._sliders[mode] = slider
         self._boxes[mode] = box
-        of_n = widgets.Label(f"of {n}")
-        return widgets.VBox([widgets.HBox([play, slider, box, of_n]), stack])
+        of_n = widgets.Label(f"of {n}", layout=lay)
+        return widgets.VBox(
+            [widgets.HBox([play, slider, box, of_n], layout=lay), stack], layout=lay
+        )
 
     # -- state -----------------------------------------------------------------------
     def _slid(self, mode: str, value: int) -> None:

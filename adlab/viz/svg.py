@@ -183,12 +183,12 @@ def svg_text(text: str, cx: float, y: float, size: float, attrs: str) -> str:
             xb = xa + text_width(clean, size)
             if OVERLINE in part:
                 marks.append(
-                    f'<path d="M{_f(xa + 1)},{_f(y - size * 0.86)}H{_f(xb - 1)}" '
+                    f'<path d="M{_f(xa + 1)},{_f(y - size * 0.8)}H{_f(xb - 1)}" '
                     'stroke="currentColor" stroke-width="1"/>'
                 )
             else:
                 marks.append(
-                    f'<circle cx="{_f((xa + xb) / 2)}" cy="{_f(y - size * 0.92)}" r="1.3" '
+                    f'<circle cx="{_f((xa + xb) / 2)}" cy="{_f(y - size * 0.88)}" r="1.2" '
                     'fill="currentColor"/>'
                 )
         before += clean
