@@ -156,9 +156,10 @@ def execute(nb, path: Path) -> None:
 
 
 def missing_widget_state(nb) -> list[str]:
-    """The model ids of widget outputs whose state the notebook does not store (JupyterLab
-    drops it on save unless "Save Jupyter widget state" is on): in a deck they would show
-    as nothing, or as a line of text."""
+    """The model ids of widget outputs whose state the notebook does not store (a cell re-run
+    in JupyterLab, and saved: its new widgets live only in the kernel; or "Save Widget
+    State Automatically" on, which keeps only those): in a deck they would show as
+    nothing, or as a line of text."""
     views = [
         out["data"][WIDGET_VIEW].get("model_id")
         for cell in nb.cells
@@ -201,10 +202,9 @@ def build_deck(
     if missing:
         raise BuildError(
             f"{path.name}: {len(missing)} widget output(s) have no stored widget state (the "
-            "notebook was saved without it, e.g. by JupyterLab with 'Save Jupyter widget "
-            "state' off), so the deck would show them as nothing: refresh the notebook with "
-            "`python notebooks/run.py NN`, or build with --execute (and run "
-            "`python notebooks/trust.py` once: it turns that setting on)"
+            "notebook was saved without it, e.g. by JupyterLab after re-running a cell), so "
+            "the deck would show them as nothing: refresh the notebook with "
+            "`python notebooks/run.py NN`, or build with --execute"
         )
     exporter = exporter or _exporter()
     nb.metadata["title"] = title_of(nb, name)

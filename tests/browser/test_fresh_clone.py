@@ -1,7 +1,9 @@
 """The lecture as a learner first meets it: a fresh clone, the set-up command's
 ``python notebooks/trust.py``, then JupyterLab or Notebook 7 -- drawings and widgets show
-without running a cell; saving the notebook keeps the widget state, so its deck (built by
-``python slides/build.py``) still shows and steps its Stepper, offline."""
+without running a cell; saving the notebook keeps the widget state (with "Save Widget State
+Automatically" off, the default: on, JupyterLab 4 would keep only the running kernel's
+widgets), so its deck (built by ``python slides/build.py``) still shows and steps its
+Stepper, offline."""
 
 from __future__ import annotations
 
@@ -27,6 +29,19 @@ GO_TO_STEPPER = """() => {
 }"""
 
 
+def _scroll_to(page, selector: str) -> None:
+    """Scroll the notebook (Lab, Notebook 7) down until ``selector`` is in the page."""
+    for _ in range(120):
+        if page.locator(selector).count():
+            page.locator(selector).first.scroll_into_view_if_needed()
+            return
+        page.evaluate(
+            "() => { for (const e of document.querySelectorAll('.jp-WindowedPanel-outer,"
+            " .jp-NotebookPanel-notebook, #main-panel')) e.scrollBy(0, 600); }"
+        )
+        page.wait_for_timeout(100)
+
+
 def _build_module():
     spec = importlib.util.spec_from_file_location(
         "adlab_slides_build", REPO / "slides" / "build.py"
@@ -40,7 +55,7 @@ def _with_stepper() -> str:
     """A lecture notebook that stores a Stepper (and drawings)."""
     for path in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         text = path.read_text(encoding="utf-8")
-        if "Stepper(mode=" in text and "adlab-graph" in text:
+        if "Stepper(mode=" in text and "adlab-scroll" in text:  # a Stepper and ad.draw
             return path.name
     pytest.skip("no lecture notebook stores a Stepper and a drawing")
 
@@ -57,29 +72,33 @@ def test_a_fresh_clone_shows_drawings_and_widgets_and_saving_keeps_them(
     clone.mkdir(parents=True)
     for f in [*(REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"), REPO / "notebooks" / "trust.py"]:
         shutil.copy(f, clone / f.name)  # what a clone holds, and nothing it ran
-    prefix = tmp_path / "prefix"  # the Python environment's share/jupyter, here a copy
-    subprocess.run(
-        [sys.executable, str(clone / "trust.py"), "--prefix", str(prefix)],
-        env=jupyter_env(tmp_path), check=True, capture_output=True,
-    )  # fmt: skip
-    settings = prefix / "share" / "jupyter" / "lab" / "settings"
+    # the set-up command's step (its signatures go to this test's Jupyter data folder)
+    subprocess.run([sys.executable, str(clone / "trust.py")], env=jupyter_env(tmp_path),
+                   check=True, capture_output=True)  # fmt: skip
     path = clone / name
     before = path.stat().st_mtime_ns
-    with jupyter_server(tmp_path, app, app_settings=settings) as (base, _, log):
+    with jupyter_server(tmp_path, app) as (base, _, log):
         url = "lab/tree" if app == "lab" else "notebooks"
         try:
             page.goto(f"{base}/{url}/notebooks/{name}?token={TOKEN}")
-            # no cell is run: the stored outputs render, trusted
+            # no cell is run: the stored outputs render, trusted (scrolled to: a long
+            # notebook renders only the cells near the view)
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            _scroll_to(page, ".adlab-stepper")
             expect(page.locator(".adlab-stepper").first).to_be_visible(timeout=60_000)
             expect(
                 page.locator(".adlab-stepper .adlab-explain >> visible=true").first
             ).to_contain_text("step 1 of")
-            assert page.locator("svg.adlab-graph").count() > 1  # drawings, and the Stepper's
+            # drawings (ad.draw, in their box), besides the Stepper's
+            _scroll_to(page, ".jp-OutputArea-output .adlab-scroll svg.adlab-graph")
+            expect(
+                page.locator(".jp-OutputArea-output .adlab-scroll svg.adlab-graph").first
+            ).to_be_visible()
             expect(page.get_by_text("Cannot display an untrusted SVG")).to_have_count(0)
             expect(page.get_by_text("Error displaying widget")).to_have_count(0)
             shot(page, f"fresh-clone-{app}.png")
 
-            # save (Ctrl+S): the widget state stays in the file
+            # save (Ctrl+S), with JupyterLab's default settings: the widget state stays
             page.locator(".jp-Notebook").first.click()
             page.keyboard.press("Control+s")
             page.wait_for_function("() => true", polling=200)  # let the save request start
