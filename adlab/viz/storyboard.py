@@ -30,7 +30,7 @@ from typing import Any
 
 from adlab.core.events import bar, dot, format_value
 from adlab.viz.graph import Graph, edges_of_terms, trace_graph
-from adlab.viz.svg import LINE_SIZE, MIN_TEXT, THEME_CSS, Shape, layout, measure, render, rich
+from adlab.viz.svg import THEME_CSS, Shape, layout, least_width, measure, render, rich
 
 #: The Stepper's modes: values appearing, forward-mode tangents, reverse-mode adjoints.
 STEPPER_MODES = ("forward", "tangent", "reverse")
@@ -190,7 +190,7 @@ class Storyboard:
         lay = layout(graph, shapes)
         svg = render(graph, shapes=shapes, lay=lay, css_class="adlab-graph", uid=self.uid)
         w, h = lay.width, lay.height
-        least = w * MIN_TEXT / min(LINE_SIZE, 11.5)
+        least = least_width(w)
         anchors = "".join(
             f'<i id="{self.uid}-a{int(k[1:])}" class="adlab-anchor" style="left:'
             f'{100 * (p.x + p.width / 2) / w:.2f}%;top:{100 * p.y / h:.2f}%"></i>'

@@ -31,6 +31,7 @@ from typing import Any
 from adlab.core.events import DOT, OVERLINE
 from adlab.core.expr import register_drawer
 from adlab.viz.graph import Graph, GraphNode, as_graph
+from adlab.viz.groups import grouped
 from adlab.viz.layout import Layout, Placed, Rect, layered_layout
 
 FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', 'Noto Sans Mono CJK JP', monospace"
@@ -47,6 +48,7 @@ COLOURS = {
     "output": ("#e6f5ec", "#2c9a5a"),
     "const": ("#f3f3f3", "#b5b5b5"),
     "op": ("#fff3dc", "#dc9328"),
+    "group": ("#f3effa", "#8e7cc3"),  # a box standing for repeated blocks (viz.groups)
 }
 ROLE_COLOUR = {"value": "#1d2630", "tangent": "#7a2eb8", "adjoint": "#c0392b", "note": "#67717c"}
 EDGE, ACTIVE, OP_TEXT = "#8c98a5", "#ea7a00", "#8a5300"
@@ -468,7 +470,7 @@ def _node(n: GraphNode, p: Any, shape: Shape, pid: str, stepper: bool = False) -
         if hot or stepper:
             parts.append(glow.format('class="adlab-hl" ' if stepper else ""))
         sw = "2.6" if hot else "1.4"
-        dash = ' stroke-dasharray="5 3"' if n.state == "source" else ""
+        dash = ' stroke-dasharray="5 3"' if n.state == "source" or n.kind == "group" else ""
         edge_colour = ACTIVE if n.state in ("current", "source") else stroke
         card = (
             f'<rect {{}}x="{_f(x)}" y="{_f(top)}" width="{_f(w)}" height="{_f(h)}" rx="6" '
@@ -514,11 +516,14 @@ class Drawing:
     <Drawing: computation graph of out, 3 nodes, 3 edges>
     """
 
-    def __init__(self, svg: str, graph: Graph, width: float, height: float) -> None:
+    def __init__(
+        self, svg: str, graph: Graph, width: float, height: float, grouped: str | None = None
+    ) -> None:
         self.svg = svg
         self.graph = graph
         self.width = width
         self.height = height
+        self.grouped = grouped  # the SVG with repeated blocks collapsed (viz.groups), if any
 
     @property
     def fits(self) -> bool:
@@ -532,7 +537,16 @@ class Drawing:
         return self.svg
 
     def _repr_html_(self) -> str:
-        return scroll_box(self.svg)
+        if self.grouped is None:
+            return scroll_box(self.svg)
+        n = len(self.graph.nodes)
+        return (
+            f'<div class="adlab-grouping"><style>{_GROUPING_CSS}</style>'
+            '<label style="font:12px sans-serif"><input type="checkbox" class="adlab-expand"> '
+            f"show all {n} nodes (the dashed box stands for blocks that repeat)</label>"
+            f'<div class="adlab-collapsed">{scroll_box(self.grouped)}</div>'
+            f'<div class="adlab-full">{scroll_box(self.svg)}</div></div>'
+        )
 
     def save(self, path: Any) -> None:
         """Write the SVG to a file."""
@@ -552,12 +566,18 @@ THEME_CSS = (
 )
 
 
+def least_width(width: float) -> float:
+    """The narrowest a picture ``width`` wide may be shown: its smallest text at
+    :data:`MIN_TEXT` px, even in a deck (reveal.js shows a slide at 96 % of the window)."""
+    return width * MIN_TEXT / min(NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE) / 0.96
+
+
 def scroll_box(svg: str, max_height: float = FITS[1]) -> str:
     """An HTML box for ``svg``: as wide as the page allows, never smaller than the scale at
     which its smallest text is :data:`MIN_TEXT` px, scrolling when it is still too big."""
     m = _SIZE.match(svg)
     width = float(m.group(1)) if m else FITS[0]
-    least = width * MIN_TEXT / min(NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE)
+    least = least_width(width)
     sized = svg.replace(
         "<svg ", f'<svg style="width:100%;max-width:{_f(width)}px;min-width:{_f(least)}px;'
         'height:auto;display:block" ', 1
@@ -569,7 +589,13 @@ def scroll_box(svg: str, max_height: float = FITS[1]) -> str:
     )
 
 
-def draw(obj: Any, **options: Any) -> Drawing:
+_GROUPING_CSS = (
+    ".adlab-grouping:has(.adlab-expand:checked)>.adlab-collapsed,"
+    ".adlab-grouping:not(:has(.adlab-expand:checked))>.adlab-full{display:none}"
+)
+
+
+def draw(obj: Any, *, group: bool = True, **options: Any) -> Drawing:
     """Draw a Trace, a Wengert list (``trace.tape``), a ``%%grad`` result or a Graph as SVG.
 
     Options go to the object's adapter, for a trace: ``adjoints=True`` (each
@@ -580,11 +606,18 @@ def draw(obj: Any, **options: Any) -> Drawing:
     >>> t = ad.trace(lambda x, y: x * y + ad.sin(x), 2.0, 3.0)
     >>> ad.draw(t, adjoints=True, partials=True)
     <Drawing: computation graph of out, 5 nodes, 5 edges>
+
+    A big graph whose operations repeat (a loop, a layer) is shown grouped, its middle
+    repetitions in one box, with a switch to the whole picture (``group=False``: never).
     """
     graph = as_graph(obj, **options)
     shapes = {n.id: measure(n) for n in graph.nodes}
     lay = layout(graph, shapes)
-    return Drawing(render(graph, shapes=shapes, lay=lay), graph, lay.width, lay.height)
+    small = grouped(graph) if group else None
+    return Drawing(
+        render(graph, shapes=shapes, lay=lay), graph, lay.width, lay.height,
+        render(small) if small is not None else None,
+    )  # fmt: skip
 
 
 register_drawer(draw)  # expressions draw themselves in notebooks
