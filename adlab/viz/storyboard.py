@@ -38,6 +38,7 @@ MODE_LABELS = {"forward": "values", "tangent": "tangents ẋ", "reverse": "adjoi
 _MAX_TERMS = 3  # contributions listed on a node before they are elided
 _VIEW_HEIGHT = 420  # px: the graph's box scrolls beyond this (a deck's slide is 720 high)
 _uids = itertools.count()
+_FOREVER = 10**9  # the end of a line that, once shown, stays
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Step:
 
 class Storyboard:
     """The picture of ``trace`` and the steps of ``modes`` (``seed``: the tangent sweep's
-    direction, see ``Trace.tangent_events``). ``uid`` scopes the ids and styles."""
+    direction, see ``Trace.tangent_events``). ``uid``, unique per storyboard, scopes the
+    ids of the picture's elements and the class its steps' styles apply to."""
 
     def __init__(
         self, trace: Any, modes: Sequence[str] = STEPPER_MODES, *, seed: Any = None
@@ -90,8 +92,8 @@ class Storyboard:
             t = t0 + k
             value = format_value(e.value)
             self._since[e.node] = t
-            self._timed.setdefault(e.node, []).append((0, "value", value, t, 10**9))
-            self._cells.setdefault(e.node, []).append(("value", value, t, 10**9))
+            self._timed.setdefault(e.node, []).append((0, "value", value, t, _FOREVER))
+            self._cells.setdefault(e.node, []).append(("value", value, t, _FOREVER))
             edges = tuple(base.edges_into(f"n{e.node}"))
             out.append(Step("forward", k, n, e.node, e.explain(), t, None, edges, e.node))
         return out
@@ -102,8 +104,8 @@ class Storyboard:
             return
         for node in self.trace.nodes:
             value = format_value(node.value)
-            self._timed.setdefault(node.index, []).append((0, "value", value, 0, 10**9))
-            self._cells.setdefault(node.index, []).append(("value", value, 0, 10**9))
+            self._timed.setdefault(node.index, []).append((0, "value", value, 0, _FOREVER))
+            self._cells.setdefault(node.index, []).append(("value", value, 0, _FOREVER))
 
     def _tangent(self, base: Graph, seed: Any) -> list[Step]:
         self._values_always()
@@ -259,7 +261,7 @@ class Storyboard:
         return (
             '<div class="adlab-explain"><span class="adlab-stepno">'
             f"{MODE_LABELS[step.mode]} · step {step.step + 1} of {step.steps}</span>  "
-            f'<span class="adlab-text">{rich(step.explanation, html=True)}</span></div>'
+            f'<span class="adlab-text">{rich(step.explanation)}</span></div>'
             f"<style>{self.style(step)}</style>"
         )
 
@@ -268,8 +270,7 @@ def _stacked(variants: Any) -> str:
     """Texts shown one at a time in one cell, each in its interval of the timeline; the
     cell keeps the width of the widest, so nothing moves while stepping."""
     spans = "".join(
-        f'<span class="adlab-t" style="--a:{a};--b:{b}">{rich(t, html=True)}</span>'
-        for t, a, b in variants
+        f'<span class="adlab-t" style="--a:{a};--b:{b}">{rich(t)}</span>' for t, a, b in variants
     )
     return f'<span class="adlab-cell">{spans}</span>'
 

@@ -137,18 +137,16 @@ def _plain(text: str) -> str:
     return text.replace(OVERLINE, "").replace(DOT, "")
 
 
-def rich(text: str, *, html: bool = False) -> str:
+def rich(text: str) -> str:
     """``text`` escaped for HTML, each overlined run (``x̅``, ``v̅1̅``: see
     ``core.events.bar``) with one real overline and each dotted run (``ȯu̇ṫ``:
     ``core.events.dot``) with one dot centred over it; combining marks sit unevenly,
-    one per letter. Plain-text explanations keep the combining marks. (``html=False``
-    gives the plain escaped text, for SVG: :func:`svg_text` draws the marks there.)
+    one per letter. Plain-text explanations keep the combining marks (:func:`svg_text`
+    draws the marks in SVG).
 
-    >>> rich("v̅1̅ = 2.0", html=True)
+    >>> rich("v̅1̅ = 2.0")
     '<span style="text-decoration:overline">v1</span> = 2.0'
     """
-    if not html:
-        return _esc(_plain(text))
     out = []
     for k, part in enumerate(_MARKED.split(text)):
         clean = _esc(_plain(part))
@@ -164,10 +162,11 @@ def rich(text: str, *, html: bool = False) -> str:
     return "".join(out)
 
 
-def svg_text(text: str, cx: float, y: float, size: float, attrs: str) -> str:
+def svg_text(text: str, cx: float, y: float, size: float, colour: str, attrs: str = "") -> str:
     """A line of SVG text centred at ``cx`` on baseline ``y``, its overlined and dotted runs
     marked by a drawn bar or dot. The text is stretched to its measured width
     (``textLength``), so the marks sit over their letters whatever the font."""
+    attrs = f'{attrs} fill="{colour}"'.strip()
     plain = _plain(text)
     parts = _MARKED.split(text)
     if len(parts) == 1:
@@ -194,10 +193,8 @@ def svg_text(text: str, cx: float, y: float, size: float, attrs: str) -> str:
                     'fill="currentColor"/>'
                 )
         before += clean
-    fill = re.search(r'fill="([^"]+)"', attrs)
-    colour = f' color="{fill.group(1)}"' if fill else ""
     return (
-        f'<g {attrs}{colour}><text x="{_f(x0)}" y="{_f(y)}" font-size="{size}" '
+        f'<g {attrs} color="{colour}"><text x="{_f(x0)}" y="{_f(y)}" font-size="{size}" '
         f'textLength="{_f(width)}" lengthAdjust="spacingAndGlyphs">{_esc(plain)}</text>'
         f"{''.join(marks)}</g>"
     )
@@ -496,8 +493,8 @@ def _node(n: GraphNode, p: Any, shape: Shape, pid: str, stepper: bool = False) -
         for slot, role, text, timed in lines:
             colour = ROLE_COLOUR.get(role, ROLE_COLOUR["note"])
             parts.append(
-                svg_text(text, x + w / 2, ty + slot * LINE_LH, LINE_SIZE,
-                         f'class="adlab-{role}{timed}" fill="{colour}"')
+                svg_text(text, x + w / 2, ty + slot * LINE_LH, LINE_SIZE, colour,
+                         f'class="adlab-{role}{timed}"')
             )  # fmt: skip
     parts.append("</g>")
     return parts

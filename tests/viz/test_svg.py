@@ -199,7 +199,7 @@ def test_adjoints_are_overlined_for_real_in_svg_and_html_and_with_combining_mark
     assert OVERLINE not in board.step_html(last) and OVERLINE not in board.picture
     assert '<span style="text-decoration:overline">v1</span>' in board.step_html(last)
     # a tangent's dot sits over the whole name, once
-    assert dot("out") == "o\u0307u\u0307t\u0307" and rich(dot("out"), html=True).count("˙") == 1
+    assert dot("out") == "o\u0307u\u0307t\u0307" and rich(dot("out")).count("˙") == 1
 
 
 def test_signed_zeros_print_as_zero():
