@@ -231,16 +231,30 @@ IN_VIEW = """stepper => {
 }"""
 
 SMALLEST_TEXT = """root => {
-  let least = Infinity;
+  let least = Infinity, seen = 0;  // the rendered size of every shown text, in CSS px
   for (const t of root.querySelectorAll("svg text")) {
     const m = t.getScreenCTM();
-    if (!m) continue;
+    if (!m || !t.getClientRects().length) continue;  // not shown
     const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
     least = Math.min(least, px);
+    seen += 1;
   }
-  return least;
+  return seen ? least : 0;
 }"""
 
 SHOWN_TEXT = """e => [...e.querySelectorAll(".adlab-t")]
   .filter(s => parseFloat(getComputedStyle(s).opacity) > 0.5)
   .map(s => s.textContent).join("")"""
+
+
+def scroll_to(page, selector: str) -> None:
+    """Scroll the notebook (Lab, Notebook 7) down until ``selector`` is in the page."""
+    for _ in range(120):
+        if page.locator(selector).count():
+            page.locator(selector).first.scroll_into_view_if_needed()
+            return
+        page.evaluate(
+            "() => { for (const e of document.querySelectorAll('.jp-WindowedPanel-outer,"
+            " .jp-NotebookPanel-notebook, #main-panel')) e.scrollBy(0, 600); }"
+        )
+        page.wait_for_timeout(100)

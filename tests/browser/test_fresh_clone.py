@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import REPO, TOKEN, jupyter_server, need
+from tests.browser.conftest import REPO, TOKEN, jupyter_server, need, scroll_to
 from tests.jupyter import jupyter_env, sandboxed
 
 GO_TO_STEPPER = """() => {
@@ -27,19 +27,6 @@ GO_TO_STEPPER = """() => {
   }
   return null;
 }"""
-
-
-def _scroll_to(page, selector: str) -> None:
-    """Scroll the notebook (Lab, Notebook 7) down until ``selector`` is in the page."""
-    for _ in range(120):
-        if page.locator(selector).count():
-            page.locator(selector).first.scroll_into_view_if_needed()
-            return
-        page.evaluate(
-            "() => { for (const e of document.querySelectorAll('.jp-WindowedPanel-outer,"
-            " .jp-NotebookPanel-notebook, #main-panel')) e.scrollBy(0, 600); }"
-        )
-        page.wait_for_timeout(100)
 
 
 def _build_module():
@@ -84,13 +71,13 @@ def test_a_fresh_clone_shows_drawings_and_widgets_and_saving_keeps_them(
             # no cell is run: the stored outputs render, trusted (scrolled to: a long
             # notebook renders only the cells near the view)
             page.wait_for_selector(".jp-Notebook .jp-Cell")
-            _scroll_to(page, ".adlab-stepper")
+            scroll_to(page, ".adlab-stepper")
             expect(page.locator(".adlab-stepper").first).to_be_visible(timeout=60_000)
             expect(
                 page.locator(".adlab-stepper .adlab-explain >> visible=true").first
             ).to_contain_text("step 1 of")
             # drawings (ad.draw, in their box), besides the Stepper's
-            _scroll_to(page, ".jp-OutputArea-output .adlab-scroll svg.adlab-graph")
+            scroll_to(page, ".jp-OutputArea-output .adlab-scroll svg.adlab-graph")
             expect(
                 page.locator(".jp-OutputArea-output .adlab-scroll svg.adlab-graph").first
             ).to_be_visible()

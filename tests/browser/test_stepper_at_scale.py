@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     TOKEN,
     current_node,
     jupyter_server,
+    scroll_to,
     wait_kernel_connected,
 )
 
@@ -93,7 +94,6 @@ def test_a_thousand_operation_stepper_steps_by_keyboard_and_follows(theme, tmp_p
             stepper = page.locator(".adlab-stepper").first
             explain = stepper.locator(".adlab-explain >> visible=true")
             expect(explain).to_contain_text(f"step 1 of {n}", timeout=120_000)
-            expect(page.locator(".jp-OutputArea-output .adlab-scroll svg")).to_have_count(1)
             handle = stepper.locator(".adlab-slider .noUi-handle >> visible=true")
             element = stepper.element_handle()
             assert current_node(element) == trace.output_node.name
@@ -128,7 +128,18 @@ def test_a_thousand_operation_stepper_steps_by_keyboard_and_follows(theme, tmp_p
 
             # readable: no text of the Stepper or of the big drawing below 10 px
             assert element.evaluate(SMALLEST_TEXT) >= MIN_TEXT - 0.01
-            drawing = page.locator(".jp-OutputArea-output .adlab-scroll").first.element_handle()
+            # the big drawing: grouped (its loop in one box), with a switch to the whole
+            page.wait_for_selector(".jp-OutputArea-output .adlab-grouping", state="attached",
+                                   timeout=120_000)  # fmt: skip
+            scroll_to(page, ".jp-OutputArea-output .adlab-grouping")
+            grouping = page.locator(".jp-OutputArea-output .adlab-grouping")
+            expect(grouping.locator(".adlab-collapsed svg")).to_be_visible()
+            expect(grouping.locator(".adlab-full svg")).to_be_hidden()
+            drawing = grouping.element_handle()
+            assert drawing.evaluate(SMALLEST_TEXT) >= MIN_TEXT - 0.01
+            grouping.locator(".adlab-expand").check()  # the whole graph, all 1,000 operations
+            expect(grouping.locator(".adlab-full svg")).to_be_visible()
+            expect(grouping.locator(".adlab-collapsed svg")).to_be_hidden()
             assert drawing.evaluate(SMALLEST_TEXT) >= MIN_TEXT - 0.01
 
             # legible in both themes: the explanation line and the highlighted row
