@@ -63,8 +63,10 @@ class Table:
         body = []
         for i, row in enumerate(self.rows):
             style = (
-                ' class="adlab-current" style="background:#fff3b0"' if i == self.highlight
-                else ' class="adlab-marked" style="background:#fdf6e3"' if i == self.mark
+                ' class="adlab-current" style="background:#fff3b0;color:#1d2630"'
+                if i == self.highlight
+                else ' class="adlab-marked" style="background:#fdf6e3;color:#1d2630"'
+                if i == self.mark
                 else ""
             )  # fmt: skip
             cells = "".join(
