@@ -20,6 +20,7 @@ switching steps needs no kernel (the Stepper shows one step's style at a time).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import html
@@ -30,7 +31,7 @@ from typing import Any
 
 from adlab.core.events import bar, dot, format_value
 from adlab.viz.graph import Graph, edges_of_terms, trace_graph
-from adlab.viz.svg import THEME_CSS, Shape, layout, least_width, measure, render, rich
+from adlab.viz.svg import CHUNK, THEME_CSS, Shape, layout, least_width, measure, render, rich
 
 #: The Stepper's modes: values appearing, forward-mode tangents, reverse-mode adjoints.
 STEPPER_MODES = ("forward", "tangent", "reverse")
@@ -188,6 +189,25 @@ class Storyboard:
             for i, e in enumerate(base.edges)
         )  # fmt: skip
         graph = Graph(nodes, edges, base.title)
+        # each chunk of the picture changes only where one of its lines starts or ends: its
+        # own --s jumps between those times, so a step restyles only the chunks it changes
+        ends: dict[str, set[int]] = {}
+        for i, n in enumerate(nodes):
+            ends.setdefault(f"g{i // CHUNK}", set()).update(
+                [t for *_, a, b in n.timed for t in (a, b)]
+                + ([n.since] if n.since is not None else [])
+            )
+        for j, e in enumerate(edges):
+            since = nodes[int(e.target[1:])].since
+            if since is not None:
+                ends.setdefault(f"p{j // CHUNK}", set()).add(since)
+            if e.timed:
+                ends.setdefault(f"l{j // CHUNK}", set()).update(
+                    t for _, a, b in e.timed for t in (a, b)
+                )
+        for i, cells in self._cells.items():
+            ends.setdefault(f"t{i // CHUNK}", set()).update(t for *_, a, b in cells for t in (a, b))
+        self._ends = {k: sorted(t for t in v if t < end) for k, v in ends.items()}
         shapes: dict[str, Shape] = {n.id: measure(n) for n in nodes}
         lay = layout(graph, shapes)
         svg = render(graph, shapes=shapes, lay=lay, css_class="adlab-graph", uid=self.uid)
@@ -223,30 +243,40 @@ class Storyboard:
         if "reverse" in modes:
             s = modes["reverse"]
             extra.append(("adjoint x̄", s[0].time if s else 0, s[-1].time + 1 if s else 0))
+        self._ends["h0"] = sorted({t for _, a, b in extra for t in (a, b) if t < self.end})
         head = "".join(f"<th>{c}</th>" for c in ("name", "operation", "value"))
         head += f"<th>{_stacked((t, a, b) for t, a, b in extra)}</th>" if extra else ""
-        rows = []
+        rows: dict[int, list[str]] = {}
         for node in self.trace.nodes:
             cells = self._cells.get(node.index, [])
             op = "input" if node.is_input else node.text()
             value = _stacked((t, a, b) for c, t, a, b in cells if c == "value")
             last = _stacked((t, a, b) for c, t, a, b in cells if c == "extra") if extra else None
             tds = [esc(node.name), esc(op), value] + ([last] if last is not None else [])
-            rows.append(
+            rows.setdefault(node.index // CHUNK, []).append(
                 f'<tr id="{self.uid}-r{node.index}">' + "".join(f"<td>{c}</td>" for c in tds)
                 + "</tr>"
             )  # fmt: skip
+        body = "".join(
+            f'<tbody id="{self.uid}-t{k}" style="--s:-1">{"".join(rows[k])}</tbody>'
+            for k in sorted(rows)
+        )
         return (
             f'<div class="adlab-wengert" style="max-height:{_VIEW_HEIGHT}px">'
-            '<table class="adlab-table"><thead><tr>'
-            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+            f'<table class="adlab-table"><thead id="{self.uid}-h0" style="--s:-1"><tr>{head}</tr>'
+            f"</thead>{body}"
+            "</table></div>"
         )
 
     # -- one step -----------------------------------------------------------------------
     def style(self, step: Step) -> str:
         """The style sheet that shows ``step`` on the picture."""
         u = self.uid
-        rules = [f".{u}{{--s:{step.time}}}", f"#{u}-n{step.node}>.adlab-hl{{display:inline}}"]
+        rules = [f"#{u}-n{step.node}>.adlab-hl{{display:inline}}"]
+        for chunk, ends in self._ends.items():  # each chunk's latest change up to this step
+            k = bisect.bisect_right(ends, step.time) - 1
+            if k >= 0:
+                rules.append(f"#{u}-{chunk}{{--s:{ends[k]}}}")
         if step.source is not None:
             rules.append(f"#{u}-n{step.source}>.adlab-src{{display:inline}}")
         rules += [f"#{u}-e{i}{{display:inline}}" for i in step.edges]

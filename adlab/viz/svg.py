@@ -53,6 +53,8 @@ COLOURS = {
 ROLE_COLOUR = {"value": "#1d2630", "tangent": "#7a2eb8", "adjoint": "#c0392b", "note": "#67717c"}
 EDGE, ACTIVE, OP_TEXT = "#8c98a5", "#ea7a00", "#8a5300"
 
+#: A Stepper's picture groups nodes, edges and labels by this many (see adlab.viz.storyboard).
+CHUNK = 32
 #: Graphs wider or taller than this display in a scrolling box (``_repr_html_``).
 FITS = (960.0, 720.0)
 
@@ -238,7 +240,9 @@ def render(
     ]
     # -- edges: each bus once, then every edge's last hop; highlighted ones on top ------
     routes = _routes(graph, lay, shapes)
-    quiet, hot_paths, labels = [], [], []
+    quiet, hot_paths = [], []
+    faded: dict[int, list[str]] = {}  # a Stepper's edges that fade in, by chunk
+    labels: dict[int, list[str]] = {}  # by chunk of edges
     for source in dict.fromkeys(e.source for e in graph.edges):
         bus = lay.bus(source)
         if bus:
@@ -250,7 +254,10 @@ def render(
             path = path.replace("<path ", '<path opacity="0.3" ', 1)
         elif target.since is not None:
             path = path.replace('class="', f'style="--a:{target.since}" class="adlab-fade ', 1)
-        (hot_paths if edge.active else quiet).append(path)
+        if uid is not None and target.since is not None:
+            faded.setdefault(i // CHUNK, []).append(path)
+        else:
+            (hot_paths if edge.active else quiet).append(path)
         if uid is not None:  # the whole route, highlighted, shown by a step's style sheet
             route = _stubbed(lay, edge.source, lay.route(i))
             route[-1] = points[-1]
@@ -264,17 +271,28 @@ def render(
         style = f'fill="{ACTIVE}" font-weight="bold"' if hot else 'fill="#4b5560"'
         for text, a, b in edge.timed or [(edge.label, None, None)]:
             timed = "" if a is None else f' adlab-t" style="--a:{a};--b:{b}'
-            labels.append(
+            labels.setdefault(box.id // CHUNK, []).append(
                 f'<text class="adlab-edge-label{timed}" x="{x}" y="{y}" text-anchor="middle" '
                 f'font-size="{LABEL_SIZE}" {style} stroke="#fff" stroke-width="3" '
                 f'paint-order="stroke">{_esc(text)}</text>'
             )
-    out += ['<g class="adlab-edges">', *quiet, *hot_paths, "</g>"]
-    out.append('<g class="adlab-nodes">')
-    for n in graph.nodes:
-        out += _node(n, lay.nodes[n.id], shapes[n.id], pid, stepper=uid is not None)
-    out.append("</g>")
-    out += labels
+    nodes: dict[int, list[str]] = {}
+    for i, n in enumerate(graph.nodes):
+        nodes.setdefault(i // CHUNK, []).extend(
+            _node(n, lay.nodes[n.id], shapes[n.id], pid, stepper=uid is not None)
+        )
+
+    def chunks(kind: str, parts: dict[int, list[str]]) -> list[str]:
+        """A Stepper's picture groups its elements in chunks, each with its own step
+        variable ``--s`` (see adlab.viz.storyboard); other drawings need no groups."""
+        if uid is None:
+            return [p for k in sorted(parts) for p in parts[k]]
+        return [f'<g id="{uid}-{kind}{k}" style="--s:-1">{"".join(parts[k])}</g>'
+                for k in sorted(parts)]  # fmt: skip
+
+    out += ['<g class="adlab-edges">', *quiet, *chunks("p", faded), *hot_paths, "</g>"]
+    out += ['<g class="adlab-nodes">', *chunks("g", nodes), "</g>"]
+    out += chunks("l", labels)
     out.append("</svg>")
     return "".join(out)
 

@@ -13,6 +13,7 @@ import adlab as ad
 from adlab.core.events import format_value
 from adlab.notebook.widgets import Stepper
 from adlab.viz.storyboard import STEPPER_MODES, Storyboard
+from adlab.viz.svg import CHUNK
 
 
 def fan_out(x, y):
@@ -51,7 +52,9 @@ def test_each_step_highlights_its_node_and_row_and_explains_itself(trace):
     u = board.uid
     for st in board.steps["forward"]:
         style = board.style(st)
-        assert f".{u}{{--s:{st.time}}}" in style
+        # the step variable of the chunk holding the node jumps to this step (its value
+        # appears now); chunks with nothing new keep theirs, so only they are restyled
+        assert f"#{u}-g{st.node // CHUNK}{{--s:{st.time}}}" in style
         assert f"#{u}-n{st.node}>.adlab-hl{{display:inline}}" in style
         assert f"#{u}-r{st.node}{{background:" in style
         assert f"#{u}-a{st.node}," in style  # the scrolling box follows the node
