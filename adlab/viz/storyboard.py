@@ -31,7 +31,7 @@ from typing import Any
 
 from adlab.core.events import bar, dot, format_value
 from adlab.viz.graph import Graph, edges_of_terms, trace_graph
-from adlab.viz.svg import CHUNK, THEME_CSS, Shape, layout, least_width, measure, render, rich
+from adlab.viz.svg import THEME_CSS, Shape, layout, least_width, measure, render, rich
 
 #: The Stepper's modes: values appearing, forward-mode tangents, reverse-mode adjoints.
 STEPPER_MODES = ("forward", "tangent", "reverse")
@@ -40,6 +40,7 @@ _MAX_TERMS = 3  # contributions listed on a node before they are elided
 _VIEW_HEIGHT = 420  # px: the graph's box scrolls beyond this (a deck's slide is 720 high)
 _uids = itertools.count()
 _FOREVER = 10**9  # the end of a line that, once shown, stays
+_CHUNKS = 40  # at most about this many chunks of nodes: a step's style stays a few KB
 
 
 @dataclass(frozen=True)
@@ -189,28 +190,30 @@ class Storyboard:
             for i, e in enumerate(base.edges)
         )  # fmt: skip
         graph = Graph(nodes, edges, base.title)
+        chunk = self._chunk = max(32, -(-len(nodes) // _CHUNKS))
         # each chunk of the picture changes only where one of its lines starts or ends: its
         # own --s jumps between those times, so a step restyles only the chunks it changes
         ends: dict[str, set[int]] = {}
         for i, n in enumerate(nodes):
-            ends.setdefault(f"g{i // CHUNK}", set()).update(
+            ends.setdefault(f"g{i // chunk}", set()).update(
                 [t for *_, a, b in n.timed for t in (a, b)]
                 + ([n.since] if n.since is not None else [])
             )
         for j, e in enumerate(edges):
             since = nodes[int(e.target[1:])].since
             if since is not None:
-                ends.setdefault(f"p{j // CHUNK}", set()).add(since)
+                ends.setdefault(f"p{j // (2 * chunk)}", set()).add(since)
             if e.timed:
-                ends.setdefault(f"l{j // CHUNK}", set()).update(
+                ends.setdefault(f"l{j // (2 * chunk)}", set()).update(
                     t for _, a, b in e.timed for t in (a, b)
                 )
         for i, cells in self._cells.items():
-            ends.setdefault(f"t{i // CHUNK}", set()).update(t for *_, a, b in cells for t in (a, b))
+            ends.setdefault(f"t{i // chunk}", set()).update(t for *_, a, b in cells for t in (a, b))
         self._ends = {k: sorted(t for t in v if t < end) for k, v in ends.items()}
         shapes: dict[str, Shape] = {n.id: measure(n) for n in nodes}
         lay = layout(graph, shapes)
-        svg = render(graph, shapes=shapes, lay=lay, css_class="adlab-graph", uid=self.uid)
+        svg = render(graph, shapes=shapes, lay=lay, css_class="adlab-graph", uid=self.uid,
+                     chunk=chunk)  # fmt: skip
         w, h = lay.width, lay.height
         least = least_width(w)
         anchors = "".join(
@@ -253,7 +256,7 @@ class Storyboard:
             value = _stacked((t, a, b) for c, t, a, b in cells if c == "value")
             last = _stacked((t, a, b) for c, t, a, b in cells if c == "extra") if extra else None
             tds = [esc(node.name), esc(op), value] + ([last] if last is not None else [])
-            rows.setdefault(node.index // CHUNK, []).append(
+            rows.setdefault(node.index // self._chunk, []).append(
                 f'<tr id="{self.uid}-r{node.index}">' + "".join(f"<td>{c}</td>" for c in tds)
                 + "</tr>"
             )  # fmt: skip

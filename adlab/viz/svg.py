@@ -53,8 +53,6 @@ COLOURS = {
 ROLE_COLOUR = {"value": "#1d2630", "tangent": "#7a2eb8", "adjoint": "#c0392b", "note": "#67717c"}
 EDGE, ACTIVE, OP_TEXT = "#8c98a5", "#ea7a00", "#8a5300"
 
-#: A Stepper's picture groups nodes, edges and labels by this many (see adlab.viz.storyboard).
-CHUNK = 32
 #: Graphs wider or taller than this display in a scrolling box (``_repr_html_``).
 FITS = (960.0, 720.0)
 
@@ -209,6 +207,7 @@ def render(
     lay: Layout | None = None,
     css_class: str = "adlab-graph",
     uid: str | None = None,
+    chunk: int = 32,
 ) -> str:
     """The SVG text of ``graph``; pass ``shapes``/``lay`` to draw several pictures of one
     graph at the same positions.
@@ -217,7 +216,8 @@ def render(
     table rows get ids (``{uid}-n3``, ``{uid}-e5``), each node a hidden highlight and
     each edge a hidden highlighted route that a step's style sheet shows, and the timed
     lines and labels show themselves when the step (the CSS variable ``--s``) is in their
-    interval (:data:`STEPPER_CSS`).
+    interval (:data:`STEPPER_CSS`); nodes are grouped ``chunk`` at a time, edges and their
+    labels twice as many, each group with its own ``--s``.
     """
     shapes = shapes or {n.id: measure(n) for n in graph.nodes}
     lay = lay or layout(graph, shapes)
@@ -255,7 +255,7 @@ def render(
         elif target.since is not None:
             path = path.replace('class="', f'style="--a:{target.since}" class="adlab-fade ', 1)
         if uid is not None and target.since is not None:
-            faded.setdefault(i // CHUNK, []).append(path)
+            faded.setdefault(i // (2 * chunk), []).append(path)
         else:
             (hot_paths if edge.active else quiet).append(path)
         if uid is not None:  # the whole route, highlighted, shown by a step's style sheet
@@ -271,14 +271,14 @@ def render(
         style = f'fill="{ACTIVE}" font-weight="bold"' if hot else 'fill="#4b5560"'
         for text, a, b in edge.timed or [(edge.label, None, None)]:
             timed = "" if a is None else f' adlab-t" style="--a:{a};--b:{b}'
-            labels.setdefault(box.id // CHUNK, []).append(
+            labels.setdefault(box.id // (2 * chunk), []).append(
                 f'<text class="adlab-edge-label{timed}" x="{x}" y="{y}" text-anchor="middle" '
                 f'font-size="{LABEL_SIZE}" {style} stroke="#fff" stroke-width="3" '
                 f'paint-order="stroke">{_esc(text)}</text>'
             )
     nodes: dict[int, list[str]] = {}
     for i, n in enumerate(graph.nodes):
-        nodes.setdefault(i // CHUNK, []).extend(
+        nodes.setdefault(i // chunk, []).extend(
             _node(n, lay.nodes[n.id], shapes[n.id], pid, stepper=uid is not None)
         )
 

@@ -13,7 +13,6 @@ import adlab as ad
 from adlab.core.events import format_value
 from adlab.notebook.widgets import Stepper
 from adlab.viz.storyboard import STEPPER_MODES, Storyboard
-from adlab.viz.svg import CHUNK
 
 
 def fan_out(x, y):
@@ -54,7 +53,7 @@ def test_each_step_highlights_its_node_and_row_and_explains_itself(trace):
         style = board.style(st)
         # the step variable of the chunk holding the node jumps to this step (its value
         # appears now); chunks with nothing new keep theirs, so only they are restyled
-        assert f"#{u}-g{st.node // CHUNK}{{--s:{st.time}}}" in style
+        assert f"#{u}-g{st.node // board._chunk}{{--s:{st.time}}}" in style
         assert f"#{u}-n{st.node}>.adlab-hl{{display:inline}}" in style
         assert f"#{u}-r{st.node}{{background:" in style
         assert f"#{u}-a{st.node}," in style  # the scrolling box follows the node
