@@ -261,12 +261,12 @@ class Storyboard:
                 + "</tr>"
             )  # fmt: skip
         body = "".join(
-            f'<tbody id="{self.uid}-t{k}" style="--s:-1">{"".join(rows[k])}</tbody>'
+            f'<tbody id="{self.uid}-t{k}">{"".join(rows[k])}</tbody>'
             for k in sorted(rows)
         )
         return (
             f'<div class="adlab-wengert" style="max-height:{_VIEW_HEIGHT}px">'
-            f'<table class="adlab-table"><thead id="{self.uid}-h0" style="--s:-1"><tr>{head}</tr>'
+            f'<table class="adlab-table"><thead id="{self.uid}-h0"><tr>{head}</tr>'
             f"</thead>{body}"
             "</table></div>"
         )
@@ -319,9 +319,9 @@ def _adjoint_text(name: str, terms: list[str], total: Any) -> str:
 #: at ``--a``; highlights are hidden until a step's style shows them; colours follow
 #: JupyterLab's theme variables where they exist (light and dark), with light fallbacks.
 STEPPER_CSS = (
-    ".adlab-stepper .adlab-t{opacity:calc(clamp(0,var(--s,0) - var(--a) + 1,1)"
-    " * clamp(0,var(--b) - var(--s,0),1))}"
-    ".adlab-stepper .adlab-fade{opacity:calc(0.33 + 0.67 * clamp(0,var(--s,0) - var(--a) + 1,1))}"
+    ".adlab-stepper .adlab-t{opacity:calc(clamp(0,var(--s,-1) - var(--a) + 1,1)"
+    " * clamp(0,var(--b) - var(--s,-1),1))}"
+    ".adlab-stepper .adlab-fade{opacity:calc(0.33 + 0.67 * clamp(0,var(--s,-1) - var(--a) + 1,1))}"
     ".adlab-stepper .adlab-hl,.adlab-stepper .adlab-src,.adlab-stepper path.adlab-active[id]"
     "{display:none}"
     ".adlab-stepper .adlab-picture-box,.adlab-stepper .adlab-picture-box>.widget-html-content"

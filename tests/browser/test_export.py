@@ -4,9 +4,11 @@ LOCAL widget manager (npm @jupyter-widgets/html-manager), opened offline in Chro
 from __future__ import annotations
 
 import adlab as ad
+from adlab.core.events import format_value
 from tests.browser.conftest import (
     HTML_MANAGER,
     REQUIRE_JS,
+    SHOWN_TEXT,
     current_node,
     need,
     stepper_program,
@@ -72,6 +74,10 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         expect(explain).to_contain_text(f"step {n} of {n}")
         element = stepper.element_handle()
         assert current_node(element) == "y"
+        # the node shows its adjoint, summed over its two contributions, and only that
+        y_node = stepper.locator("svg .adlab-node[data-name='y']").element_handle()
+        gy = ad.trace(stepper_program, 2.0, 3.0).backward()[1]
+        assert y_node.evaluate(SHOWN_TEXT).endswith(f"= {format_value(gy)}")
 
         # no kernel: the step box steps back and forward with its arrow keys (and buttons)
         box = stepper.locator(".adlab-step input >> visible=true")
