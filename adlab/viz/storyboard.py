@@ -261,8 +261,7 @@ class Storyboard:
                 + "</tr>"
             )  # fmt: skip
         body = "".join(
-            f'<tbody id="{self.uid}-t{k}">{"".join(rows[k])}</tbody>'
-            for k in sorted(rows)
+            f'<tbody id="{self.uid}-t{k}">{"".join(rows[k])}</tbody>' for k in sorted(rows)
         )
         return (
             f'<div class="adlab-wengert" style="max-height:{_VIEW_HEIGHT}px">'
