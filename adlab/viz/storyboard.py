@@ -350,4 +350,11 @@ STEPPER_CSS = (
     "margin:2px 0 6px 0;background:#fff8e8;color:#1d2630;border-left:4px solid #ea7a00;"
     "white-space:pre-wrap}"
     ".adlab-stepper .adlab-stepno{color:#8a5300;font-weight:bold}"
+    ".adlab-stepper .adlab-note{font-size:12px;color:var(--jp-ui-font-color2,#555);margin:2px 0}"
+    # ⏮ and ⏭ are Play widgets showing only their ⏹ (which jumps), with another icon
+    ".adlab-stepper :is(.adlab-first,.adlab-last) button:not(:has(.fa-stop)){display:none}"
+    ".adlab-stepper :is(.adlab-first,.adlab-last){width:auto;min-width:0;flex:0 0 auto}"
+    ".adlab-stepper :is(.adlab-first,.adlab-last) button{width:auto;padding:0 12px;flex:0 0 auto}"
+    '.adlab-stepper .adlab-first .fa-stop::before{content:"\\f049"}'
+    '.adlab-stepper .adlab-last .fa-stop::before{content:"\\f050"}'
 )
