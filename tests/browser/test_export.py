@@ -81,7 +81,10 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         # the node shows its adjoint, summed over its two contributions, and only that
         y_node = stepper.locator("svg .adlab-node[data-name='y']").element_handle()
         gy = ad.trace(stepper_program, 2.0, 3.0).backward()[1]
-        assert y_node.evaluate(SHOWN_TEXT).endswith(f"= {format_value(gy)}")
+        page.wait_for_function(  # a chunk's step variable follows 60 ms later (STEPPER_CSS)
+            "([e, want]) => (" + SHOWN_TEXT + ")(e).endswith(want)",
+            arg=[y_node, f"= {format_value(gy)}"],
+        )
 
         # no kernel: the step box steps back and forward with its arrow keys (and buttons)
         box = stepper.locator(".adlab-step input >> visible=true")
