@@ -82,7 +82,7 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         y_node = stepper.locator("svg .adlab-node[data-name='y']").element_handle()
         gy = ad.trace(stepper_program, 2.0, 3.0).backward()[1]
         page.wait_for_function(  # a chunk's step variable follows 60 ms later (STEPPER_CSS)
-            "([e, want]) => (" + SHOWN_TEXT + ")(e).endswith(want)",
+            "([e, want]) => (" + SHOWN_TEXT + ")(e).endsWith(want)",
             arg=[y_node, f"= {format_value(gy)}"],
         )
 
