@@ -23,7 +23,7 @@ import traitlets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from adlab.notebook.player import Player
-from adlab.viz.storyboard import MODE_LABELS, STEPPER_MODES, Step, Storyboard
+from adlab.viz.storyboard import MODE_LABELS, STEPPER_MODES, SWAP_CSS, Step, Storyboard
 
 __all__ = ["Player", "Stepper"]
 
@@ -112,7 +112,8 @@ class Stepper(widgets.VBox):
         self._links.append(
             widgets.jslink((self._toggle, "index"), (self._panels, "selected_index"))
         )
-        picture = widgets.HTML(self.board.picture, **self._shared)
+        swap = f"<style>{SWAP_CSS}</style>" if self.offline else ""  # a view per step only
+        picture = widgets.HTML(swap + self.board.picture, **self._shared)
         picture.add_class("adlab-picture-box")
         super().__init__([widgets.HBox([self._toggle, speed]), self._panels, picture])
         self.add_class("adlab-stepper")

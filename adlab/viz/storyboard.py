@@ -315,16 +315,22 @@ def _adjoint_text(name: str, terms: list[str], total: Any) -> str:
     return f"{bar(name)} = {' + '.join(shown)} = {format_value(total)}"
 
 
+#: For a Stepper whose steps are views swapped in the page (one per step): a chunk's
+#: ``--s`` changes after a short delay (a transition). While one step's view is swapped
+#: for the next there is a moment with neither style, and a widget manager that reads a
+#: computed style then (the HTML manager does, on every view it makes) would otherwise
+#: restyle the whole picture twice per step (measured: 2-4 s at 1,000 ops). Only there:
+#: while a page loads, the same delay restyles the whole picture once per view made
+#: (29 times, 84 s for a 5,000-operation page; 2 times, 28 s without it).
+SWAP_CSS = (
+    '@property --s{syntax:"<integer>";inherits:true;initial-value:-1}'
+    ".adlab-stepper .adlab-chunk{transition:--s 0s 60ms}"
+)
+
 #: The Stepper's style: timed lines show while ``--a <= --s < --b``; faded nodes come in
 #: at ``--a``; highlights are hidden until a step's style shows them; colours follow
 #: JupyterLab's theme variables where they exist (light and dark), with light fallbacks.
-#: A chunk's ``--s`` changes after a short delay (a transition): while one step's style
-#: is swapped for the next there is a moment with neither, and a widget manager that
-#: reads a computed style then (the HTML manager does, on every view it makes) would
-#: otherwise restyle the whole picture twice per step (measured: 2-4 s at 1,000 ops).
 STEPPER_CSS = (
-    '@property --s{syntax:"<integer>";inherits:true;initial-value:-1}'
-    ".adlab-stepper .adlab-chunk{transition:--s 0s 60ms}"
     ".adlab-stepper .adlab-t{opacity:calc(clamp(0,var(--s,-1) - var(--a) + 1,1)"
     " * clamp(0,var(--b) - var(--s,-1),1))}"
     ".adlab-stepper .adlab-fade{opacity:calc(0.33 + 0.67 * clamp(0,var(--s,-1) - var(--a) + 1,1))}"

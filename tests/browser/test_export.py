@@ -9,6 +9,7 @@ import adlab as ad
 from adlab.core.events import format_value
 from tests.browser.conftest import (
     HTML_MANAGER,
+    IN_VIEW,
     REQUIRE_JS,
     SHOWN_TEXT,
     current_node,
@@ -145,3 +146,53 @@ def test_an_exported_kernel_stepper_shows_its_step_and_says_why_it_does_not_step
         "run the notebook to step"
     )
     assert current_node(stepper.element_handle()) == "z"
+
+
+def test_an_exported_five_thousand_operation_stepper_renders_and_says_it_needs_a_kernel(
+    tmp_path, page, shot
+):
+    """5,004 operations (15,800 steps, above OFFLINE_STEPS): the saved page holds the
+    picture, one step per mode and the note, and renders offline in Chromium."""
+    import time
+
+    from playwright.sync_api import expect
+
+    need(HTML_MANAGER.exists(), f"{HTML_MANAGER} (npm ci --prefix slides)")
+    program = (
+        "def net(x):\n"
+        "    for _ in range(834):  # six operations each\n"
+        "        h = ad.tanh(x * 0.9 + 0.1)\n"
+        "        x = h * 1.1 - x * 0.05\n"
+        "    return x\n"
+    )
+    html_path = _export(tmp_path, cells=["import adlab as ad", program,
+                                         "ad.widgets.Stepper(ad.trace(net, 0.5))"])  # fmt: skip
+    namespace = {"ad": ad}
+    exec(program, namespace)
+    trace = ad.trace(namespace["net"], 0.5)
+    assert len(trace.operations) > 5000
+    n = len(trace.backward_events())
+    page.route("http://**/*", lambda route: route.abort())
+    page.route("https://**/*", lambda route: route.abort())
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    start = time.monotonic()
+    page.goto(html_path.as_uri())
+    try:
+        stepper = page.locator(".adlab-stepper")
+        explain = stepper.locator(".adlab-explain >> visible=true")
+        expect(explain).to_contain_text(f"adjoints x̄ · step 1 of {n}", timeout=120_000)
+        print(f"\n{html_path.stat().st_size / 1e6:.1f} MB page shown in "
+              f"{time.monotonic() - start:.1f} s")  # fmt: skip
+        expect(stepper.locator(".adlab-note >> visible=true")).to_contain_text(
+            "in a saved page, run the notebook to step"
+        )
+        element = stepper.element_handle()
+        assert current_node(element) == trace.output_node.name
+        page.wait_for_function("e => (" + IN_VIEW + ")(e)", arg=element)
+        stepper.scroll_into_view_if_needed()
+        shot(page, "exported-stepper-5000.png")
+    except Exception:
+        shot(page, "exported-stepper-5000.fail.png")
+        raise
+    assert not errors, errors

@@ -12,7 +12,7 @@ import traitlets
 import adlab as ad
 from adlab.core.events import format_value
 from adlab.notebook.widgets import Stepper
-from adlab.viz.storyboard import STEPPER_MODES, Storyboard
+from adlab.viz.storyboard import STEPPER_MODES, SWAP_CSS, Storyboard
 
 
 def fan_out(x, y):
@@ -252,5 +252,9 @@ def test_above_offline_steps_the_kernel_shows_each_step(trace, monkeypatch):
     links = {(l.source[1], type(l.target[0]).__name__) for l in s._links}
     assert ("value", "HTML") not in links  # the kernel, not a link, fills the view
     assert Stepper(trace, offline=True).offline and not Stepper(trace, offline=False).offline
+    # the delayed step variable is for views swapped per step; a page of one view loads
+    # without it (with it, a big picture is restyled once per view the page makes)
+    assert SWAP_CSS not in s.children[-1].value
+    assert SWAP_CSS in Stepper(trace, offline=True).children[-1].value
     monkeypatch.setattr(W, "OFFLINE_STEPS", total)
     assert Stepper(trace).offline
