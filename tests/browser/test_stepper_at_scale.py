@@ -82,6 +82,8 @@ def test_a_thousand_operation_stepper_steps_by_keyboard_and_follows(theme, tmp_p
     reverse = trace.backward_events()
     n = len(reverse)
     tag = "dark" if "Dark" in theme else "light"
+    errors = []  # the browser's own errors, printed if the test fails
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     with jupyter_server(tmp_path, theme=theme) as (base, root, log):
         _notebook(root / "big.ipynb")
         try:
@@ -151,7 +153,7 @@ def test_a_thousand_operation_stepper_steps_by_keyboard_and_follows(theme, tmp_p
             shot(page, f"stepper-1000-{tag}.png")
         except Exception:
             shot(page, f"stepper-1000-{tag}.fail.png")
-            print(log.read_text()[-3000:])
+            print(log.read_text()[-3000:], *errors[-20:], sep="\n")
             raise
 
 
