@@ -16,11 +16,7 @@ from typing import Any
 
 from adlab.core.primitive import Primitive
 from adlab.core.rules import table
-from adlab.ops import array, reductions, scalar
-
-# isort: split
-# operators maps numpy's functions and array methods onto the declarations above: after them
-from adlab.ops import operators
+from adlab.ops import array, operators, reductions, scalar
 from adlab.ops.scalar import KINKS
 
 LIBRARY: frozenset[Primitive] = frozenset(table())

@@ -138,19 +138,19 @@ deflinear(mean_p, _mean_transpose)
 def _defweights(prim: Primitive, weights: Any) -> None:
     """Declare a reduction by its derivative ∂out/∂x: one weight per element of x.
 
-    ``weights(x, out, axis, keepdims, **params)`` gives them (the tie-split mask for max,
-    the softmax for logsumexp; ``params`` are the reduction's other settings, such as
-    ``ddof``); the jvp sums ``weights · ẋ`` over the reduced axes and the vjp spreads
-    ``out̅`` back over them, times the weights.
+    ``weights(x, out, axis, keepdims, **params)`` gives them (the tie-split mask for
+    max, the softmax for logsumexp; ``params`` are the primitive's other settings, such
+    as a norm's ``ord``); the jvp sums ``weights · ẋ`` over the reduced axes and the vjp
+    spreads ``out̅`` back over them, times the weights.
     """
 
     def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes,
-                     keepdims: bool, **params: Any):  # fmt: skip
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         (x,), (x_dot,) = args, tangents
         return sum(x_dot * weights(x, out, axis, keepdims, **params), axis, keepdims)
 
     def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes,
-                     keepdims: bool, **params: Any):  # fmt: skip
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         x = args[0]
         shape, w = shape_of(x), weights(x, out, axis, keepdims, **params)
 

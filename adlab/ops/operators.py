@@ -24,11 +24,12 @@ import numpy as np
 
 from adlab.core.errors import DifferentiationError
 from adlab.core.operators import Operators
-from adlab.core.primitive import standing_for
+from adlab.core.primitive import Primitive, standing_for
 from adlab.core.rules import table
 from adlab.core.tangents import shape_of, zeros_like
 from adlab.core.transform import FINISHED
 from adlab.ops import array as A
+from adlab.ops import reductions  # noqa: F401  (its declarations fill A.NUMPY, A.METHODS)
 from adlab.ops import scalar as S
 
 
@@ -90,7 +91,14 @@ def _zeros_like(a: Any, dtype: Any = None) -> Any:
     return z if dtype is None else np.asarray(z, dtype=dtype)
 
 
+def _primitives_of_numpy_functions() -> dict[Callable[..., Any], tuple[Primitive, frozenset]]:
+    """numpy functions that are not ufuncs but that a primitive stands for (``np.sinc``)."""
+    numpy = [(f, p) for p in table() for f in p.stands_for if not isinstance(f, np.ufunc)]
+    return {f: (p, frozenset()) for f, p in numpy if getattr(f, "__module__", None) == "numpy"}
+
+
 FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], frozenset[str]]] = {
+    **_primitives_of_numpy_functions(),
     **A.NUMPY,  # the table's array functions, each declared with the numpy ones it stands for
     np.reshape: (_reshape, frozenset({"shape", "newshape", "order"})),
     np.where: (_where, frozenset()),
@@ -136,12 +144,9 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
 
 
 def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
-    """``np.<func>(...)`` with a traced argument: call the table's function (or the elementwise
-    primitive declared to stand for it, as ``ad.sinc`` for ``np.sinc``)."""
+    """``np.<func>(...)`` with a traced argument: call the table's function."""
     __tracebackhide__ = True
     entry = FUNCTIONS.get(func)
-    if entry is None and standing_for(func) is not None:
-        entry = (standing_for(func), frozenset())
     if entry is None:
         raise DifferentiationError(
             f"{_name(func)} has no differentiation rule in adlab. Use an operation of the "
@@ -152,15 +157,15 @@ def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
 
 
 def _keywords(what: str, kwargs: dict, allowed: frozenset[str]) -> dict:
-    """The keywords for the table's function: ``out=None`` dropped, ``out=`` an array refused
-    with the reason, any other keyword it does not take refused."""
+    """The keywords for the table's function (``what``): ``out=None`` dropped, ``out=`` an
+    array refused with the reason, any other keyword it does not take refused."""
     __tracebackhide__ = True
     if "out" in kwargs and kwargs["out"] is None:
         kwargs = {k: v for k, v in kwargs.items() if k != "out"}
     if "out" in kwargs:
         raise DifferentiationError(
-            f"{what}(..., out=...) would write the result into an existing array and lose its "
-            "derivative; assign the result instead, e.g. y = np.sum(x, axis=0)"
+            f"{what}(..., out=...) would overwrite an array in place and lose the derivative; "
+            f"assign the result instead, e.g. y = {what}(...)"
         )
     extra = sorted(set(kwargs) - allowed) if kwargs else None
     if extra:

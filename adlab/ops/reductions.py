@@ -3,7 +3,8 @@
 They join ``sum``, ``mean``, ``max`` and ``logsumexp`` of :mod:`adlab.ops.array` and are
 declared the same way, with the numpy functions and array methods they stand for
 (``np.var(x, ddof=1)`` and ``x.var(ddof=1)`` on traced values are ``ad.var``). Each public
-function applies one primitive, so sct can apply its rule at run time.
+function normalises its arguments and applies one primitive, whose rule handles the shapes
+(a ``cumsum`` of the flattened array is one step of a trace, not a reshape and a cumsum).
 
 A reduction is declared by its weights, ∂out/∂x, one per element (``_defweights``):
 

@@ -130,18 +130,6 @@ def steps(x):  # floor, ceil, trunc, rint and heaviside: constant between their 
     return np.floor(x) + np.ceil(x) + np.trunc(x) + np.rint(x) + np.heaviside(x, 0.5)
 
 
-def min_of_three(x, y, z):
-    return ad.min(ad.stack([x, y, z]))
-
-
-def std_of_three(x, y, z):
-    return ad.std(ad.stack([x, y, z]))
-
-
-def median_of_four(w, x, y, z):
-    return ad.median(ad.stack([w, x, y, z]))
-
-
 SCALAR_KINKS = [
     # (primitive, function, point, gradient the convention gives)
     ("abs", abs_, (0.0,), (0.0,)),
@@ -167,13 +155,7 @@ SCALAR_KINKS = [
     ("sign", sign, (0.0,), (0.0,)),
     *((name, steps, (1.0,), (0.0,)) for name in ("floor", "ceil", "trunc", "rint")),
     ("heaviside", steps, (0.0,), (0.0,)),
-    ("min", min_of_three, (1.0, 1.0, 2.0), (0.5, 0.5, 0.0)),
-    ("std", std_of_three, (2.0, 2.0, 2.0), (0.0, 0.0, 0.0)),
-    ("median", median_of_four, (3.0, 1.0, 2.0, 2.0), (0.0, 0.0, 0.5, 0.5)),
 ]
-
-ARRAY_ONLY = {"min", "std", "median"}
-"""Reductions whose rules need an array's shape: symbolic expressions refuse them."""
 
 SYMBOLIC_MAX = pytest.mark.xfail(
     strict=True,
@@ -187,8 +169,6 @@ SYMBOLIC_MAX = pytest.mark.xfail(
 def _cases(engines):
     for engine in engines:
         for name, f, args, want in SCALAR_KINKS:
-            if engine == "symbolic" and name in ARRAY_ONLY:
-                continue  # refused: tests/ops/test_reductions.py
             marks = SYMBOLIC_MAX if (engine, name) == ("symbolic", "max") else ()
             name = f"{engine}-{f.__name__}{args}"
             yield pytest.param(engine, f, args, want, marks=marks, id=name)
@@ -202,9 +182,15 @@ def test_each_kink_gives_its_documented_subgradient(mode, f, args, want):
     assert all(type(g) is not bool for g in got)
 
 
+CHECKED_BESIDE_THEIR_FUNCTIONS = dict.fromkeys(
+    ("min", "std", "median"), "tests/ops/test_reductions.py"
+)
+"""Kinks and assumptions of array functions, checked with the rest of their tests."""
+
+
 def test_every_kink_of_the_table_is_checked_here():
     library = {p.name for p in rules.kinks if p in ad.ops.LIBRARY}
-    assert {name for name, *_ in SCALAR_KINKS} == library
+    assert {name for name, *_ in SCALAR_KINKS} | set(CHECKED_BESIDE_THEIR_FUNCTIONS) == library
 
 
 @pytest.mark.usefixtures("no_warnings")
