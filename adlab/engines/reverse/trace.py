@@ -50,7 +50,7 @@ class TraceNode:
     value, anything else is a constant. ``node`` is the engine's graph node.
     """
 
-    __slots__ = ("args", "index", "name", "node", "op", "params", "value")
+    __slots__ = ("args", "consts", "index", "name", "node", "op", "params", "value")
 
     def __init__(self, index: int, op: Primitive | None, args: tuple, params: dict,
                  value: Any, node: Node) -> None:  # fmt: skip
@@ -61,6 +61,7 @@ class TraceNode:
         self.value = value
         self.node = node
         self.name = ""
+        self.consts: dict[int, str] = {}  # argument position -> the user's name of a constant
 
     @property
     def parents(self) -> tuple[TraceNode, ...]:
@@ -77,7 +78,10 @@ class TraceNode:
         """The right-hand side of this node's Wengert line, e.g. ``x * t`` or ``sin(x)``."""
         if self.op is None:
             return "input"
-        names = [a.name if isinstance(a, TraceNode) else format_value(a) for a in self.args]
+        names = [
+            a.name if isinstance(a, TraceNode) else self.consts.get(i) or format_value(a)
+            for i, a in enumerate(self.args)
+        ]
         op = self.op
         if op.name == "getitem":
             return f"{names[0]}[{_index_text(self.params['index'])}]"
@@ -410,7 +414,11 @@ def _call_keeping_locals(f: Callable, args: Sequence[Any]) -> tuple[Any, dict[st
         out = f(*args)
     finally:
         sys.setprofile(previous)
-    return out, dict(frames[0].f_locals) if frames else {}
+    if not frames:
+        return out, {}
+    frame = frames[0]  # its globals name the constant arrays it read (``X @ W1``)
+    arrays = {k: v for k, v in frame.f_globals.items() if isinstance(v, np.ndarray)}
+    return out, {**arrays, **frame.f_locals}
 
 
 def trace(f: Callable[..., Any], *args: Any) -> Trace:
@@ -502,6 +510,11 @@ def _name_nodes(result: Trace, local_vars: dict[str, Any]) -> None:
     """
     tracer = result._tracer
     taken = {n.name for n in result.nodes if n.name}  # the inputs
+    arrays = {id(v): k for k, v in local_vars.items() if isinstance(v, np.ndarray) and v.size > 1}
+    for n in result.nodes:  # constant arrays read by the user's names (``X @ W1``)
+        for i, a in enumerate(n.args):
+            if id(a) in arrays and not isinstance(a, TraceNode):
+                n.consts[i] = arrays[id(a)]
     for name, value in local_vars.items():
         if type(value) is Variable and value._trans is tracer and name not in taken:
             tn = tracer.index.get(value._node[0])
