@@ -274,13 +274,17 @@ defkink(
 # average
 
 
-def _shaped_weights(w: Any, shape: tuple[int, ...], axis: Axes) -> Any:
-    """The weights of ``np.average`` in a shape that broadcasts against ``a`` (numpy allows
-    1-d weights along a single ``axis``)."""
-    w_shape = shape_of(w)
+def _weights_shape(w_shape: tuple[int, ...], shape: tuple[int, ...], axis: Axes) -> tuple:
+    """The shape in which ``np.average``'s weights broadcast against ``a`` (numpy allows 1-d
+    weights along a single ``axis``, and weights along the reduced axes)."""
     if w_shape == shape or axis is None or len(w_shape) != len(axis):
-        return w
-    return reshape_p(w, shape=tuple(shape[i] if i in axis else 1 for i in range(len(shape))))
+        return w_shape
+    return tuple(shape[i] if i in axis else 1 for i in range(len(shape)))
+
+
+def _shaped_weights(w: Any, shape: tuple[int, ...], axis: Axes) -> Any:
+    target = _weights_shape(shape_of(w), shape, axis)
+    return w if target == shape_of(w) else reshape_p(w, shape=target)
 
 
 def _average_impl(a: Any, w: Any, *, axis: Axes, keepdims: bool) -> Any:
@@ -344,17 +348,11 @@ def _average_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, ke
             if i == 0:
                 cts.append(spread * wb)
             else:
-                w_bar = sum_to_shape(spread * deviation, _shaped_shape(w_shape, shape, axis))
+                w_bar = sum_to_shape(spread * deviation, _weights_shape(w_shape, shape, axis))
                 cts.append(w_bar if shape_of(w_bar) == w_shape else reshape_p(w_bar, shape=w_shape))
         return tuple(cts)
 
     return average_pullback
-
-
-def _shaped_shape(w_shape: tuple[int, ...], shape: tuple[int, ...], axis: Axes) -> tuple:
-    if w_shape == shape or axis is None or len(w_shape) != len(axis):
-        return w_shape
-    return tuple(shape[i] if i in axis else 1 for i in range(len(shape)))
 
 
 defjvp(average_p, _average_jvp)

@@ -110,3 +110,16 @@ def _close(got: Any, want: Any, rtol: float, atol: float, what: str) -> None:
     got, want = np.asarray(got), np.asarray(want)
     assert got.shape == want.shape, f"{what}: shape {got.shape}, autograd's {want.shape}"
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=what)
+
+
+def assert_float32_kept(f: Callable[[Any], Any], x: np.ndarray) -> None:
+    """``f`` of float32 ``x`` is float32, and so are the gradients (forward and reverse mode)
+    and the Hessian of ``sum(f(x)²)``."""
+
+    def loss(v):
+        return ad.sum(f(v) * f(v))
+
+    assert f(x).dtype == np.float32
+    for mode in ("forward", "reverse"):
+        assert ad.grad(loss, mode=mode)(x).dtype == np.float32, mode
+    assert ad.hessian(loss)(x).dtype == np.float32

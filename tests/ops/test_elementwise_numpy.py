@@ -21,7 +21,7 @@ import pytest
 import adlab as ad
 from adlab.ops import scalar as S
 from adlab.testing import check_rule
-from tests.ops.oracle import compare, rng_for
+from tests.ops.oracle import assert_float32_kept, compare, rng_for
 
 # name -> (numpy function, autograd's, (low, high) of each argument)
 UNARY = {
@@ -417,15 +417,7 @@ def float32_points(name):
 
 @pytest.mark.parametrize("name", FLOAT32)
 def test_float32_stays_float32(name):
-    f, x = FLOAT32[name], float32_points(name)
-
-    def loss(v):
-        return ad.sum(f(v) * f(v))
-
-    assert f(x).dtype == np.float32
-    for mode in ("forward", "reverse"):
-        assert ad.grad(loss, mode=mode)(x).dtype == np.float32, mode
-    assert ad.hessian(loss)(x).dtype == np.float32
+    assert_float32_kept(FLOAT32[name], float32_points(name))
 
 
 def float32_by_sct(v):
