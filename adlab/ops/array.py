@@ -26,6 +26,7 @@ from adlab.core.operators import matmul as matmul_p
 from adlab.core.primitive import Box, Primitive
 from adlab.core.rules import defjvp, defkink, deflinear, defvjp
 from adlab.core.tangents import dtype_of, shape_of, sum_to_shape
+from adlab.ops.scalar import clip as clip_p
 from adlab.ops.scalar import exp
 
 Axes = tuple[int, ...] | None
@@ -137,18 +138,21 @@ deflinear(mean_p, _mean_transpose)
 def _defweights(prim: Primitive, weights: Any) -> None:
     """Declare a reduction by its derivative ∂out/∂x: one weight per element of x.
 
-    ``weights(x, out, axis, keepdims)`` gives them (the tie-split mask for max,
-    the softmax for logsumexp); the jvp sums ``weights · ẋ`` over the reduced
-    axes and the vjp spreads ``out̅`` back over them, times the weights.
+    ``weights(x, out, axis, keepdims, **params)`` gives them (the tie-split mask for
+    max, the softmax for logsumexp; ``params`` are the primitive's other settings, such
+    as a norm's ``ord``); the jvp sums ``weights · ẋ`` over the reduced axes and the vjp
+    spreads ``out̅`` back over them, times the weights.
     """
 
-    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes, keepdims: bool):
+    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes,
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         (x,), (x_dot,) = args, tangents
-        return sum(x_dot * weights(x, out, axis, keepdims), axis, keepdims)
+        return sum(x_dot * weights(x, out, axis, keepdims, **params), axis, keepdims)
 
-    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, keepdims: bool):
+    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes,
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         x = args[0]
-        shape, w = shape_of(x), weights(x, out, axis, keepdims)
+        shape, w = shape_of(x), weights(x, out, axis, keepdims, **params)
 
         def weighted_pullback(out_bar: Any) -> tuple:
             return (_unreduce(out_bar, shape, axis, keepdims) * w,)
@@ -163,7 +167,7 @@ def _defweights(prim: Primitive, weights: Any) -> None:
 
 
 def _max_weights(x: Any, out: Any, axis: Axes, keepdims: bool) -> Any:
-    """1/k at each of the k positions that attain the maximum, 0 elsewhere."""
+    """1/k at each of the k positions that attain the maximum (the result), 0 elsewhere."""
     hits = np.asarray(equal(x, _unreduce(out, shape_of(x), axis, keepdims)))
     counts = np.sum(hits, axis=axis, keepdims=True)
     return (hits / counts).astype(dtype_of(x) or np.float64)
@@ -457,3 +461,18 @@ def _stack_transpose(out_bar: Any, avals: list, wrt: Sequence[int], *, axis: int
 
 deflinear(concatenate_p, _concatenate_transpose)
 deflinear(stack_p, _stack_transpose)
+
+# ---------------------------------------------------------------------------
+# numpy's signature for an elementwise primitive (declared in adlab/ops/scalar.py)
+
+
+@_public(np.clip, method="clip", keywords=("a_min", "a_max", "min", "max"))
+def clip(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:
+    """``x`` limited to ``[a_min, a_max]`` elementwise, like ``np.clip`` (``None``: no limit on
+    that side; ``min=``/``max=`` as numpy's keywords). At a bound, x and the bound share the
+    derivative (1/2 each)."""
+    for name, given, alias in (("a_min", a_min, min), ("a_max", a_max, max)):
+        if given is not None and alias is not None:
+            raise ValueError(f"clip: give {name} or {name[2:]}, not both")
+    low, high = a_min if a_min is not None else min, a_max if a_max is not None else max
+    return clip_p(x, -math.inf if low is None else low, math.inf if high is None else high)

@@ -418,9 +418,10 @@ def _other_error(a: Analysed, op: Op, node: Any, error: _Error) -> None:
         return
     if callee.kind == "dynamic" and op.form == "method":
         hint = _method_fix(op.spelling)
+        methods = " ".join(f".{m}()" for m in A.METHODS)
         raise error(node, f"the method .{op.spelling}() of a differentiated value", "sct "
-                    "differentiates the array methods of the table (.sum() .mean() .max() "
-                    f".reshape() .transpose() .dot() and .T); {hint}")  # fmt: skip
+                    f"differentiates the array methods of the table ({methods} and .T); "
+                    f"{hint}")  # fmt: skip
     if callee.kind == "dynamic":
         raise error(node, f"a call of {op.spelling}, a function held in a variable", "sct must "
                     "know the function when it transforms the code; call the table (e.g. "
