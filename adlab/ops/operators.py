@@ -29,6 +29,7 @@ from adlab.core.rules import table
 from adlab.core.tangents import shape_of, zeros_like
 from adlab.core.transform import FINISHED
 from adlab.ops import array as A
+from adlab.ops import products, shapes  # noqa: F401  (their declarations fill A.NUMPY, A.METHODS)
 from adlab.ops import scalar as S
 
 
@@ -149,6 +150,11 @@ def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
             "table (see ad.rule_table()), or declare a rule for it with @ad.primitive"
         )
     fn, allowed = entry
+    if "out" in kwargs:
+        raise DifferentiationError(
+            f"{_name(func)}(..., out=...) would overwrite an array in place and lose the "
+            f"derivative; assign the result instead, e.g. y = {_name(func)}(...)"
+        )
     extra = sorted(set(kwargs) - allowed) if kwargs else None
     if extra:
         raise DifferentiationError(
@@ -351,13 +357,9 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
         "x.value.astype(...) casts the number, without derivative"
     ),
     "copy": "x itself: adlab never changes a traced value in place, so it needs no copy",
-    "flatten": "ad.reshape(x, -1) or x.reshape(-1)",
-    "ravel": "ad.reshape(x, -1) or x.reshape(-1)",
-    "flat": "ad.reshape(x, -1) or x.reshape(-1)",
-    "squeeze": "ad.reshape(x, shape) with the shape you want",
-    "swapaxes": "ad.transpose(x, axes) or x.transpose(...)",
-    "mT": "ad.transpose(x, axes) with the last two axes swapped",
-    "repeat": "ad.broadcast_to, or ad.concatenate([...])",
+    "flat": "x.ravel() (a vector of its elements)",
+    "mT": "np.swapaxes(x, -1, -2)",
+    "sort": "x = np.sort(x): x.sort() sorts in place, which would change a recorded value",
     "min": "-ad.max(-x) (the minimum as a maximum; there is no ad.min)",
     "prod": "a product written with * (or ad.exp(ad.sum(ad.log(x))) for positive x)",
     "cumsum": "running sums written with + (or ad.stack of partial sums)",
@@ -366,8 +368,6 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
     "var": "ad.mean((x - ad.mean(x)) ** 2)",
     "clip": "ad.minimum(ad.maximum(x, low), high)",
     "round": "round(x) (its derivative is zero)",
-    "diagonal": "indexing: x[np.arange(n), np.arange(n)]",
-    "trace": "ad.sum(x[np.arange(n), np.arange(n)])",
     "take": "indexing: x[indices]",
     "compress": "indexing: x[indices], or ad.where(mask, x, 0.0)",
     "choose": "ad.where(condition, x, y)",
@@ -380,7 +380,7 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
         _INDICES,
     ),
     **dict.fromkeys(
-        ("fill", "put", "resize", "sort", "partition", "setfield", "setflags", "byteswap"),
+        ("fill", "put", "resize", "partition", "setfield", "setflags", "byteswap"),
         _IN_PLACE,
     ),
 }
