@@ -33,7 +33,7 @@ from adlab.core.operators import mul
 from adlab.core.primitive import Primitive
 from adlab.core.rules import defjvp, defvjp
 from adlab.core.tangents import dtype_of, shape_of
-from adlab.ops.array import _array, _public, reshape
+from adlab.ops.array import _array, _public, reshape, reshape_p
 
 _LABELS = string.ascii_letters
 """The labels einsum's subscripts may use, as numpy's (and the integers of its list form)."""
@@ -100,9 +100,11 @@ def _einsum_jvp(out: Any, args: Sequence, tangents: Sequence, *, subscripts: str
     return builtins.sum(terms[1:], terms[0]) if terms else None
 
 
-def _cotangent_subscripts(subscripts: str, k: int, shape: tuple[int, ...], dtype: Any):
+@functools.lru_cache(maxsize=1024)
+def _cotangent_subscripts(subscripts: str, k: int, shape: tuple[int, ...]) -> tuple:
     """The einsum that gives operand ``k``'s cotangent: its subscripts, and the constants that
-    follow the output's cotangent and the other operands (ones, identity matrices)."""
+    follow the output's cotangent and the other operands: ``("ones", n)`` for a label this
+    operand sums alone, ``("eye", n)`` for a label it repeats."""
     inputs, out = _terms(subscripts)
     term, others = inputs[k], inputs[:k] + inputs[k + 1 :]
     seen = set(out).union(*others)
@@ -113,18 +115,24 @@ def _cotangent_subscripts(subscripts: str, k: int, shape: tuple[int, ...], dtype
             d = next(fresh)
             target.append(d)
             extra.append(c + d)
-            constants.append(np.eye(n, dtype=dtype))
+            constants.append(("eye", n))
         else:
             target.append(c)
             if c not in seen and term.count(c) == 1:  # summed by this operand alone
                 extra.append(c)
-                constants.append(np.ones(n, dtype=dtype))
-    return ",".join([out, *others, *extra]) + "->" + "".join(target), constants
+                constants.append(("ones", n))
+    return ",".join([out, *others, *extra]) + "->" + "".join(target), tuple(constants)
+
+
+_CONSTANTS = {"ones": np.ones, "eye": np.eye}
 
 
 def _einsum_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, subscripts: str):
-    plans = [(k, *_cotangent_subscripts(subscripts, k, shape_of(args[k]),
-                                        dtype_of(args[k]) or np.float64)) for k in wrt]  # fmt: skip
+    plans = []
+    for k in wrt:
+        sub, constants = _cotangent_subscripts(subscripts, k, shape_of(args[k]))
+        dtype = dtype_of(args[k]) or np.float64
+        plans.append((k, sub, [_CONSTANTS[c](n, dtype=dtype) for c, n in constants]))
     needed = {j for k in wrt for j in range(len(args)) if j != k}
     kept = [a if j in needed else None for j, a in enumerate(args)]  # only what the pullback reads
 
@@ -168,7 +176,7 @@ def _from_lists(items: Sequence[Any]) -> tuple[str, tuple]:
     return subscripts + ("" if out is None else "->" + out), tuple(pairs[0::2])
 
 
-def _canonical(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:
+def _canonical(subscripts: str, shapes: Sequence[tuple[int, ...]]) -> tuple[list[str], str]:
     """Each operand's labels and the output's, explicit, with ``...`` spelled out in labels
     the subscripts do not use (right-aligned, as numpy broadcasts)."""
     spec = subscripts.replace(" ", "")
@@ -209,12 +217,12 @@ def _canonical(subscripts: str, shapes: list[tuple[int, ...]]) -> tuple[list[str
     return terms, out
 
 
-def _broadcast(terms: list[str], operands: Sequence[Any]) -> tuple[list[str], list[Any]]:
+def _broadcast(terms: list[str], shapes: Sequence[tuple[int, ...]]) -> tuple[list[str], list]:
     """Check each label's sizes; an axis of size 1 whose label is longer elsewhere broadcasts,
-    so it is reshaped away (the operand is constant along that label)."""
+    so it is reshaped away (the operand is constant along that label): each operand's labels,
+    and its new shape (None when it keeps its own)."""
     sizes: dict[str, int] = {}
-    for term, x in zip(terms, operands):
-        shape = shape_of(x)
+    for term, shape in zip(terms, shapes):
         for c, n in zip(term, shape):
             if term.count(c) > 1 and shape[term.index(c)] != n:
                 raise ValueError(f"einsum: the repeated label {c!r} of {term!r} labels axes "
@@ -223,16 +231,21 @@ def _broadcast(terms: list[str], operands: Sequence[Any]) -> tuple[list[str], li
             if n != m and 1 not in (n, m):
                 raise ValueError(f"einsum: the label {c!r} labels axes of sizes {m} and {n}")
             sizes[c] = n if m == 1 else m
-    out_terms, out_operands = [], []
-    for term, x in zip(terms, operands):
-        shape = shape_of(x)
+    out_terms, new_shapes = [], []
+    for term, shape in zip(terms, shapes):
         keep = [i for i, (c, n) in enumerate(zip(term, shape)) if n == sizes[c]]
-        if len(keep) < len(term):
-            x = reshape(x, tuple(shape[i] for i in keep))
-            term = "".join(term[i] for i in keep)
-        out_terms.append(term)
-        out_operands.append(x)
-    return out_terms, out_operands
+        out_terms.append("".join(term[i] for i in keep))
+        new_shapes.append(tuple(shape[i] for i in keep) if len(keep) < len(term) else None)
+    return out_terms, new_shapes
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tuple]:
+    """The canonical subscripts of an einsum of operands of ``shapes``, and the shape each
+    operand is reshaped to first (None: its own)."""
+    terms, out = _canonical(subscripts, shapes)
+    terms, new_shapes = _broadcast(terms, shapes)
+    return ",".join(terms) + "->" + out, tuple(new_shapes)
 
 
 @_public(np.einsum, keywords=("optimize",))
@@ -246,9 +259,9 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = False) -> Any:
     if not isinstance(subscripts, str):
         subscripts, operands = _from_lists((subscripts, *operands))
     operands = tuple(_array(x) for x in operands)
-    terms, out = _canonical(subscripts, [shape_of(x) for x in operands])
-    terms, operands = _broadcast(terms, operands)
-    return einsum_p(*operands, subscripts=",".join(terms) + "->" + out)
+    canonical, shapes = _plan(subscripts, tuple(shape_of(x) for x in operands))
+    operands = [x if s is None else reshape_p(x, shape=s) for x, s in zip(operands, shapes)]
+    return einsum_p(*operands, subscripts=canonical)
 
 
 # ---------------------------------------------------------------------------
