@@ -46,12 +46,11 @@ def _terms(subscripts: str) -> tuple[list[str], str]:
 
 @functools.cache
 def _matmul_plan(subscripts: str) -> tuple | None:
-    """How one ``matmul`` computes a contraction of two operands (None when it cannot: a label
-    repeated in an operand, or summed by one operand alone; or should not: an elementwise
-    product, or a scaling). The operands go left and right
-    as their free labels come in the output; each is permuted to (batch, free, contracted) or
-    (batch, contracted, free), and the product (batch, left free, right free) is permuted to
-    the output's order."""
+    """How one ``matmul`` computes a contraction of two operands, or None when it cannot (a
+    label repeated in an operand, or summed by one operand alone) or should not (a product
+    of elements, or a scaling). The operands go left and right as their free labels come in
+    the output; each is permuted to (batch, free, contracted) or (batch, contracted, free),
+    and the product (batch, left free, right free) is permuted to the output's order."""
     (a, b), out = _terms(subscripts)
     if len(set(a)) < len(a) or len(set(b)) < len(b) or not set(a) ^ set(b) <= set(out):
         return None

@@ -332,12 +332,12 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any
         out = scatter_add_p(array, index=interior, shape=padded)
         border = np.pad(np.zeros(shape, dtype_of(out)), widths, constant_values=constant_values)
         return out + border if np.any(border) else out
-    if mode not in _GATHERS or (reflect_type != "even" and mode in ("reflect", "symmetric")):
+    if mode not in _GATHERS or (mode in ("reflect", "symmetric") and reflect_type != "even"):
         raise ValueError(
-            f"pad(..., mode={mode!r}" + (f", reflect_type={reflect_type!r}" if mode in _GATHERS
-                                         else "") + ") is not supported on traced values; "
-            f"modes: 'constant', {', '.join(map(repr, _GATHERS))} (reflect_type='even')"
-        )  # fmt: skip
+            f"pad(..., mode={mode!r}, reflect_type={reflect_type!r}) is not supported on traced "
+            "values; the supported modes are 'constant' and those that copy elements: 'edge', "
+            "'reflect', 'symmetric', 'wrap' (with reflect_type='even')"
+        )
     for axis, ((before, after), n) in enumerate(zip(widths, shape)):
         if before or after:
             index = np.pad(np.arange(n), (int(before), int(after)), mode=mode)
