@@ -32,28 +32,35 @@ from adlab.ops.scalar import exp
 Axes = tuple[int, ...] | None
 
 PUBLIC: dict[str, Any] = {}
-"""The functions of this module by name: what ``adlab`` exports (each checks and normalises
+"""The array functions of the table by name (this module's, and those the other modules of
+adlab.ops declare with :func:`_public`): what ``adlab`` exports (each checks and normalises
 its arguments, then calls its primitive)."""
 NUMPY: dict[Any, tuple[Any, frozenset[str]]] = {}
-"""numpy functions -> the function of this module that stands for them on traced values,
-and the keywords it takes (what ``__array_function__`` dispatches)."""
+"""numpy functions -> the array function of the table that stands for them on traced
+values, and the keywords it takes (what ``__array_function__`` dispatches)."""
 METHODS: dict[str, Any] = {}
-"""ndarray method names -> the function of this module a traced value's method calls."""
+"""ndarray method names -> the array function of the table a traced value's method calls."""
 
 
-def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = ()) -> Any:
+def _public(*numpy: Any, method: str | Sequence[str] = (), keywords: Sequence[str] = ()) -> Any:
     """Declare a function of the table: exported by ``adlab``, reached by the ``numpy``
-    functions given (with these keywords) and by the array method ``method``."""
+    functions given (with these keywords) and by the array method(s) ``method``."""
 
     def declare(fn: Any) -> Any:
         PUBLIC[fn.__name__] = fn
         for np_fn in numpy:
             NUMPY[np_fn] = (fn, frozenset(keywords))
-        if method is not None:
-            METHODS[method] = fn
+        for name in (method,) if isinstance(method, str) else method:
+            METHODS[name] = fn
         return fn
 
     return declare
+
+
+def _array(x: Any) -> Any:
+    """``x``, as a numpy array if it is a list or tuple (an array-like beside a traced value,
+    ``np.dot([1.0, 2.0], x)``; one that holds traced values is refused by ``np.asarray``)."""
+    return np.asarray(x) if isinstance(x, list | tuple) else x
 
 
 def _axes(axis: int | Sequence[int] | None, x: Any) -> Axes:
@@ -354,16 +361,20 @@ def matmul(x: Any, y: Any) -> Any:
 
 @_public(np.dot, method="dot")
 def dot(x: Any, y: Any) -> Any:
-    """``np.dot`` for scalars, vectors and matrices (products of the table)."""
-    nx, ny = len(shape_of(x)), len(shape_of(y))
-    if nx == 0 or ny == 0:
+    """``np.dot`` for every shape: a product with a scalar, else the sum over the last axis
+    of ``x`` and the second-to-last of ``y`` (the only one of a vector)."""
+    x, y = _array(x), _array(y)
+    xs, ys = shape_of(x), shape_of(y)
+    if not xs or not ys:
         return mul(x, y)
-    if nx <= 2 and ny <= 2:
-        return matmul_p(x, y)
-    raise DifferentiationError(
-        f"dot of arrays with {nx} and {ny} dimensions: adlab differentiates dot for "
-        "scalars, vectors and matrices; use ad.matmul for stacks of matrices"
-    )
+    if len(xs) == 1 or len(ys) == 1 or len(xs) == len(ys) == 2:
+        return matmul_p(x, y)  # where matmul and dot agree
+    # x as rows, y with its contracted axis first and the others flattened: one matrix product
+    n = len(ys)
+    x2 = reshape(x, (math.prod(xs[:-1]), xs[-1]))
+    y2 = transpose(y, (n - 2, *range(n - 2), n - 1))
+    y2 = reshape(y2, (ys[-2], math.prod(ys[:-2]) * ys[-1]))
+    return reshape(matmul_p(x2, y2), (*xs[:-1], *ys[:-2], ys[-1]))
 
 
 def _as_matrices(x: Any, y: Any) -> tuple[Any, Any, tuple[int, ...]]:
@@ -428,11 +439,14 @@ stack_p = Primitive("stack", _stack_impl, doc="join arrays along a new axis")
 
 
 @_public(np.concatenate, keywords=("axis",))
-def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
-    """Join ``arrays`` along an existing ``axis``, like ``np.concatenate``."""
+def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
+    """Join ``arrays`` along an existing ``axis`` (flattened first for ``None``), like
+    ``np.concatenate``."""
     arrays = tuple(arrays)
     if not arrays:
         raise ValueError("concatenate needs at least one array")
+    if axis is None:
+        arrays, axis = tuple(reshape(a, -1) for a in arrays), 0
     return concatenate_p(*arrays, axis=_axes(axis, arrays[0])[0])
 
 

@@ -29,7 +29,7 @@ from adlab.core.rules import table
 from adlab.core.tangents import shape_of, zeros_like
 from adlab.core.transform import FINISHED
 from adlab.ops import array as A
-from adlab.ops import reductions  # noqa: F401  (its declarations fill A.NUMPY, A.METHODS)
+from adlab.ops import products, reductions, shapes  # noqa: F401  (their declarations fill A.NUMPY, A.METHODS)
 from adlab.ops import scalar as S
 
 
@@ -378,16 +378,10 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
         "x.value.astype(...) casts the number, without derivative"
     ),
     "copy": "x itself: adlab never changes a traced value in place, so it needs no copy",
-    "flatten": "ad.reshape(x, -1) or x.reshape(-1)",
-    "ravel": "ad.reshape(x, -1) or x.reshape(-1)",
-    "flat": "ad.reshape(x, -1) or x.reshape(-1)",
-    "squeeze": "ad.reshape(x, shape) with the shape you want",
-    "swapaxes": "ad.transpose(x, axes) or x.transpose(...)",
-    "mT": "ad.transpose(x, axes) with the last two axes swapped",
-    "repeat": "ad.broadcast_to, or ad.concatenate([...])",
+    "flat": "x.ravel() (a vector of its elements)",
+    "mT": "np.swapaxes(x, -1, -2)",
+    "sort": "x = np.sort(x): x.sort() sorts in place, which would change a recorded value",
     "round": "round(x) (its derivative is zero)",
-    "diagonal": "indexing: x[np.arange(n), np.arange(n)]",
-    "trace": "ad.sum(x[np.arange(n), np.arange(n)])",
     "take": "indexing: x[indices]",
     "compress": "indexing: x[indices], or ad.where(mask, x, 0.0)",
     "choose": "ad.where(condition, x, y)",
@@ -400,7 +394,7 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
         _INDICES,
     ),
     **dict.fromkeys(
-        ("fill", "put", "resize", "sort", "partition", "setfield", "setflags", "byteswap"),
+        ("fill", "put", "resize", "partition", "setfield", "setflags", "byteswap"),
         _IN_PLACE,
     ),
 }

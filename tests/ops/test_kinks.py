@@ -182,9 +182,10 @@ def test_each_kink_gives_its_documented_subgradient(mode, f, args, want):
     assert all(type(g) is not bool for g in got)
 
 
-CHECKED_BESIDE_THEIR_FUNCTIONS = dict.fromkeys(
-    ("min", "std", "median"), "tests/ops/test_reductions.py"
-)
+CHECKED_BESIDE_THEIR_FUNCTIONS = {
+    **dict.fromkeys(("min", "std", "median"), "tests/ops/test_reductions.py"),
+    "sort": "tests/ops/test_shapes.py",
+}
 """Kinks and assumptions of array functions, checked with the rest of their tests."""
 
 
