@@ -4,7 +4,7 @@ Elementwise operations are differentiated in the generated code itself, from
 their partial derivatives printed as Python. Array operations (``ad.sum``,
 ``ad.matmul``, ``x[1:]``, ...) have rules that need run-time shapes, so
 generated code calls :func:`vjp` / :func:`jvp` here, which apply the table's own
-rule (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitive the operation applies: no
+rules (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitives the operation applies: no
 formula is restated; ``+`` and ``*`` that may join or repeat tuples and lists
 run the same way (:func:`plus`, :func:`times`). The rest is bookkeeping: sum a
 cotangent back over broadcast axes, accumulate cotangents of tuples and lists,
@@ -204,14 +204,16 @@ def _leaves_like(ct: Any, primal: Any) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------
-# Run-time rules: the table's vjp / jvp rule of the one primitive an operation applies
+# Run-time rules: the table's vjp / jvp rules of the primitives an operation applies
 #
 # A table operation (``ad.sum(x, axis=0)``, ``x[1:]``, ``np.where(c, x, y)``) turns
-# its arguments and settings into one primitive call (``sum_p(x, axis=(0,),
+# its arguments and settings into primitive calls (``sum_p(x, axis=(0,),
 # keepdims=False)``), with settings that depend on the values' shapes. So the
-# operation runs once on stand-ins for its arguments, which catch that call; its
-# rule from the table (``prim.rule.vjp`` or ``prim.rule.jvp``) is applied
-# to it, no formula restated.
+# operation runs once on stand-ins for its arguments, which catch those calls; the
+# rules from the table (``prim.rule.vjp`` or ``prim.rule.jvp``) are applied to them,
+# no formula restated. Most operations apply one primitive; one that applies several
+# (``np.linalg.eigh``: its eigenvalues and its eigenvectors) is a short chain, whose
+# rules are applied in order (jvp) or in reverse order (vjp).
 
 
 def _differentiable(x: Any) -> bool:
@@ -221,8 +223,9 @@ def _differentiable(x: Any) -> bool:
 
 
 class _Stand(ArrayOperators, Box):
-    """An argument (or the result) of the operation :func:`vjp` / :func:`jvp` runs: it
-    catches the primitive the operation applies to it."""
+    """An argument of the operation :func:`vjp` / :func:`jvp` runs, or a result of one of
+    its primitives: it catches the primitives the operation applies to it. ``index`` is
+    the argument's leaf index (>= 0) or ``-1 - k`` for the result of the k-th step."""
 
     __slots__ = ("_level", "index", "run", "value")
     _what = "value of an sct run-time rule"
@@ -239,33 +242,35 @@ class _Stand(ArrayOperators, Box):
         out = prim(*vals, **params)
         if not prim.differentiable:
             return out
-        run = self.run
-        if run.prim is not None or any(m and a.index == _RESULT for a, m in zip(args, mine)):
-            raise DifferentiationError(
-                f"{run.name} applies more than one primitive of the table ({run.prim.name}, "
-                f"then {prim.name}); sct applies the rule of one primitive per operation. "
-                "Differentiate this code with the reverse engine: ad.grad(...) or ad.jacobian(...)"
-            )
-        run.prim, run.vals, run.params, run.out = prim, vals, params, out
-        run.sources = tuple(a.index if m else None for a, m in zip(args, mine))
-        return _Stand(out, self._level, run, _RESULT)
+        steps = self.run.steps
+        steps.append(_Step(prim, vals, params, out,
+                           tuple(a.index if m else None for a, m in zip(args, mine))))  # fmt: skip
+        return _Stand(out, self._level, self.run, -len(steps))
 
 
-_RESULT = -1  # the index of the stand-in for the primitive's result
+class _Step:
+    """One primitive the operation applied: its arguments' values, settings and result, and
+    where each argument came from (``sources``: a stand-in's index, or None for a constant)."""
+
+    __slots__ = ("out", "params", "prim", "sources", "vals")
+
+    def __init__(self, prim: Primitive, vals: list, params: dict, out: Any,
+                 sources: tuple[int | None, ...]) -> None:  # fmt: skip
+        self.prim, self.vals, self.params, self.out, self.sources = prim, vals, params, out, sources
+
+    def rule(self, mode: str) -> rules.Rule:
+        rule = self.prim.rule
+        if rule is None:
+            raise rules.missing_rule(self.prim, mode)
+        return rule
 
 
 class _Run:
-    """One run of an operation on stand-ins: the primitive it applied, and where each of
-    the primitive's arguments (``sources``: an argument's leaf index or None) and each
-    leaf of its output came from."""
+    """One run of an operation on stand-ins: the primitives it applied (``steps``), and
+    where each leaf of its output came from (``origins``: a stand-in's index, or None)."""
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        self.name = getattr(fn, "__name__", repr(fn))
-        self.prim: Primitive | None = None
-        self.vals: list = []
-        self.params: dict = {}
-        self.out: Any = None
-        self.sources: tuple[int | None, ...] = ()
+        self.steps: list[_Step] = []
         level = new_level()
         self.leaves, self.tree = flatten(args)
         stands = [_Stand(x, level, self, i) if _differentiable(x) else x
@@ -279,9 +284,17 @@ class _Run:
     def output(self, leaves: list[Any]) -> Any:
         return unflatten(self.out_tree, leaves)
 
+    def needed(self) -> list[int]:
+        """The steps whose result reaches the output, by number."""
+        reach = {i for i in self.origins if i is not None and i < 0}
+        for k in reversed(range(len(self.steps))):
+            if -1 - k in reach:
+                reach.update(i for i in self.steps[k].sources if i is not None and i < 0)
+        return [k for k in range(len(self.steps)) if -1 - k in reach]
+
 
 def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callable]:
-    """``(fn(*args, **kwargs), pullback)`` by the table's vjp rule of the primitive ``fn``
+    """``(fn(*args, **kwargs), pullback)`` by the table's vjp rules of the primitives ``fn``
     applies.
 
     Floats and float arrays among ``args`` (also inside tuples and lists) are
@@ -289,26 +302,30 @@ def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callabl
     argument, in its structure.
     """
     run = _Run(fn, args, kwargs)
-    prim_pullback = None
-    if run.prim is not None and _RESULT in run.origins:
-        rule = run.prim.rule
-        if rule is None:
-            raise rules.missing_rule(run.prim, "reverse")
-        wrt = tuple(k for k, i in enumerate(run.sources) if i is not None)
-        prim_pullback = rule.vjp(run.out, run.vals, wrt, **run.params)
-
+    pullbacks = {}  # per step: its pullback and the sources of the cotangents it gives
+    for k in run.needed():
+        step = run.steps[k]
+        wrt = tuple(j for j, i in enumerate(step.sources) if i is not None)
+        pullback = step.rule("reverse").vjp(step.out, step.vals, wrt, **step.params)
+        pullbacks[k] = (pullback, [i for i in step.sources if i is not None])
     origins, leaves, tree = run.origins, run.leaves, run.tree
-    sources = [i for i in run.sources if i is not None]  # one per cotangent of the rule
 
     def run_time_pullback(out_bar: Any) -> tuple:
         cts: dict[int, Any] = {}
+
+        def deposit(i: int, ct: Any) -> None:
+            cts[i] = add(cts[i], ct) if i in cts else ct
+
         for origin, g in zip(origins, flatten(out_bar)[0]):
-            if origin is None or _is_zero(g):
-                continue
-            pairs = zip(sources, prim_pullback(g)) if origin == _RESULT else [(origin, g)]
-            for i, ct in pairs:  # type: ignore[misc]
-                if ct is not None:
-                    cts[i] = add(cts[i], ct) if i in cts else ct
+            if origin is not None and not _is_zero(g):
+                deposit(origin, g)
+        for k in sorted(pullbacks, reverse=True):
+            g = cts.pop(-1 - k, None)
+            if g is not None:
+                pullback, sources = pullbacks[k]
+                for i, ct in zip(sources, pullback(g)):
+                    if ct is not None:
+                        deposit(i, ct)
         arg_cts = [cts[i] if i in cts else (zeros_like(x) if _differentiable(x) else None)
                    for i, x in enumerate(leaves)]  # fmt: skip
         return tuple(unflatten(tree, arg_cts))
@@ -318,25 +335,22 @@ def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callabl
 
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         **kwargs: Any) -> tuple[Any, Any]:  # fmt: skip
-    """``(fn(*primals, **kwargs), out_dot)`` by the table's jvp rule of the primitive ``fn``
+    """``(fn(*primals, **kwargs), out_dot)`` by the table's jvp rules of the primitives ``fn``
     applies.
 
     ``tangents`` has one entry per primal (in its structure); ``None`` or ``0.0``
     is a zero tangent.
     """
     run = _Run(fn, tuple(primals), kwargs)
-    dots = _tangent_leaves(tangents, primals)
+    dots: dict[int, Any] = dict(enumerate(_tangent_leaves(tangents, primals)))
+    for k in run.needed():
+        step = run.steps[k]
+        arg_dots = [None if i is None else dots[i] for i in step.sources]
+        if any(d is not None for d in arg_dots):
+            dots[-1 - k] = step.rule("forward").jvp(step.out, step.vals, arg_dots, **step.params)
     out_dots = []
     for origin, o in zip(run.origins, run.values):
-        dot = None
-        if origin == _RESULT:
-            rule = run.prim.rule  # type: ignore[union-attr]
-            if rule is None:
-                raise rules.missing_rule(run.prim, "forward")  # type: ignore[arg-type]
-            arg_dots = [None if i is None else dots[i] for i in run.sources]
-            dot = rule.jvp(run.out, run.vals, arg_dots, **run.params)
-        elif origin is not None:
-            dot = dots[origin]
+        dot = None if origin is None else dots.get(origin)
         out_dots.append(zero(o) if dot is None else broadcast(dot, o))
     return run.output(run.values), run.output(out_dots)
 
