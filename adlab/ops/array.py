@@ -14,8 +14,9 @@ calling the primitive, so the recorded parameters are canonical.
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,18 +32,25 @@ from adlab.ops.scalar import exp
 Axes = tuple[int, ...] | None
 
 PUBLIC: dict[str, Any] = {}
-"""The functions of this module by name: what ``adlab`` exports (each checks and normalises
-its arguments, then calls its primitive)."""
+"""The array functions of the table by name (this module's, and those of the modules that
+declare theirs with :func:`_public`, :mod:`adlab.ops.linalg`): what ``adlab`` exports (each
+checks and normalises its arguments, then calls its primitive)."""
 NUMPY: dict[Any, tuple[Any, frozenset[str]]] = {}
 """numpy functions -> the function of this module that stands for them on traced values,
 and the keywords it takes (what ``__array_function__`` dispatches)."""
 METHODS: dict[str, Any] = {}
 """ndarray method names -> the function of this module a traced value's method calls."""
+SETTINGS: dict[Any, frozenset[str]] = {}
+"""Functions of the table -> those of their parameters that are settings, numbers never
+differentiated even when passed positionally (``np.linalg.norm(x, np.inf)``'s ``ord``)."""
 
 
-def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = ()) -> Any:
+def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = (),
+            settings: Sequence[str] = ()) -> Any:  # fmt: skip
     """Declare a function of the table: exported by ``adlab``, reached by the ``numpy``
-    functions given (with these keywords) and by the array method ``method``."""
+    functions given (with these keywords) and by the array method ``method``; ``settings``
+    names the parameters that are numbers without a derivative (sct passes them as they are
+    and refuses a differentiated one)."""
 
     def declare(fn: Any) -> Any:
         PUBLIC[fn.__name__] = fn
@@ -50,9 +58,20 @@ def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = ()
             NUMPY[np_fn] = (fn, frozenset(keywords))
         if method is not None:
             METHODS[method] = fn
+        if settings:
+            SETTINGS[fn] = frozenset(settings)
         return fn
 
     return declare
+
+
+def setting_positions(fn: Any, nargs: int) -> tuple[int, ...]:
+    """The positions, among ``nargs`` positional arguments of ``fn``, of its settings."""
+    names = SETTINGS.get(fn) if isinstance(fn, Hashable) else None
+    if not names:
+        return ()
+    params = list(inspect.signature(fn).parameters)[:nargs]
+    return tuple(i for i, name in enumerate(params) if name in names)
 
 
 def _axes(axis: int | Sequence[int] | None, x: Any) -> Axes:
@@ -137,18 +156,21 @@ deflinear(mean_p, _mean_transpose)
 def _defweights(prim: Primitive, weights: Any) -> None:
     """Declare a reduction by its derivative ∂out/∂x: one weight per element of x.
 
-    ``weights(x, out, axis, keepdims)`` gives them (the tie-split mask for max,
-    the softmax for logsumexp); the jvp sums ``weights · ẋ`` over the reduced
-    axes and the vjp spreads ``out̅`` back over them, times the weights.
+    ``weights(x, out, axis, keepdims, **params)`` gives them (the tie-split mask for
+    max, the softmax for logsumexp; ``params`` are the primitive's other settings, such
+    as a norm's ``ord``); the jvp sums ``weights · ẋ`` over the reduced axes and the vjp
+    spreads ``out̅`` back over them, times the weights.
     """
 
-    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes, keepdims: bool):
+    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes,
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         (x,), (x_dot,) = args, tangents
-        return sum(x_dot * weights(x, out, axis, keepdims), axis, keepdims)
+        return sum(x_dot * weights(x, out, axis, keepdims, **params), axis, keepdims)
 
-    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, keepdims: bool):
+    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes,
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         x = args[0]
-        shape, w = shape_of(x), weights(x, out, axis, keepdims)
+        shape, w = shape_of(x), weights(x, out, axis, keepdims, **params)
 
         def weighted_pullback(out_bar: Any) -> tuple:
             return (_unreduce(out_bar, shape, axis, keepdims) * w,)

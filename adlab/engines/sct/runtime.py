@@ -115,8 +115,16 @@ def add(a: Any, b: Any) -> Any:
         return {k: add(a[k], b[k]) for k in a}
     if isinstance(a, list | tuple):
         out = [add(x, y) for x, y in zip(a, b)]
-        return type(a)(out) if isinstance(a, tuple) else out
+        return _like_sequence(a, out)
     return a + b
+
+
+def _like_sequence(like: tuple | list, items: Sequence[Any]) -> Any:
+    """``items`` as a sequence of the type of ``like``: a list, a tuple or a namedtuple
+    (``np.linalg.eigh``'s result)."""
+    if isinstance(like, list):
+        return list(items)
+    return type(like)(*items) if hasattr(type(like), "_fields") else type(like)(items)
 
 
 def plus(a: Any, b: Any) -> Any:
@@ -140,7 +148,7 @@ def item(ct: Any, key: Any) -> Any:
 def pack(cts: Sequence[Any], like: Any) -> Any:
     """The cotangent of ``like`` from the cotangents of its elements (``a, b = like``)."""
     if isinstance(like, tuple | list):
-        return type(like)(cts)
+        return _like_sequence(like, cts)
     if all(_is_zero(c) for c in cts):
         return 0.0
     rows = [zeros_like(like[i]) if _is_zero(c) else c for i, c in enumerate(cts)]
@@ -154,7 +162,7 @@ def add_at(seq_bar: Any, seq: Any, index: int, ct: Any) -> Any:
     if isinstance(seq, list | tuple):
         out = [0.0] * len(seq) if _is_zero(seq_bar) else list(seq_bar)
         out[index] = add(out[index], ct)
-        return type(seq)(out) if isinstance(seq, tuple) else out
+        return _like_sequence(seq, out)
     if isinstance(seq, dict):
         out = dict.fromkeys(seq, 0.0) if _is_zero(seq_bar) else dict(seq_bar)
         out[index] = add(out[index], ct)
@@ -273,7 +281,11 @@ class _Run:
         self.steps: list[_Step] = []
         level = new_level()
         self.leaves, self.tree = flatten(args)
-        stands = [_Stand(x, level, self, i) if _differentiable(x) else x
+        fixed = set()  # the leaves of settings (a norm's ord): passed as they are
+        for k in A.setting_positions(fn, len(args)):
+            start = len(flatten(args[:k])[0])
+            fixed.update(range(start, start + len(flatten(args[k])[0])))
+        stands = [_Stand(x, level, self, i) if _differentiable(x) and i not in fixed else x
                   for i, x in enumerate(self.leaves)]  # fmt: skip
         out_leaves, self.out_tree = flatten(fn(*unflatten(self.tree, stands), **kwargs))
         self.origins = [o.index if type(o) is _Stand and o._level == level else None
