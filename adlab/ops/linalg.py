@@ -1,7 +1,7 @@
 """Linear algebra: ``numpy.linalg``'s functions as primitives of the table.
 
-``inv solve det slogdet norm cholesky eigh eigvalsh qr`` act on the last two axes
-(stacks of matrices broadcast as numpy's do) and keep the dtype (float32 stays
+``inv solve det slogdet norm cholesky eigh eigvalsh qr svd svdvals`` act on the last
+two axes (stacks of matrices broadcast as numpy's do) and keep the dtype (float32 stays
 float32). Each is declared with the numpy function it stands for, so
 ``np.linalg.inv(A)`` on a traced ``A`` is ``ad.inv(A)``, in sct too. Every rule is
 written with adlab operations (``@``, :func:`solve`, masks, sums), so second
@@ -10,18 +10,21 @@ derivatives come from the same rules.
 The rules are the standard matrix derivatives; we follow M. Giles, "An extended
 collection of matrix derivative results for forward and reverse mode algorithmic
 differentiation" (2008) for ``inv``, ``solve``, ``det`` (Jacobi's formula) and the
-symmetric eigenproblem, and I. Murray, "Differentiation of the Cholesky
-decomposition" (2016) for ``cholesky``. Each rule's reverse half is the adjoint of its
-forward half (⟨x̄, ẋ⟩ = ⟨ȳ, ẏ⟩), derived here once and checked against finite
-differences and autograd in ``tests/ops/test_linalg.py``. Where a rule needs
-``A⁻¹ B`` it solves (``solve``) rather than forming ``A⁻¹``; only the reverse rules of
-``det`` and ``slogdet``, whose answer *is* a multiple of ``A⁻ᵀ``, form the inverse.
+symmetric eigenproblem, I. Murray, "Differentiation of the Cholesky decomposition"
+(2016) for ``cholesky``, and J. Townsend, "Differentiating the singular value
+decomposition" (2016) for ``svd``; ``qr``'s is derived here from ``QᵀQ̇`` being
+antisymmetric and ``ṘR⁻¹`` upper triangular. Each rule's reverse half is the adjoint
+of its forward half (⟨x̄, ẋ⟩ = ⟨ȳ, ẏ⟩), derived here once and checked against finite
+differences and autograd in ``tests/ops/test_linalg.py``. Where a rule needs ``A⁻¹ B``
+it solves (``solve``) rather than forming ``A⁻¹``; only the reverse rules of ``det``
+and ``slogdet``, whose answer *is* a multiple of ``A⁻ᵀ``, form the inverse.
 
-A function that returns several arrays (``eigh``, ``qr``, ``slogdet``) is several
-primitives of the same matrix, one per array: the engines' primitives have one
-output each. Like numpy, ``cholesky`` and ``eigh`` read one triangle of their
-matrix; their derivatives are those of what numpy computes, so the gradient with
-respect to the matrix lives on that triangle (see their kink notes,
+A function that returns several arrays (``eigh``, ``qr``, ``svd``, ``slogdet``) is
+several primitives of the same matrix, one per array: the engines' primitives have one
+output each, and each rule computes the other factors it needs by their primitives
+(so nested derivatives see them too). Like numpy, ``cholesky`` and ``eigh`` read one
+triangle of their matrix; their derivatives are those of what numpy computes, so the
+gradient with respect to the matrix lives on that triangle (see their kink notes,
 ``ad.rule_table()``).
 """
 
@@ -37,12 +40,22 @@ from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Box, Primitive
 from adlab.core.rules import defjvp, defkink, defvjp
 from adlab.core.tangents import dtype_of, shape_of, sum_to_shape
-from adlab.ops.array import _defweights, _public, _swap_last, _unreduce, reshape, sum
+from adlab.ops.array import (
+    _defweights,
+    _public,
+    _swap_last,
+    _unreduce,
+    max,
+    reshape,
+    sum,
+    transpose,
+)
 from adlab.ops.scalar import absolute, equal, sign, where
 
 SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
 EighResult = type(np.linalg.eigh(np.eye(1)))
 QRResult = type(np.linalg.qr(np.eye(1)))
+SVDResult = type(np.linalg.svd(np.eye(1)))
 
 # ---------------------------------------------------------------------------
 # Checks and small pieces: masks, columns, traces (compositions of table operations)
@@ -288,7 +301,6 @@ def _norm_impl(x: Any, *, ord: Any, axis: tuple[int, ...] | None, keepdims: bool
 norm_p = Primitive("norm", _norm_impl, doc="vector and matrix norms (np.linalg.norm)")
 
 _VECTOR_ORDS = "None, 2, 1, any real p >= 1, inf or -inf"
-_MATRIX_ORDS = "None, 'fro', 1, -1, inf or -inf"
 
 
 @_public(np.linalg.norm, keywords=("ord", "axis", "keepdims"), settings=("ord",))
@@ -297,7 +309,8 @@ def norm(
 ) -> Any:
     """A vector or matrix norm, like ``np.linalg.norm``: the 2-norm of all elements by
     default; with ``axis`` an int, vector norms (``ord`` 1, 2, p >= 1, ±inf); with two
-    axes, matrix norms (``'fro'``, 1, -1, inf, -inf)."""
+    axes, matrix norms (``'fro'``, 1, -1, inf, -inf, and by the singular values 'nuc',
+    2, -2)."""
     if isinstance(ord, Box):
         raise DifferentiationError(
             "np.linalg.norm(x, ord): ord is a setting, a number without a derivative; pass a "
@@ -318,11 +331,24 @@ def norm(
     if len(axes) == 1:
         ord = _vector_ord(ord)
     elif len(axes) == 2 and axes[0] != axes[1]:
+        if ord in ("nuc", 2, -2):
+            return _spectral_norm(x, ord, axes, bool(keepdims))
         ord, axes = _matrix_ord(ord, axes)
     else:
         raise ValueError("Improper number of dimensions to norm." if len(axes) != 2
                          else "Duplicate axes given.")  # fmt: skip
     return norm_p(x, ord=ord, axis=axes, keepdims=bool(keepdims))
+
+
+def _spectral_norm(x: Any, ord: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """The matrix norms of the singular values: their sum ('nuc'), largest (2), smallest (-2)."""
+    shape = shape_of(x)
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    s = svdvals(transpose(x, (*rest, *axes)))
+    out = sum(s, axis=-1) if ord == "nuc" else max(s, axis=-1) if ord == 2 else -max(-s, axis=-1)
+    if keepdims:
+        out = reshape(out, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+    return out
 
 
 def _vector_ord(ord: Any) -> float | None:
@@ -350,11 +376,6 @@ def _matrix_ord(ord: Any, axes: tuple[int, int]) -> tuple[float | None, tuple[in
         return float(ord), axes
     if ord in (math.inf, -math.inf):
         return math.copysign(1.0, ord), (axes[1], axes[0])
-    if ord in ("nuc", 2, -2):
-        raise DifferentiationError(
-            f"np.linalg.norm(x, ord={ord!r}) of a matrix needs its singular values, which "
-            f"adlab does not differentiate; use ord {_MATRIX_ORDS}"
-        )
     raise ValueError(f"Invalid norm order {ord!r} for matrices")
 
 
@@ -648,3 +669,164 @@ _QR_NOTE = (
 )
 defkink(qr_q_p, _QR_NOTE)
 defkink(qr_r_p, _QR_NOTE)
+
+# ---------------------------------------------------------------------------
+# svd: A = U diag(s) Vᵀ, thin (k = min(m, n) singular values), after J. Townsend,
+# "Differentiating the singular value decomposition" (2016)
+
+
+def _svd_u_impl(a: Any) -> Any:
+    return np.linalg.svd(a, full_matrices=False)[0]
+
+
+def _svd_vh_impl(a: Any) -> Any:
+    return np.linalg.svd(a, full_matrices=False)[2]
+
+
+def _svdvals_impl(a: Any) -> Any:
+    return np.linalg.svd(a, compute_uv=False)
+
+
+svd_u_p = Primitive("svd_u", _svd_u_impl, doc="U of the thin SVD (svd's first)")
+svdvals_p = Primitive("svdvals", _svdvals_impl, doc="singular values, descending")
+svd_vh_p = Primitive("svd_vh", _svd_vh_impl, doc="Vᵀ of the thin SVD (svd's third)")
+
+
+@_public(np.linalg.svd, keywords=("full_matrices", "compute_uv", "hermitian"),
+         settings=("full_matrices", "compute_uv", "hermitian"))  # fmt: skip
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> Any:  # fmt: skip
+    """``(U, S, Vh)`` with ``a = U @ diag(S) @ Vh``, like ``np.linalg.svd`` (``compute_uv=False``:
+    ``S`` only); ``full_matrices=True`` (numpy's default) only for square matrices, whose
+    full and thin SVD agree."""
+    shape = _matrix_shape(a)
+    if full_matrices and compute_uv and shape[-1] != shape[-2]:
+        raise DifferentiationError(
+            f"np.linalg.svd of a {shape[-2]}×{shape[-1]} matrix with full_matrices=True: the "
+            "columns it adds to U or Vh are not unique and have no derivative; pass "
+            "full_matrices=False"
+        )
+    if hermitian:
+        raise DifferentiationError(
+            "np.linalg.svd(..., hermitian=True) is not differentiated by adlab; use "
+            "hermitian=False (the same decomposition), or np.linalg.eigh"
+        )
+    if not compute_uv:
+        return svdvals_p(a)
+    return SVDResult(svd_u_p(a), svdvals_p(a), svd_vh_p(a))
+
+
+@_public(np.linalg.svdvals)
+def svdvals(a: Any) -> Any:
+    """The singular values of a matrix (stack), descending, like ``np.linalg.svdvals``."""
+    _matrix_shape(a)
+    return svdvals_p(a)
+
+
+def _matrix_shape(a: Any) -> tuple[int, ...]:
+    shape = shape_of(a)
+    if len(shape) < 2:
+        raise np.linalg.LinAlgError(
+            f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
+        )
+    return shape
+
+
+def _svd_parts(a: Any) -> tuple[Any, Any, Any]:
+    """U, s and V of the thin SVD, each by its primitive (so their derivatives are known)."""
+    return svd_u_p(a), svdvals_p(a), _swap_last(svd_vh_p(a))
+
+
+def _svd_gaps(s: Any) -> Any:
+    """F with Fᵢⱼ = 1 / (sⱼ² − sᵢ²) off the diagonal, 0 on it (see _eigen_gaps)."""
+    return _eigen_gaps(s * s)
+
+
+def _complement(q: Any, x: Any) -> Any:
+    """(I − Q Qᵀ) x: the part of x outside the columns of Q (zero when Q is square)."""
+    return x - q @ (_swap_last(q) @ x)
+
+
+def _svdvals_jvp(out: Any, args: Sequence, tangents: Sequence) -> Any:
+    # ṡ = diag(Uᵀ Ȧ V)
+    (a,), (a_dot,) = args, tangents
+    u, _, v = _svd_parts(a)
+    return sum(u * (a_dot @ v), axis=-2)
+
+
+def _svdvals_vjp(out: Any, args: Sequence, wrt: Sequence[int]) -> Any:
+    (a,) = args
+
+    def svdvals_pullback(out_bar: Any) -> tuple:  # Ā = U diag(s̄) Vᵀ
+        u, _, v = _svd_parts(a)
+        return ((u * _row(out_bar)) @ _swap_last(v),)
+
+    return svdvals_pullback
+
+
+def _svd_u_jvp(out: Any, args: Sequence, tangents: Sequence) -> Any:
+    # U̇ = U (F ∘ (Ṗ S + S Ṗᵀ)) + (I − UUᵀ) Ȧ V S⁻¹, Ṗ = Uᵀ Ȧ V
+    (a,), (a_dot,) = args, tangents
+    _, s, v = _svd_parts(a)
+    a_dot_v = a_dot @ v
+    p_dot = _swap_last(out) @ a_dot_v
+    inner = _svd_gaps(s) * (p_dot * _row(s) + _column(s) * _swap_last(p_dot))
+    return out @ inner + _complement(out, a_dot_v) / _row(s)
+
+
+def _svd_vh_jvp(out: Any, args: Sequence, tangents: Sequence) -> Any:
+    # V̇ = V (F ∘ (S Ṗ + Ṗᵀ S)) + (I − VVᵀ) Ȧᵀ U S⁻¹; the result is V̇ᵀ
+    (a,), (a_dot,) = args, tangents
+    u, s, _ = _svd_parts(a)
+    v = _swap_last(out)
+    a_dot_t_u = _swap_last(a_dot) @ u
+    p_dot = _swap_last(a_dot_t_u) @ v
+    inner = _svd_gaps(s) * (_column(s) * p_dot + _swap_last(p_dot) * _row(s))
+    return _swap_last(v @ inner + _complement(v, a_dot_t_u) / _row(s))
+
+
+def _svd_u_vjp(out: Any, args: Sequence, wrt: Sequence[int]) -> Any:
+    (a,) = args
+
+    def svd_u_pullback(out_bar: Any) -> tuple:
+        # Ā = U ((J + Jᵀ) S) Vᵀ + (I − UUᵀ) Ū S⁻¹ Vᵀ, J = F ∘ (Uᵀ Ū)
+        _, s, v = _svd_parts(a)
+        j = _svd_gaps(s) * (_swap_last(out) @ out_bar)
+        inner = out @ ((j + _swap_last(j)) * _row(s)) + _complement(out, out_bar) / _row(s)
+        return (inner @ _swap_last(v),)
+
+    return svd_u_pullback
+
+
+def _svd_vh_vjp(out: Any, args: Sequence, wrt: Sequence[int]) -> Any:
+    (a,) = args
+
+    def svd_vh_pullback(out_bar: Any) -> tuple:
+        # Ā = U (S (K + Kᵀ)) Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ), K = F ∘ (Vᵀ V̄), V̄ = V̄hᵀ
+        u, s, _ = _svd_parts(a)
+        v, v_bar = _swap_last(out), _swap_last(out_bar)
+        k = _svd_gaps(s) * (out @ v_bar)
+        inner = (_column(s) * (k + _swap_last(k))) @ out
+        return (u @ (inner + _swap_last(_complement(v, v_bar)) / _column(s)),)
+
+    return svd_vh_pullback
+
+
+defjvp(svdvals_p, _svdvals_jvp)
+defvjp(svdvals_p, _svdvals_vjp)
+defjvp(svd_u_p, _svd_u_jvp)
+defvjp(svd_u_p, _svd_u_vjp)
+defjvp(svd_vh_p, _svd_vh_jvp)
+defvjp(svd_vh_p, _svd_vh_vjp)
+defkink(
+    svdvals_p,
+    "a singular value is not differentiable where it is 0 (like |x|) or repeated (sorted, "
+    "they have a kink); the rule uses LAPACK's singular vectors there, and second "
+    "derivatives need distinct, nonzero singular values",
+)
+_SVD_VECTORS_NOTE = (
+    "assumes distinct, nonzero singular values: the rule divides by sⱼ² − sᵢ² and by s "
+    "(inf there). Signs are LAPACK's: the derivative keeps each pair (uᵢ, vᵢ)'s signs"
+)
+defkink(svd_u_p, _SVD_VECTORS_NOTE)
+defkink(svd_vh_p, _SVD_VECTORS_NOTE)

@@ -123,7 +123,19 @@ def test_each_kink_gives_its_documented_subgradient(mode, f, args, want):
 
 
 CHECKED_BESIDE_THEIR_FUNCTIONS = dict.fromkeys(
-    ("det", "logabsdet", "norm", "cholesky", "eigvalsh", "eigh_vectors", "qr_q", "qr_r"),
+    (
+        "det",
+        "logabsdet",
+        "norm",
+        "cholesky",
+        "eigvalsh",
+        "eigh_vectors",
+        "qr_q",
+        "qr_r",
+        "svdvals",
+        "svd_u",
+        "svd_vh",
+    ),
     "tests/ops/test_linalg.py",
 )
 """Kinks and assumptions of array functions, checked with the rest of their tests."""

@@ -7,8 +7,9 @@ gradients of its own); and the Hessian of a scalar function of it (the weighted
 ``sin`` of its result) against autograd's, for every pair of engines that nests
 (forward or reverse over forward, reverse or sct), with Hessian-vector products
 through nested modes too. Matrices are random and well conditioned (singular values
-in [1, 3]; symmetric ones with eigenvalues at least 0.9 apart), of sizes 1×1, 2×2,
-4×4 and a stack of two 3×3. Also: values and dtypes as numpy's (float32 stays
+in [0.95, 3.05] at least 0.5 apart; symmetric ones with eigenvalues at least 0.9 apart),
+of sizes 1×1, 2×2, 4×4 and a stack of two 3×3 (and tall and wide ones for qr and svd).
+Also: values and dtypes as numpy's (float32 stays
 float32), ``np.linalg.*`` on traced values reaching the table, numpy's errors for
 bad shapes, the kinks and assumptions of the rule table, and symbolic mode's refusal.
 
@@ -41,6 +42,8 @@ SHAPES = {"1x1": (1, 1), "2x2": (2, 2), "4x4": (4, 4), "stack": (2, 3, 3)}
 EXACT = ("forward", "reverse", "sct")
 NESTED = (("forward", "reverse"), ("reverse", "reverse"), ("forward", "forward"),
           ("reverse", "forward"), ("forward", "sct"), ("reverse", "sct"))  # fmt: skip
+SOME_NESTED = (("forward", "reverse"), ("reverse", "sct"))
+"""For the larger Hessians (stacks, tall and wide matrices): every engine still nests."""
 FIRST = {"rtol": 1e-7, "atol": 1e-10}
 SECOND = {"rtol": 1e-6, "atol": 1e-8}
 
@@ -50,11 +53,11 @@ def _orthogonal(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
 
 
 def general(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
-    """A random matrix (stack; square or tall) with singular values in [1, 3]: well
-    conditioned."""
+    """A random matrix (stack; square or tall) with singular values in [0.95, 3.05], at least
+    0.5 apart: well conditioned, and its singular vectors well defined."""
     rng = np.random.default_rng(seed)
     n = shape[-1]
-    s = rng.uniform(1.0, 3.0, (*shape[:-2], n))
+    s = 1.0 + 2.0 * np.arange(n) / max(n - 1, 1) + rng.uniform(-0.05, 0.05, (*shape[:-2], n))
     return (_orthogonal(shape, rng) * s[..., None, :]) @ _orthogonal((*shape[:-2], n, n), rng)
 
 
@@ -148,6 +151,35 @@ def f_qr_r(a):
     return np.linalg.qr(a, mode="r")
 
 
+def f_norm_nuc(a):
+    return np.linalg.norm(a, "nuc", axis=(-2, -1))
+
+
+def f_norm_spectral(a):
+    return np.linalg.norm(a, 2, axis=(-1, -2))
+
+
+def f_norm_minus_2(a):
+    return np.linalg.norm(a, -2, axis=(-2, -1))
+
+
+def f_svd_u(a):
+    return np.linalg.svd(a, full_matrices=False)[0] ** 2  # squares: free of the signs
+
+
+def f_svd_s(a):
+    return np.linalg.svd(a)[1]
+
+
+def f_svd_vh(a):
+    _, s, vh = np.linalg.svd(a, full_matrices=False)
+    return vh**2 * s[..., :, None]
+
+
+def f_svdvals(a):
+    return np.linalg.svdvals(a)
+
+
 def f_cholesky(a):
     return np.linalg.cholesky(a)
 
@@ -172,7 +204,7 @@ def f_eigh_upper(a):
 
 def _in_both(**autograd_spellings: Callable[..., Any]) -> Callable[[Callable], Callable]:
     """Mark the numpy functions autograd spells differently (it has no gradient of
-    ord=1 or ±inf norms, nor of eigvalsh, qr or cholesky(upper=True), its matrix norms take
+    ord=1 or ±inf norms, nor of eigvalsh, svdvals, qr or cholesky(upper=True), its matrix norms take
     only non-negative axes, and its solve rule predates numpy 2's vector b for a stack):
     the same mathematics, written with autograd.numpy."""
 
@@ -213,6 +245,11 @@ def _qr_by_cholesky(a):
     return q * signs[..., None, :], signs[..., :, None] * anp.swapaxes(low, -1, -2)
 
 
+_in_both(autograd=lambda a: anp.linalg.svd(a, compute_uv=False))(f_svdvals)
+_in_both(autograd=lambda a: anp.linalg.svd(a, full_matrices=False)[1])(f_svd_s)
+_in_both(autograd=lambda a: anp.max(anp.linalg.svd(a, compute_uv=False), axis=-1))(f_norm_spectral)
+_in_both(autograd=lambda a: anp.min(anp.linalg.svd(a, compute_uv=False), axis=-1))(f_norm_minus_2)
+_in_both(autograd=lambda a: anp.sum(anp.linalg.svd(a, compute_uv=False), axis=-1))(f_norm_nuc)
 _in_both(autograd=lambda a: _qr_by_cholesky(a)[0])(f_qr_q)
 _in_both(autograd=lambda a: _qr_by_cholesky(a)[1])(f_qr_r)
 
@@ -226,7 +263,8 @@ def by_autograd(f: Callable) -> Callable:
 
 GENERAL = (f_inv, f_solve_vector, f_solve_matrix, f_det, f_slogdet, f_norm, f_norm_fro,
            f_norm_2, f_norm_3, f_norm_1, f_norm_inf, f_norm_minus_inf, f_norm_matrix_1,
-           f_norm_matrix_inf, f_qr_q, f_qr_r)  # fmt: skip
+           f_norm_matrix_inf, f_norm_nuc, f_norm_spectral, f_norm_minus_2, f_qr_q, f_qr_r,
+           f_svd_u, f_svd_s, f_svd_vh, f_svdvals)  # fmt: skip
 """Functions of any well-conditioned matrix."""
 TRIANGLE = (f_cholesky, f_cholesky_upper, f_eigvalsh, f_eigh, f_eigh_upper)
 """Functions of a symmetric matrix that, like numpy, read one triangle of it."""
@@ -305,7 +343,8 @@ def test_float32_stays_float32(name, mode):
 def test_the_functions_are_the_numpy_functions_they_stand_for():
     linalg = np.linalg
     for np_fn in (linalg.inv, linalg.solve, linalg.det, linalg.slogdet, linalg.norm,
-                  linalg.cholesky, linalg.eigh, linalg.eigvalsh, linalg.qr):  # fmt: skip
+                  linalg.cholesky, linalg.eigh, linalg.eigvalsh, linalg.qr, linalg.svd,
+                  linalg.svdvals):  # fmt: skip
         ad_fn = getattr(ad, np_fn.__name__)
         assert NUMPY_FUNCTIONS[np_fn][0] is ad_fn
         assert ad_fn.__module__ == "adlab.ops.linalg"
@@ -372,9 +411,33 @@ def test_qr_of_tall_matrices(shape):
             np.testing.assert_allclose(ad.jacobian(f, mode=mode)(a), want, **FIRST)
         scalar_f, scalar_g = scalar_of(f)
         want = autograd.hessian(scalar_g)(a)
-        for mode in NESTED:
+        for mode in SOME_NESTED:
             got = ad.hessian(scalar_f, mode=mode)(a)
             np.testing.assert_allclose(got, want, **SECOND, err_msg=str(mode))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 5), (2, 2, 4)], ids=["4x3", "2x5", "stack"])
+def test_svd_of_tall_and_wide_matrices(shape):
+    a = general(shape, seed=7) if shape[-2] >= shape[-1] else np.swapaxes(
+        general((*shape[:-2], shape[-1], shape[-2]), seed=7), -1, -2)  # fmt: skip
+    for prim in (L.svd_u_p, L.svdvals_p, L.svd_vh_p):
+        check_rule(prim, a, rtol=1e-4)
+    for f in (f_svd_u, f_svd_vh, f_svdvals, f_norm_nuc, f_norm_spectral):
+        want = autograd.jacobian(by_autograd(f))(a)
+        for mode in EXACT:
+            np.testing.assert_allclose(ad.jacobian(f, mode=mode)(a), want, **FIRST)
+        scalar_f, scalar_g = scalar_of(f)
+        want = autograd.hessian(scalar_g)(a)
+        for mode in SOME_NESTED:
+            got = ad.hessian(scalar_f, mode=mode)(a)
+            np.testing.assert_allclose(got, want, **SECOND, err_msg=str(mode))
+
+
+def test_svd_refuses_what_has_no_derivative():
+    with pytest.raises(ad.DifferentiationError, match="full_matrices=False"):
+        ad.grad(lambda a: np.sum(np.linalg.svd(a)[0]))(general((3, 2)))
+    with pytest.raises(ad.DifferentiationError, match="hermitian"):
+        ad.grad(lambda a: np.sum(np.linalg.svd(a, hermitian=True)[1]))(symmetric((2, 2)))
 
 
 def test_qr_of_a_wide_matrix_or_complete_mode_is_refused():
@@ -471,7 +534,7 @@ def test_hessians_agree_with_autograd(name, shape):
         f = symmetrised(f)
     scalar_f, scalar_g = scalar_of(f)
     want = autograd.hessian(scalar_g)(a)
-    for mode in NESTED:
+    for mode in NESTED if len(shape) == 2 else SOME_NESTED:
         got = ad.hessian(scalar_f, mode=mode)(a)
         np.testing.assert_allclose(got, want, **SECOND, err_msg=str(mode))
 
@@ -503,6 +566,7 @@ def test_the_rule_table_shows_the_assumptions():
     assert "distinct eigenvalues" in kinks["eigh_vectors"]
     assert "repeated eigenvalue" in kinks["eigvalsh"]
     assert "full column rank" in kinks["qr_q"] and "full column rank" in kinks["qr_r"]
+    assert "nonzero singular values" in kinks["svd_u"] and "repeated" in kinks["svdvals"]
 
 
 @pytest.mark.parametrize("mode", EXACT)
@@ -567,8 +631,8 @@ def test_unsupported_norms_are_refused_clearly():
     for ord in (0, 0.5, -1, -2):
         with pytest.raises(ad.DifferentiationError, match="p >= 1"):
             ad.grad(lambda x, ord=ord: np.linalg.norm(x, ord, axis=1).sum())(x)
-    for ord in ("nuc", 2, -2):
-        with pytest.raises(ad.DifferentiationError, match="singular values"):
+    for ord in ("nuclear", 3):
+        with pytest.raises(ValueError, match="Invalid norm order"):
             ad.grad(lambda x, ord=ord: np.linalg.norm(x, ord))(x)
 
 
