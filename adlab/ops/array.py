@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,10 @@ def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = ()
 
 def setting_positions(fn: Any, nargs: int) -> tuple[int, ...]:
     """The positions, among ``nargs`` positional arguments of ``fn``, of its settings."""
-    names = SETTINGS.get(fn) if isinstance(fn, Hashable) else None
+    try:
+        names = SETTINGS.get(fn)
+    except TypeError:  # an unhashable callable has none
+        return ()
     if not names:
         return ()
     params = list(inspect.signature(fn).parameters)[:nargs]

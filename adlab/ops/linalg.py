@@ -61,13 +61,20 @@ SVDResult = type(np.linalg.svd(np.eye(1)))
 # Checks and small pieces: masks, columns, traces (compositions of table operations)
 
 
-def _square(a: Any, name: str) -> None:
-    """numpy's own errors, raised before the primitive runs: at least 2-d, square."""
+def _matrix_shape(a: Any) -> tuple[int, ...]:
+    """The shape of a matrix or a stack of them; numpy's own error, raised before the
+    primitive runs, for fewer than two axes."""
     shape = shape_of(a)
     if len(shape) < 2:
         raise np.linalg.LinAlgError(
             f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
         )
+    return shape
+
+
+def _square(a: Any, name: str) -> None:
+    """numpy's own errors, raised before the primitive runs: at least 2-d, square."""
+    shape = _matrix_shape(a)
     if shape[-1] != shape[-2]:
         raise np.linalg.LinAlgError(f"Last 2 dimensions of the array must be square ({name})")
 
@@ -184,6 +191,8 @@ def _solve_jvp(out: Any, args: Sequence, tangents: Sequence) -> Any:
     rhs = None if b_dot is None else _column(b_dot) if vector else b_dot
     if a_dot is not None:
         rhs = -(a_dot @ x) if rhs is None else rhs - a_dot @ x
+    if rhs is None:
+        return None
     x_dot = solve(a, rhs)
     return reshape(x_dot, shape_of(x_dot)[:-1]) if vector else x_dot
 
@@ -585,12 +594,7 @@ qr_r_p = Primitive("qr_r", _qr_r_impl, doc="R of the QR decomposition (qr's seco
 def qr(a: Any, mode: str = "reduced") -> Any:
     """``(Q, R)`` with ``a = Q @ R``, like ``np.linalg.qr`` (``mode='r'``: ``R`` only), for
     a matrix (stack) with at least as many rows as columns."""
-    shape = shape_of(a)
-    if len(shape) < 2:
-        raise np.linalg.LinAlgError(
-            f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
-        )
-    m, n = shape[-2:]
+    m, n = _matrix_shape(a)[-2:]
     if mode not in ("reduced", "r", "complete") or m < n or (mode == "complete" and m > n):
         raise DifferentiationError(
             f"np.linalg.qr(a, mode={mode!r}) of a {m}×{n} matrix: adlab differentiates the "
@@ -721,15 +725,6 @@ def svdvals(a: Any) -> Any:
     """The singular values of a matrix (stack), descending, like ``np.linalg.svdvals``."""
     _matrix_shape(a)
     return svdvals_p(a)
-
-
-def _matrix_shape(a: Any) -> tuple[int, ...]:
-    shape = shape_of(a)
-    if len(shape) < 2:
-        raise np.linalg.LinAlgError(
-            f"{len(shape)}-dimensional array given. Array must be at least two-dimensional"
-        )
-    return shape
 
 
 def _svd_parts(a: Any) -> tuple[Any, Any, Any]:
