@@ -14,6 +14,7 @@ calling the primitive, so the recorded parameters are canonical.
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -42,9 +43,17 @@ METHODS: dict[str, Any] = {}
 """ndarray method names -> the array function of the table a traced value's method calls."""
 
 
-def _public(*numpy: Any, method: str | Sequence[str] = (), keywords: Sequence[str] = ()) -> Any:
+SETTINGS: dict[Any, frozenset[str]] = {}
+"""Functions of the table -> those of their parameters that are settings, numbers never
+differentiated even when passed positionally (``np.linalg.norm(x, np.inf)``'s ``ord``)."""
+
+
+def _public(*numpy: Any, method: str | Sequence[str] = (), keywords: Sequence[str] = (),
+            settings: Sequence[str] = ()) -> Any:  # fmt: skip
     """Declare a function of the table: exported by ``adlab``, reached by the ``numpy``
-    functions given (with these keywords) and by the array method(s) ``method``."""
+    functions given (with these keywords) and by the array method(s) ``method``;
+    ``settings`` names the parameters that are numbers without a derivative (sct passes
+    them as they are and refuses a differentiated one)."""
 
     def declare(fn: Any) -> Any:
         PUBLIC[fn.__name__] = fn
@@ -52,6 +61,8 @@ def _public(*numpy: Any, method: str | Sequence[str] = (), keywords: Sequence[st
             NUMPY[np_fn] = (fn, frozenset(keywords))
         for name in (method,) if isinstance(method, str) else method:
             METHODS[name] = fn
+        if settings:
+            SETTINGS[fn] = frozenset(settings)
         return fn
 
     return declare
@@ -61,6 +72,18 @@ def _array(x: Any) -> Any:
     """``x``, as a numpy array if it is a list or tuple (an array-like beside a traced value,
     ``np.dot([1.0, 2.0], x)``; one that holds traced values is refused by ``np.asarray``)."""
     return np.asarray(x) if isinstance(x, list | tuple) else x
+
+
+def setting_positions(fn: Any, nargs: int) -> tuple[int, ...]:
+    """The positions, among ``nargs`` positional arguments of ``fn``, of its settings."""
+    try:
+        names = SETTINGS.get(fn)
+    except TypeError:  # an unhashable callable has none
+        return ()
+    if not names:
+        return ()
+    params = list(inspect.signature(fn).parameters)[:nargs]
+    return tuple(i for i, name in enumerate(params) if name in names)
 
 
 def _axes(axis: int | Sequence[int] | None, x: Any) -> Axes:

@@ -312,7 +312,11 @@ _GATHERS = ("edge", "reflect", "symmetric", "wrap")
 """The modes of np.pad that only copy elements of the array."""
 
 
-@_public(np.pad, keywords=("pad_width", "mode", "constant_values", "reflect_type"))
+@_public(
+    np.pad,
+    keywords=("pad_width", "mode", "constant_values", "reflect_type"),
+    settings=("constant_values",),
+)
 def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0,
         reflect_type: str = "even") -> Any:  # fmt: skip
     """``array`` padded by ``pad_width`` elements before and after each axis: with constants

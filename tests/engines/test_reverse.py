@@ -184,7 +184,7 @@ def test_no_grad_pauses_only_the_transformations_already_running():
         (lambda x: [0.0, 1.0][x], "index"),
         (lambda x: np.asarray(x), "np.asarray"),
         (lambda x: np.array([x, x]), "ad.stack"),
-        (lambda x: np.linalg.norm(x), "numpy.linalg.norm"),
+        (lambda x: np.fft.rfft(x), "numpy.fft.rfft"),
         (lambda x: np.nansum(x), "np.nansum"),
         (lambda x: np.cbrt(x), "np.cbrt"),
         (lambda x: np.add.reduce(x), "ad.sum"),

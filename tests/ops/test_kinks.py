@@ -185,7 +185,12 @@ def test_each_kink_gives_its_documented_subgradient(mode, f, args, want):
 CHECKED_BESIDE_THEIR_FUNCTIONS = {
     **dict.fromkeys(("min", "std", "median"), "tests/ops/test_reductions.py"),
     "sort": "tests/ops/test_shapes.py",
-}
+    **dict.fromkeys(
+        ("det", "logabsdet", "norm", "cholesky", "eigvalsh", "eigh_vectors", "qr_q", "qr_r",
+         "svdvals", "svd_u", "svd_vh"),
+        "tests/ops/test_linalg.py",
+    ),
+}  # fmt: skip
 """Kinks and assumptions of array functions, checked with the rest of their tests."""
 
 

@@ -378,6 +378,11 @@ def _check(a: Analysed, stmts: list[Stmt]) -> None:
             ):
                 raise error(node, "indexing with a differentiated value", "indices have no "
                             "derivative; index with an integer")  # fmt: skip
+            for i in A.setting_positions(op.fn, len(op.args)) if op.kind == "table" else ():
+                if a.is_active(op.args[i]):
+                    raise error(node, f"a differentiated setting of {op.spelling}", f"argument "
+                                f"{i + 1} of {op.spelling} is a setting, a number without a "
+                                "derivative; pass a constant")  # fmt: skip
             for key, value in op.kwargs:
                 names = value.names if isinstance(value, Display) else [value]
                 if any(a.is_active(v) for v in names):

@@ -4,7 +4,7 @@ Elementwise operations are differentiated in the generated code itself, from
 their partial derivatives printed as Python. Array operations (``ad.sum``,
 ``ad.matmul``, ``x[1:]``, ...) have rules that need run-time shapes, so
 generated code calls :func:`vjp` / :func:`jvp` here, which apply the table's own
-rule (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitive the operation applies: no
+rules (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitives the operation applies: no
 formula is restated; ``+`` and ``*`` that may join or repeat tuples and lists
 run the same way (:func:`plus`, :func:`times`). The rest is bookkeeping: sum a
 cotangent back over broadcast axes, accumulate cotangents of tuples and lists,
@@ -115,8 +115,16 @@ def add(a: Any, b: Any) -> Any:
         return {k: add(a[k], b[k]) for k in a}
     if isinstance(a, list | tuple):
         out = [add(x, y) for x, y in zip(a, b)]
-        return type(a)(out) if isinstance(a, tuple) else out
+        return _like_sequence(a, out)
     return a + b
+
+
+def _like_sequence(like: tuple | list, items: Sequence[Any]) -> Any:
+    """``items`` as a sequence of the type of ``like``: a list, a tuple or a namedtuple
+    (``np.linalg.eigh``'s result)."""
+    if isinstance(like, list):
+        return list(items)
+    return type(like)(*items) if hasattr(type(like), "_fields") else type(like)(items)
 
 
 def plus(a: Any, b: Any) -> Any:
@@ -140,7 +148,7 @@ def item(ct: Any, key: Any) -> Any:
 def pack(cts: Sequence[Any], like: Any) -> Any:
     """The cotangent of ``like`` from the cotangents of its elements (``a, b = like``)."""
     if isinstance(like, tuple | list):
-        return type(like)(cts)
+        return _like_sequence(like, cts)
     if all(_is_zero(c) for c in cts):
         return 0.0
     rows = [zeros_like(like[i]) if _is_zero(c) else c for i, c in enumerate(cts)]
@@ -154,7 +162,7 @@ def add_at(seq_bar: Any, seq: Any, index: int, ct: Any) -> Any:
     if isinstance(seq, list | tuple):
         out = [0.0] * len(seq) if _is_zero(seq_bar) else list(seq_bar)
         out[index] = add(out[index], ct)
-        return type(seq)(out) if isinstance(seq, tuple) else out
+        return _like_sequence(seq, out)
     if isinstance(seq, dict):
         out = dict.fromkeys(seq, 0.0) if _is_zero(seq_bar) else dict(seq_bar)
         out[index] = add(out[index], ct)
@@ -261,7 +269,11 @@ class _Run:
         self.calls: list[tuple[Primitive, list, dict, Any, tuple[int | None, ...]]] = []
         level = new_level()
         self.leaves, self.tree = flatten(args)
-        stands = [_Stand(x, level, self, i) if _differentiable(x) else x
+        fixed = set()  # the leaves of settings (a norm's ord): passed as they are
+        for k in A.setting_positions(fn, len(args)):
+            start = len(flatten(args[:k])[0])
+            fixed.update(range(start, start + len(flatten(args[k])[0])))
+        stands = [_Stand(x, level, self, i) if _differentiable(x) and i not in fixed else x
                   for i, x in enumerate(self.leaves)]  # fmt: skip
         out_leaves, self.out_tree = flatten(fn(*unflatten(self.tree, stands), **kwargs))
         self.origins = [o.index if type(o) is _Stand and o._level == level else None
@@ -304,6 +316,10 @@ def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callabl
 
     def run_time_pullback(out_bar: Any) -> tuple:
         cts: dict[int, Any] = {}
+
+        def deposit(i: int, ct: Any) -> None:
+            cts[i] = add(cts[i], ct) if i in cts else ct
+
         for origin, g in zip(origins, flatten(out_bar)[0]):
             if origin is not None and not _is_zero(g):
                 cts[origin] = add(cts[origin], g) if origin in cts else g

@@ -468,6 +468,14 @@ def test_run_time_rules_are_the_tables_rules():
     m = np.arange(9.0).reshape(3, 3)
     trace = runtime.vjp(lambda m: ad.sum(m[np.arange(3), np.arange(3)]), m)
     np.testing.assert_array_equal(trace[1](2.0)[0], 2.0 * np.eye(3))
+    u = np.array([0.3, 0.5])
+    out, dot = runtime.jvp(lambda u: (ad.sum(ad.exp(u)), u, ad.exp(u)), (u,), (np.ones(2),))
+    np.testing.assert_allclose(dot[0], np.sum(np.exp(u)))
+    np.testing.assert_allclose(dot[1], np.ones(2))
+    np.testing.assert_allclose(dot[2], np.exp(u))
+    out, pullback = runtime.vjp(lambda u: (ad.exp(u), ad.sum(ad.exp(u) * u)), u)
+    (u_bar,) = pullback((np.ones(2), 1.0))
+    np.testing.assert_allclose(u_bar, np.exp(u) + np.exp(u) * (u + 1))
 
 
 def test_a_missing_rule_is_named_as_every_engine_names_it():
