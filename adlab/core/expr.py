@@ -112,6 +112,19 @@ class Expr(Operators, Box):
             )
         return prim(*inputs)
 
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        """``np.sinc(x)``, ``np.clip(x, 0.0, 1.0)``: the primitive that stands for a numpy
+        function; any other numpy function runs as it would without this protocol."""
+        prim = standing_for(func)
+        if prim is None:
+            return func._implementation(*args, **kwargs)
+        if kwargs:
+            raise DifferentiationError(
+                f"np.{func.__name__}(..., {'=..., '.join(kwargs)}=...) on a symbolic expression: "
+                f"pass the arguments positionally, or call ad.{prim.name}"
+            )
+        return prim(*args)
+
     # -- a branch on an expression cannot be decided ------------------------------
     # ``x > 0`` is the call greater(x, 0), so ``ad.where(x > 0, a, b)`` is a formula;
     # ``if x > 0:`` asks for its truth, which a symbol does not have (``__bool__``).
