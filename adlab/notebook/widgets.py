@@ -28,8 +28,9 @@ from adlab.viz.storyboard import MODE_LABELS, STEPPER_MODES, SWAP_CSS, Step, Sto
 __all__ = ["Player", "Stepper"]
 
 #: The most steps (of the three sweeps together) a Stepper saves for stepping without a
-#: kernel. An exported page with 3,157 steps (996 operations) loads in a few seconds and
-#: steps in 0.1 s; with 15,830 (4,998 operations) it does not render (bench/stepper.py).
+#: kernel. An exported page with 3,157 steps (996 operations, 15 MB) loads in a few seconds
+#: and steps in 0.1-0.3 s; one with 15,830 (4,998 operations, 86 MB, a widget model per
+#: step) did not render in Chromium within 5 minutes (bench/stepper.py measures the state).
 OFFLINE_STEPS = 4000
 
 _KERNEL_NOTE = (
