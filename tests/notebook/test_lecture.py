@@ -214,7 +214,7 @@ def test_chapter_ends_with_its_exercises_stored_unanswered(path):
             assert any(v.startswith("… ") for v in verdicts), (
                 f"cell {i} is stored answered ({verdicts}): a visible cell must not hold an answer"
             )
-    assert sorted(checked) == sorted(b.exercise.key for b in chapter), (
+    assert sorted(checked) == sorted(b.key for b in chapter), (
         f"exercises of ch{path.name[:2]}.py checked in the notebook: {sorted(checked)}"
     )
 

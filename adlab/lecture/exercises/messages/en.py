@@ -14,16 +14,20 @@ MESSAGES = {
     "unanswered": "not answered yet. Write your answer where the cell says, then run the cell "
     "again.",
     "returns_none": "your function returns None: write its body, and end it with `return`.",
-    "raised": "your code raised {error} (at {inputs}). Fix the line the error names, then run the "
+    "raised": "your code raised {error} at {inputs}, on the line below. Fix it, then run the "
     "cell again.",
+    "unusable": "the check could not use your answer at {inputs}: {error}.",
+    "uses_adlab": "your code calls adlab's {name}: this exercise is about computing the "
+    "derivative yourself, without adlab.",
     "context_raised": "the check could not run the chapter's code that you passed along with "
     "your answer ({error}). Run the chapter's cells above again, then this one.",
     "differs": "at {inputs} your code gives {got}, which is not right.",
+    "differs_in": "at {inputs} your {part} is {got}, which is not right ({right}: right).",
     "wrong_value": "not the right value yet.",
     "not_a_number": "the answer should be a number (or a tuple of numbers), not a {type}.",
     "wrong_shape": "the answer has shape {got}; it should have shape {want}.",
     "not_words": "answer in words: a string, or a list of strings (not a {type}).",
-    "wrong_length": "{got} answers given, {want} expected.",
+    "wrong_length": "the exercise asks for {want} answers, one per item; you gave {got}.",
     "unknown_word": "{word!r} is not one of the choices ({choices}).",
     "wrong_words": "{count} of the {total} answers are not right yet.",
     # -- words ---------------------------------------------------------------------------------
@@ -126,7 +130,8 @@ MESSAGES = {
     "05.g_rows.plus": "the list computes x·x·x + 2x: mind the sign of the last row.",
     "05.g_rows.square_only": "the list computes x·x − 2x: x·x·x needs a second product.",
     "05.g_rows.no_two": "the list subtracts x, not 2x: a constant operand can multiply it.",
-    "05.g_rows.otherwise": "Print evaluate(g_rows, {'x': 2.0}) and check each row's value by hand.",
+    "05.g_rows.otherwise": "Print evaluate(g_rows, {{'x': 2.0}}) and check each row's value by "
+    "hand.",
     # -- 06 dual numbers -----------------------------------------------------------------------
     "06.tan.title": "tan′ with your dual numbers",
     "06.tan.no_chain": "right when the ε part of x is 1, wrong otherwise: tan(a + bε) needs the "
