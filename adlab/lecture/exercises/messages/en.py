@@ -177,6 +177,8 @@ MESSAGES = {
     "07.log.output": "the backward divides by log's output; the derivative of log u is written "
     "with its input u.",
     "07.log.sign": "the sign of the adjoint is flipped: log rises wherever it is defined.",
+    "07.log.not_a_tuple": "your backward returns a number; a backward returns a tuple with one "
+    "adjoint per input, also when there is one input: `(adjoint,)`, as Sin's does.",
     "07.log.otherwise": "Compare your Log with Sin and Exp above: forward computes the value, "
     "backward returns (gy × the local derivative,) for its one input.",
     "07.grad.title": "grad for your engine",
