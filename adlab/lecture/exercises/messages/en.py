@@ -189,13 +189,13 @@ MESSAGES = {
     "07.grad.otherwise": "Make a Variable per argument, call f on them, run backward on the "
     "result, and read each Variable's adjoint.",
     # -- 08 source transformation --------------------------------------------------------------
-    "08.calls.title": "sin, cos and exp in your source transformer",
+    "08.calls.title": "adjoint rules for sin, cos and exp",
     "08.calls.cos_sign": "the adjoint of cos has the wrong sign: d/da cos a is not sin a.",
     "08.calls.sin_sign": "the adjoint of sin has the wrong sign: sin rises at a = 0.",
-    "08.calls.no_chain": "the call's adjoint rules leave out the adjoint t_bar of the call's "
-    "result: every contribution is t_bar × the local derivative, as for the operators.",
-    "08.calls.otherwise": "Transform sin(x * y) alone, print the generated source, and compare "
-    "each adjoint line with the chain rule.",
+    "08.calls.no_chain": "the rules leave out {{t}}_bar, the adjoint of the call's result: "
+    "every contribution is {{t}}_bar × the local derivative, as for the operators.",
+    "08.calls.otherwise": "Print grad_source of a function that is only sin(x * y), and compare "
+    "each adjoint line with the chain rule; exp′ = exp, so its rule can reuse {{t}}.",
     "08.tangent.title": "a tangent (forward-mode) transformer",
     "08.tangent.quotient_square": "the tangent of a / b divides by b once; the quotient rule "
     "divides by b².",
