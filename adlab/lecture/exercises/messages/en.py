@@ -213,6 +213,9 @@ MESSAGES = {
     "and its derivative is 0.",
     "13.relu.at_zero": "right except at exactly 0: the convention is relu′(0) = 0, so compare "
     "with > 0, not >= 0.",
+    "13.relu.not_a_tuple": "your backward returns an array; a backward returns a tuple with one "
+    "adjoint per input, also when there is one input: `(adjoint,)`. Given an array, the "
+    "engine's zip would hand the array's first entry to the input.",
     "13.relu.otherwise": "Compare your ReLU with Tanh above: forward computes the value, backward "
     "returns (gy × the local derivative,) for its one input.",
     "13.sum_to_shape.title": "broadcasting's adjoint in full",
