@@ -211,9 +211,7 @@ UNHASHABLE = CORE(
 
 
 @pytest.mark.parametrize("f", [_lookup, _member, _as_key], ids=["dict.get", "in-set", "as-key"])
-@pytest.mark.parametrize(
-    "mode", modes(TRACED, symbolic=UNHASHABLE)
-)
+@pytest.mark.parametrize("mode", modes(TRACED, symbolic=UNHASHABLE))
 def test_hashing_a_traced_value_is_consistent_or_refused(mode, f):
     # issue 14: g = lambda x: x * table.get(x, 5.0) gave g(3.0) == 6.0 but (15.0, 5.0)
     try:
