@@ -291,6 +291,8 @@ ESCAPES = {
     ),
     "module-attribute": ("usermod.kept = x * 2", "usermod.kept"),
 }
+
+
 @pytest.mark.parametrize("where", list(ESCAPES))
 @pytest.mark.parametrize("mode", MODES)
 def test_nothing_traced_outlives_the_cell(ip, mode, where):
