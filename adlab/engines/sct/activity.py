@@ -330,6 +330,27 @@ def _method_fix(name: str) -> str:
     return "use " + instead.format(name=name, call="()")
 
 
+def _may_change_in_place(call: ast.expr, a: Analysed) -> bool:
+    """Whether an expression statement may change a differentiated value, or change an object
+    the function reads again to hold one: a call with a differentiated value in it, other than
+    ``print``, sct's own run-time checks and an append to a list the function only writes to
+    (``log.append(x)``: its number is what it keeps)."""
+    if not isinstance(call, ast.Call):
+        return False
+    func = call.func
+    if isinstance(func, ast.Name) and func.id == "print":
+        return False
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        obj = func.value.id
+        if obj == a.normalised.spelling.runtime:
+            return False
+        uses = [x for x in ast.walk(a.normalised.checked.source.tree)
+                if isinstance(x, ast.Name) and x.id == obj]  # fmt: skip
+        if func.attr == "append" and len(uses) == 1:  # its only use: nothing reads it back
+            return False
+    return any(isinstance(x, ast.Name) and x.id in a.active for x in ast.walk(call))
+
+
 def _check(a: Analysed, stmts: list[Stmt]) -> None:
     error = _Error(a.normalised.source)
     for stmt in stmts:
@@ -346,6 +367,12 @@ def _check(a: Analysed, stmts: list[Stmt]) -> None:
                             "follows values through assignments, not through methods that "
                             "change an object in place; only list.append/list.pop used as a "
                             "stack are supported. Build the value and assign it")  # fmt: skip
+            if _may_change_in_place(call, a):
+                raise error(node, f"`{ast.unparse(call)}` with a differentiated value", "a "
+                            "call whose result is not used is run for what it changes (np.copyto, "
+                            "np.put, np.add.at, out=...), and sct follows values through "
+                            "assignments, not changes in place. Compute the new value and "
+                            "assign it: y = x * 2.0, y = ad.where(mask, new, y)")  # fmt: skip
             continue
         if isinstance(stmt, For):
             counts = [x.id for x in stmt.args if stmt.kind == "range" and a.is_active(x)]

@@ -236,6 +236,12 @@ class _Lowering:
         elif isinstance(node, ast.AnnAssign):
             self.assign(node.target, node.value, origin, out)
         elif isinstance(node, ast.AugAssign):
+            # numpy changes an array in place (and every name bound to it): refused at run time
+            guard = ast.Call(ast.Attribute(ast.Name(self.spelling.runtime, ast.Load()),
+                                           "in_place", ast.Load()),
+                             [ast.Name(node.target.id, ast.Load()),
+                              ast.Constant(" ".join(ast.unparse(node).split()))], [])  # fmt: skip
+            out.append(Effect(ast.copy_location(ast.Expr(guard), node), origin))
             value = ast.BinOp(left=ast.Name(node.target.id, ast.Load()), op=node.op,
                               right=node.value)  # fmt: skip
             ast.copy_location(value, node)
