@@ -1,9 +1,10 @@
 """``ad.rule_table()``: the table of primitives and their rules, as a table.
 
-One row per primitive with a rule (the library's and the user's): its name, how
-its derivative is declared (partials, a jvp/vjp pair, linear with a transpose),
-the derivative as written (each partial's expression read back from its source),
-and its convention at kinks.
+One row per primitive with a rule (the library's and the user's), and per primitive
+of zero derivative with a note on its kinks (``sign``, ``floor``): its name, how its
+derivative is declared (partials, a jvp/vjp pair, linear with a transpose, zero), the
+derivative as written (each partial's expression read back from its source), and its
+convention at kinks.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ def rule_table() -> Table:
 
 
 def _all_primitives() -> list[Primitive]:
-    """Every primitive with a rule, one per name: a user primitive defined again (a notebook
-    cell run twice) shows its newest definition; the library's own names are never replaced."""
+    """Every primitive with a rule, then those of zero derivative that document their kinks
+    (``sign``, ``floor``), one per name: a user primitive defined again (a notebook cell run
+    twice) shows its newest definition; the library's own names are never replaced."""
     by_name: dict[str, Primitive] = {}
-    for p in sorted((p for p in rules.table() if p.rule is not None), key=lambda p: p.rule.seq):
+    ruled = sorted((p for p in rules.table() if p.rule is not None), key=lambda p: p.rule.seq)
+    zero = [p for p in rules.table() if not p.differentiable and p.kink]
+    for p in (*ruled, *zero):
         first = by_name.get(p.name)
         if first is None or not _in_the_library(first):
             by_name[p.name] = p
@@ -60,6 +64,8 @@ def _in_the_library(prim: Primitive) -> bool:
 
 def _rule_text(prim: Primitive) -> str:
     rule = prim.rule
+    if rule is None:  # zero derivative
+        return "0"
     if not isinstance(rule, rules.Partials) or rule.joint is not None:
         return rule.text()
     fns = rule.fns

@@ -3,9 +3,10 @@
 The proof: declare ``cosh`` and ``sinh`` here as ``adlab/ops/scalar.py`` would, one
 ``elementwise(...)`` call each, and nothing else: every engine differentiates them, to
 second order; ``np.cosh`` and ``math.cosh`` reach them on traced values; sct prints their
-partials as code; LaTeX typesets them; the rule table lists them. (The fixture removes
-them from the table's indexes afterwards, so the library's own cosh, when it comes, is
-not shadowed.)
+partials as code; LaTeX typesets them; the rule table lists them. The library's own
+``ad.cosh`` and ``ad.sinh`` are these declarations: while the tests run, the declared pair
+stands for ``np.cosh`` and ``math.cosh`` in their place (as it would in a library without
+them), and the fixture gives the names back afterwards.
 """
 
 from __future__ import annotations
@@ -23,16 +24,23 @@ from adlab.ops import scalar
 @pytest.fixture(scope="module")
 def cosh():
     """``cosh`` and its partner ``sinh``, declared the way the library declares them."""
+    library = {fn: primitive._STANDS_FOR.pop(fn, None)
+               for fn in (np.sinh, np.cosh, math.sinh, math.cosh)}  # fmt: skip
     sinh = scalar.elementwise("sinh_declared", math.sinh, np.sinh, "hyperbolic sine",
                               partial=lambda x, out: cosh(x), latex=r"\sinh")  # fmt: skip
     cosh = scalar.elementwise("cosh_declared", math.cosh, np.cosh, "hyperbolic cosine",
                               partial=lambda x, out: sinh(x), latex=r"\cosh")  # fmt: skip
     yield cosh
-    for fn in (np.sinh, np.cosh, math.sinh, math.cosh):
-        if primitive._STANDS_FOR.get(fn) in (sinh, cosh):
-            del primitive._STANDS_FOR[fn]
+    for fn, prim in library.items():
+        primitive._STANDS_FOR[fn] = prim
     for name in ("sinh_declared", "cosh_declared"):
         scalar.PUBLIC.pop(name, None)
+
+
+def test_the_library_declares_cosh_so():
+    assert ad.cosh.rule.kind == "partials" and ad.cosh.latex == r"\cosh"
+    assert {np.cosh, math.cosh} <= set(ad.cosh.stands_for)
+    assert ad.grad(lambda x: np.cosh(x))(0.7) == pytest.approx(math.sinh(0.7), rel=1e-15)
 
 
 def with_cosh(x):

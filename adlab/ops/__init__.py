@@ -3,7 +3,10 @@
 ``scalar`` holds the elementwise primitives (declared by their partial derivatives;
 Python's operators among them, whose primitives :mod:`adlab.core.operators` declares),
 ``array`` the array primitives (declared by jvp/vjp or, when linear, by their
-transpose), ``operators`` maps numpy's protocols and array methods onto them.
+transpose), ``reductions`` the statistics and running sums and products beyond
+``array``'s sum, mean and max, ``products`` einsum and numpy's products, ``shapes``
+numpy's functions of shape and assembly, ``linalg`` numpy.linalg's functions,
+``operators`` maps numpy's protocols and array methods onto them.
 
 This namespace is generated from the declarations: :data:`PUBLIC` (every
 differentiable operation, what ``adlab`` exports) and the nondifferentiable
@@ -14,7 +17,7 @@ from typing import Any
 
 from adlab.core.primitive import Primitive
 from adlab.core.rules import table
-from adlab.ops import array, operators, scalar
+from adlab.ops import array, linalg, operators, products, reductions, scalar, shapes
 from adlab.ops.scalar import KINKS
 
 LIBRARY: frozenset[Primitive] = frozenset(table())
@@ -33,4 +36,8 @@ and ``scatter_add`` (``getitem``'s transpose)."""
 
 globals().update(NAMESPACE)
 
-__all__ = ["KINKS", "LIBRARY", "NAMESPACE", "PUBLIC", "array", "operators", "scalar", *NAMESPACE]
+__all__ = [
+    "KINKS", "LIBRARY", "NAMESPACE", "PUBLIC", "array", "linalg", "operators", "products",
+    "reductions", "scalar", "shapes",
+    *NAMESPACE,
+]  # fmt: skip

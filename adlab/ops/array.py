@@ -14,6 +14,7 @@ calling the primitive, so the recorded parameters are canonical.
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -26,33 +27,63 @@ from adlab.core.operators import matmul as matmul_p
 from adlab.core.primitive import Box, Primitive
 from adlab.core.rules import defjvp, defkink, deflinear, defvjp
 from adlab.core.tangents import dtype_of, shape_of, sum_to_shape
+from adlab.ops.scalar import clip as clip_p
 from adlab.ops.scalar import exp
 
 Axes = tuple[int, ...] | None
 
 PUBLIC: dict[str, Any] = {}
-"""The functions of this module by name: what ``adlab`` exports (each checks and normalises
+"""The array functions of the table by name (this module's, and those the other modules of
+adlab.ops declare with :func:`_public`): what ``adlab`` exports (each checks and normalises
 its arguments, then calls its primitive)."""
 NUMPY: dict[Any, tuple[Any, frozenset[str]]] = {}
-"""numpy functions -> the function of this module that stands for them on traced values,
-and the keywords it takes (what ``__array_function__`` dispatches)."""
+"""numpy functions -> the array function of the table that stands for them on traced
+values, and the keywords it takes (what ``__array_function__`` dispatches)."""
 METHODS: dict[str, Any] = {}
-"""ndarray method names -> the function of this module a traced value's method calls."""
+"""ndarray method names -> the array function of the table a traced value's method calls."""
 
 
-def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = ()) -> Any:
+SETTINGS: dict[Any, frozenset[str]] = {}
+"""Functions of the table -> those of their parameters that are settings, numbers never
+differentiated even when passed positionally (``np.linalg.norm(x, np.inf)``'s ``ord``)."""
+
+
+def _public(*numpy: Any, method: str | Sequence[str] = (), keywords: Sequence[str] = (),
+            settings: Sequence[str] = ()) -> Any:  # fmt: skip
     """Declare a function of the table: exported by ``adlab``, reached by the ``numpy``
-    functions given (with these keywords) and by the array method ``method``."""
+    functions given (with these keywords) and by the array method(s) ``method``;
+    ``settings`` names the parameters that are numbers without a derivative (sct passes
+    them as they are and refuses a differentiated one)."""
 
     def declare(fn: Any) -> Any:
         PUBLIC[fn.__name__] = fn
         for np_fn in numpy:
             NUMPY[np_fn] = (fn, frozenset(keywords))
-        if method is not None:
-            METHODS[method] = fn
+        for name in (method,) if isinstance(method, str) else method:
+            METHODS[name] = fn
+        if settings:
+            SETTINGS[fn] = frozenset(settings)
         return fn
 
     return declare
+
+
+def _array(x: Any) -> Any:
+    """``x``, as a numpy array if it is a list or tuple (an array-like beside a traced value,
+    ``np.dot([1.0, 2.0], x)``; one that holds traced values is refused by ``np.asarray``)."""
+    return np.asarray(x) if isinstance(x, list | tuple) else x
+
+
+def setting_positions(fn: Any, nargs: int) -> tuple[int, ...]:
+    """The positions, among ``nargs`` positional arguments of ``fn``, of its settings."""
+    try:
+        names = SETTINGS.get(fn)
+    except TypeError:  # an unhashable callable has none
+        return ()
+    if not names:
+        return ()
+    params = list(inspect.signature(fn).parameters)[:nargs]
+    return tuple(i for i, name in enumerate(params) if name in names)
 
 
 def _axes(axis: int | Sequence[int] | None, x: Any) -> Axes:
@@ -137,18 +168,21 @@ deflinear(mean_p, _mean_transpose)
 def _defweights(prim: Primitive, weights: Any) -> None:
     """Declare a reduction by its derivative ∂out/∂x: one weight per element of x.
 
-    ``weights(x, out, axis, keepdims)`` gives them (the tie-split mask for max,
-    the softmax for logsumexp); the jvp sums ``weights · ẋ`` over the reduced
-    axes and the vjp spreads ``out̅`` back over them, times the weights.
+    ``weights(x, out, axis, keepdims, **params)`` gives them (the tie-split mask for
+    max, the softmax for logsumexp; ``params`` are the primitive's other settings, such
+    as a norm's ``ord``); the jvp sums ``weights · ẋ`` over the reduced axes and the vjp
+    spreads ``out̅`` back over them, times the weights.
     """
 
-    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes, keepdims: bool):
+    def weighted_jvp(out: Any, args: Sequence, tangents: Sequence, *, axis: Axes,
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         (x,), (x_dot,) = args, tangents
-        return sum(x_dot * weights(x, out, axis, keepdims), axis, keepdims)
+        return sum(x_dot * weights(x, out, axis, keepdims, **params), axis, keepdims)
 
-    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes, keepdims: bool):
+    def weighted_vjp(out: Any, args: Sequence, wrt: Sequence[int], *, axis: Axes,
+                     keepdims: bool, **params: Any) -> Any:  # fmt: skip
         x = args[0]
-        shape, w = shape_of(x), weights(x, out, axis, keepdims)
+        shape, w = shape_of(x), weights(x, out, axis, keepdims, **params)
 
         def weighted_pullback(out_bar: Any) -> tuple:
             return (_unreduce(out_bar, shape, axis, keepdims) * w,)
@@ -163,7 +197,7 @@ def _defweights(prim: Primitive, weights: Any) -> None:
 
 
 def _max_weights(x: Any, out: Any, axis: Axes, keepdims: bool) -> Any:
-    """1/k at each of the k positions that attain the maximum, 0 elsewhere."""
+    """1/k at each of the k positions that attain the maximum (the result), 0 elsewhere."""
     hits = np.asarray(equal(x, _unreduce(out, shape_of(x), axis, keepdims)))
     counts = np.sum(hits, axis=axis, keepdims=True)
     return (hits / counts).astype(dtype_of(x) or np.float64)
@@ -350,16 +384,20 @@ def matmul(x: Any, y: Any) -> Any:
 
 @_public(np.dot, method="dot")
 def dot(x: Any, y: Any) -> Any:
-    """``np.dot`` for scalars, vectors and matrices (products of the table)."""
-    nx, ny = len(shape_of(x)), len(shape_of(y))
-    if nx == 0 or ny == 0:
+    """``np.dot`` for every shape: a product with a scalar, else the sum over the last axis
+    of ``x`` and the second-to-last of ``y`` (the only one of a vector)."""
+    x, y = _array(x), _array(y)
+    xs, ys = shape_of(x), shape_of(y)
+    if not xs or not ys:
         return mul(x, y)
-    if nx <= 2 and ny <= 2:
-        return matmul_p(x, y)
-    raise DifferentiationError(
-        f"dot of arrays with {nx} and {ny} dimensions: adlab differentiates dot for "
-        "scalars, vectors and matrices; use ad.matmul for stacks of matrices"
-    )
+    if len(xs) == 1 or len(ys) == 1 or len(xs) == len(ys) == 2:
+        return matmul_p(x, y)  # where matmul and dot agree
+    # x as rows, y with its contracted axis first and the others flattened: one matrix product
+    n = len(ys)
+    x2 = reshape(x, (math.prod(xs[:-1]), xs[-1]))
+    y2 = transpose(y, (n - 2, *range(n - 2), n - 1))
+    y2 = reshape(y2, (ys[-2], math.prod(ys[:-2]) * ys[-1]))
+    return reshape(matmul_p(x2, y2), (*xs[:-1], *ys[:-2], ys[-1]))
 
 
 def _as_matrices(x: Any, y: Any) -> tuple[Any, Any, tuple[int, ...]]:
@@ -424,11 +462,14 @@ stack_p = Primitive("stack", _stack_impl, doc="join arrays along a new axis")
 
 
 @_public(np.concatenate, keywords=("axis",))
-def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
-    """Join ``arrays`` along an existing ``axis``, like ``np.concatenate``."""
+def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
+    """Join ``arrays`` along an existing ``axis`` (flattened first for ``None``), like
+    ``np.concatenate``."""
     arrays = tuple(arrays)
     if not arrays:
         raise ValueError("concatenate needs at least one array")
+    if axis is None:
+        arrays, axis = tuple(reshape(a, -1) for a in arrays), 0
     return concatenate_p(*arrays, axis=_axes(axis, arrays[0])[0])
 
 
@@ -457,3 +498,18 @@ def _stack_transpose(out_bar: Any, avals: list, wrt: Sequence[int], *, axis: int
 
 deflinear(concatenate_p, _concatenate_transpose)
 deflinear(stack_p, _stack_transpose)
+
+# ---------------------------------------------------------------------------
+# numpy's signature for an elementwise primitive (declared in adlab/ops/scalar.py)
+
+
+@_public(np.clip, method="clip", keywords=("a_min", "a_max", "min", "max"))
+def clip(x: Any, a_min: Any = None, a_max: Any = None, *, min: Any = None, max: Any = None) -> Any:
+    """``x`` limited to ``[a_min, a_max]`` elementwise, like ``np.clip`` (``None``: no limit on
+    that side; ``min=``/``max=`` as numpy's keywords). At a bound, x and the bound share the
+    derivative (1/2 each)."""
+    for name, given, alias in (("a_min", a_min, min), ("a_max", a_max, max)):
+        if given is not None and alias is not None:
+            raise ValueError(f"clip: give {name} or {name[2:]}, not both")
+    low, high = a_min if a_min is not None else min, a_max if a_max is not None else max
+    return clip_p(x, -math.inf if low is None else low, math.inf if high is None else high)

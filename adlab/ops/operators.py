@@ -23,24 +23,21 @@ from typing import Any, NoReturn
 import numpy as np
 
 from adlab.core.errors import DifferentiationError, storing_into_an_array
-from adlab.core.operators import Operators, mul
-from adlab.core.primitive import standing_for
+from adlab.core.operators import Operators
+from adlab.core.primitive import Primitive, standing_for
 from adlab.core.rules import table
 from adlab.core.tangents import shape_of, zeros_like
 from adlab.core.transform import FINISHED
 from adlab.ops import array as A
+from adlab.ops import products, reductions, shapes  # noqa: F401  (their declarations fill A.NUMPY, A.METHODS)
 from adlab.ops import scalar as S
-
-
-def _square(x: Any) -> Any:
-    return mul(x, x)
 
 
 def _positive(x: Any) -> Any:
     return x
 
 
-COMPOSITES: dict[np.ufunc, Callable[..., Any]] = {np.square: _square, np.positive: _positive}
+COMPOSITES: dict[np.ufunc, Callable[..., Any]] = {np.positive: _positive}
 """numpy ufuncs written with table operations (they have no primitive of their own)."""
 
 
@@ -94,7 +91,14 @@ def _zeros_like(a: Any, dtype: Any = None) -> Any:
     return z if dtype is None else np.asarray(z, dtype=dtype)
 
 
+def _primitives_of_numpy_functions() -> dict[Callable[..., Any], tuple[Primitive, frozenset]]:
+    """numpy functions that are not ufuncs but that a primitive stands for (``np.sinc``)."""
+    numpy = [(f, p) for p in table() for f in p.stands_for if not isinstance(f, np.ufunc)]
+    return {f: (p, frozenset()) for f, p in numpy if getattr(f, "__module__", None) == "numpy"}
+
+
 FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], frozenset[str]]] = {
+    **_primitives_of_numpy_functions(),
     **A.NUMPY,  # the table's array functions, each declared with the numpy ones it stands for
     np.reshape: (_reshape, frozenset({"shape", "newshape", "order"})),
     np.where: (_where, frozenset()),
@@ -149,13 +153,27 @@ def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
             "table (see ad.rule_table()), or declare a rule for it with @ad.primitive"
         )
     fn, allowed = entry
+    return fn(*args, **_keywords(_name(func), kwargs, allowed))
+
+
+def _keywords(what: str, kwargs: dict, allowed: frozenset[str]) -> dict:
+    """The keywords for the table's function (``what``): ``out=None`` dropped, ``out=`` an
+    array refused with the reason, any other keyword it does not take refused."""
+    __tracebackhide__ = True
+    if "out" in kwargs and kwargs["out"] is None:
+        kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+    if "out" in kwargs:
+        raise DifferentiationError(
+            f"{what}(..., out=...) would overwrite an array in place and lose the derivative; "
+            f"assign the result instead, e.g. y = {what}(...)"
+        )
     extra = sorted(set(kwargs) - allowed) if kwargs else None
     if extra:
         raise DifferentiationError(
-            f"{_name(func)}(..., {', '.join(extra)}=...) is not supported on traced values"
+            f"{what}(..., {', '.join(extra)}=...) is not supported on traced values"
             + (f"; supported keywords: {', '.join(sorted(allowed))}" if allowed else "")
         )
-    return fn(*args, **kwargs)
+    return kwargs
 
 
 class ArrayOperators(Operators):
@@ -356,8 +374,17 @@ class ArrayOperators(Operators):
         )
 
 
+_KEYWORDS: dict[Any, frozenset[str]] = dict(A.NUMPY.values())
+"""The table's array functions -> the keywords they take (as their numpy functions do)."""
+
+
 def _method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    allowed = _KEYWORDS.get(fn)
+
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        if kwargs and allowed is not None:
+            kwargs = _keywords(f"x.{method.__name__}", kwargs, allowed)
         return fn(self, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = fn.__name__
@@ -387,23 +414,10 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
         "x.value.astype(...) casts the number, without derivative"
     ),
     "copy": "x itself: adlab never changes a traced value in place, so it needs no copy",
-    "flatten": "ad.reshape(x, -1) or x.reshape(-1)",
-    "ravel": "ad.reshape(x, -1) or x.reshape(-1)",
-    "flat": "ad.reshape(x, -1) or x.reshape(-1)",
-    "squeeze": "ad.reshape(x, shape) with the shape you want",
-    "swapaxes": "ad.transpose(x, axes) or x.transpose(...)",
-    "mT": "ad.transpose(x, axes) with the last two axes swapped",
-    "repeat": "ad.broadcast_to, or ad.concatenate([...])",
-    "min": "-ad.max(-x) (the minimum as a maximum; there is no ad.min)",
-    "prod": "a product written with * (or ad.exp(ad.sum(ad.log(x))) for positive x)",
-    "cumsum": "running sums written with + (or ad.stack of partial sums)",
-    "cumprod": "running products written with * (or ad.stack of partial products)",
-    "std": "ad.sqrt(ad.mean((x - ad.mean(x)) ** 2))",
-    "var": "ad.mean((x - ad.mean(x)) ** 2)",
-    "clip": "ad.minimum(ad.maximum(x, low), high)",
+    "flat": "x.ravel() (a vector of its elements)",
+    "mT": "np.swapaxes(x, -1, -2)",
+    "sort": "x = np.sort(x): x.sort() sorts in place, which would change a recorded value",
     "round": "round(x) (its derivative is zero)",
-    "diagonal": "indexing: x[np.arange(n), np.arange(n)]",
-    "trace": "ad.sum(x[np.arange(n), np.arange(n)])",
     "take": "indexing: x[indices]",
     "compress": "indexing: x[indices], or ad.where(mask, x, 0.0)",
     "choose": "ad.where(condition, x, y)",
@@ -416,7 +430,7 @@ ARRAY_METHODS_INSTEAD: dict[str, str] = {
         _INDICES,
     ),
     **dict.fromkeys(
-        ("fill", "put", "resize", "sort", "partition", "setfield", "setflags", "byteswap"),
+        ("fill", "put", "resize", "partition", "setfield", "setflags", "byteswap"),
         _IN_PLACE,
     ),
 }

@@ -133,8 +133,8 @@ def test_numpy_ufuncs_call_the_table():
     assert np.negative(x) == -x and np.power(x, 2) == x**2 and np.absolute(x) == abs(x)
     with pytest.raises(DifferentiationError, match=r"np\.add\.reduce"):
         np.add.reduce(x)
-    with pytest.raises(DifferentiationError, match=r"np\.arcsin"):
-        np.arcsin(x)
+    with pytest.raises(DifferentiationError, match=r"np\.cbrt"):
+        np.cbrt(x)
 
 
 def test_expressions_differentiate_and_typeset_themselves_in_core():

@@ -83,6 +83,53 @@ def where_taken_branch(x):
     return ad.where(x >= 0.0, 2.0 * x, -x)
 
 
+# issue 15's functions: numpy's elementwise functions and the statistics
+
+
+def arcsin(x):
+    return ad.arcsin(x)
+
+
+def arccos(x):
+    return ad.arccos(x)
+
+
+def arccosh(x):
+    return ad.arccosh(x)
+
+
+def hypot(x, y):
+    return ad.hypot(x, y)
+
+
+def arctan2(y, x):
+    return ad.arctan2(y, x)
+
+
+def fmax(x, y):
+    return ad.fmax(x, y)
+
+
+def fmin(x, y):
+    return ad.fmin(x, y)
+
+
+def clip(x, low, high):
+    return ad.clip(x, low, high)
+
+
+def div_or_zero(a, b):
+    return ad.ops.scalar.div_or_zero(a, b)
+
+
+def sign(x):
+    return np.sign(x) * 3.0
+
+
+def steps(x):  # floor, ceil, trunc, rint and heaviside: constant between their jumps
+    return np.floor(x) + np.ceil(x) + np.trunc(x) + np.rint(x) + np.heaviside(x, 0.5)
+
+
 SCALAR_KINKS = [
     # (primitive, function, point, gradient the convention gives)
     ("abs", abs_, (0.0,), (0.0,)),
@@ -95,6 +142,19 @@ SCALAR_KINKS = [
     ("pow", zero_to_the_y, (2.0,), (0.0,)),
     ("where", where_taken_branch, (0.0,), (2.0,)),  # the branch the condition takes
     ("max", max_of_three, (1.0, 1.0, 0.0), (0.5, 0.5, 0.0)),
+    ("arcsin", arcsin, (1.0,), (INF,)),  # the true limits
+    ("arccos", arccos, (-1.0,), (-INF,)),
+    ("arccosh", arccosh, (1.0,), (INF,)),
+    ("hypot", hypot, (0.0, 0.0), (0.0, 0.0)),  # the tip of a cone, as abs'(0) = 0
+    ("arctan2", arctan2, (0.0, 0.0), (0.0, 0.0)),
+    ("div_or_zero", div_or_zero, (1.0, 0.0), (0.0, 0.0)),
+    ("fmax", fmax, (1.0, 1.0), (0.5, 0.5)),
+    ("fmin", fmin, (1.0, 1.0), (0.5, 0.5)),
+    ("clip", clip, (0.0, 0.0, 1.0), (0.5, 0.5, 0.0)),  # x at its lower bound
+    ("clip", clip, (1.0, 0.0, 1.0), (0.5, 0.0, 0.5)),
+    ("sign", sign, (0.0,), (0.0,)),
+    *((name, steps, (1.0,), (0.0,)) for name in ("floor", "ceil", "trunc", "rint")),
+    ("heaviside", steps, (0.0,), (0.0,)),
 ]
 
 SYMBOLIC_MAX = pytest.mark.xfail(
@@ -122,9 +182,21 @@ def test_each_kink_gives_its_documented_subgradient(mode, f, args, want):
     assert all(type(g) is not bool for g in got)
 
 
+CHECKED_BESIDE_THEIR_FUNCTIONS = {
+    **dict.fromkeys(("min", "std", "median"), "tests/ops/test_reductions.py"),
+    "sort": "tests/ops/test_shapes.py",
+    **dict.fromkeys(
+        ("det", "logabsdet", "norm", "cholesky", "eigvalsh", "eigh_vectors", "qr_q", "qr_r",
+         "svdvals", "svd_u", "svd_vh"),
+        "tests/ops/test_linalg.py",
+    ),
+}  # fmt: skip
+"""Kinks and assumptions of array functions, checked with the rest of their tests."""
+
+
 def test_every_kink_of_the_table_is_checked_here():
     library = {p.name for p in rules.kinks if p in ad.ops.LIBRARY}
-    assert {name for name, *_ in SCALAR_KINKS} == library
+    assert {name for name, *_ in SCALAR_KINKS} | set(CHECKED_BESIDE_THEIR_FUNCTIONS) == library
 
 
 @pytest.mark.usefixtures("no_warnings")

@@ -405,6 +405,11 @@ def _check(a: Analysed, stmts: list[Stmt]) -> None:
             ):
                 raise error(node, "indexing with a differentiated value", "indices have no "
                             "derivative; index with an integer")  # fmt: skip
+            for i in A.setting_positions(op.fn, len(op.args)) if op.kind == "table" else ():
+                if a.is_active(op.args[i]):
+                    raise error(node, f"a differentiated setting of {op.spelling}", f"argument "
+                                f"{i + 1} of {op.spelling} is a setting, a number without a "
+                                "derivative; pass a constant")  # fmt: skip
             for key, value in op.kwargs:
                 names = value.names if isinstance(value, Display) else [value]
                 if any(a.is_active(v) for v in names):
@@ -445,9 +450,10 @@ def _other_error(a: Analysed, op: Op, node: Any, error: _Error) -> None:
         return
     if callee.kind == "dynamic" and op.form == "method":
         hint = _method_fix(op.spelling)
+        methods = " ".join(f".{m}()" for m in A.METHODS)
         raise error(node, f"the method .{op.spelling}() of a differentiated value", "sct "
-                    "differentiates the array methods of the table (.sum() .mean() .max() "
-                    f".reshape() .transpose() .dot() and .T); {hint}")  # fmt: skip
+                    f"differentiates the array methods of the table ({methods} and .T); "
+                    f"{hint}")  # fmt: skip
     if callee.kind == "dynamic":
         raise error(node, f"a call of {op.spelling}, a function held in a variable", "sct must "
                     "know the function when it transforms the code; call the table (e.g. "

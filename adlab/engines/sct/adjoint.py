@@ -379,6 +379,8 @@ class _Adjoint:
         if isinstance(s, Assign):
             if any(t in self.a.active for t in s.targets):
                 self.assign_adjoint(s, code)
+            else:  # read without a derivative (a comparison): nothing flows back
+                self.zero_temporaries(s.op.reads)
             for t in self.tape.restore.get(id(s), ()):
                 code.add(f"{t} = {self.stack(t)}.pop()")
                 if t in self.stacks:  # the list it replaced: its adjoint is as long as it
@@ -531,9 +533,7 @@ class _Adjoint:
             code.add(f"{self.adj(op.args[0].id)}.append({self.printer.text(g)})")  # type: ignore[union-attr]
             return
         if isinstance(g, Const) and g.value == 0:  # nothing flows back
-            for x in names_in(op.args):  # a temporary read here gets a zero adjoint
-                if x.id in self.tape.linear:
-                    adjoints.zero.add(self.adj(x.id))
+            self.zero_temporaries(op.args)
             return
         if id(s) in self.tape.pullbacks:  # array operations, user calls, non-symbolic rules
             self.pullback_adjoint(s, g, code)
@@ -554,6 +554,13 @@ class _Adjoint:
                     continue
                 item_ct = f"{self.rt('item')}({self.printer.text(g)}, {key!r})"
                 self.contribute(item, Const(0.0), text=item_ct)
+
+    def zero_temporaries(self, args: Any) -> None:
+        """The temporaries read here (and nowhere else) get a zero adjoint: nothing flows
+        back to them."""
+        for x in names_in(args):
+            if x.id in self.tape.linear:
+                self.adjoints.zero.add(self.adj(x.id))
 
     def unpack_adjoint(self, s: Assign) -> None:
         """``a, b = t``: the adjoint of ``t`` is ``(a_bar, b_bar)``."""
@@ -588,6 +595,7 @@ class _Adjoint:
         assert parts is not None, f"{op.fn} has partials"
         safe = (args[1],) if op.fn is S.truediv else ()
         totals: dict[str, tuple[Any, Expr, int]] = {}  # x * x: one contribution, 2x
+        self.zero_temporaries([x for x, d in zip(op.args, parts) if d is None])
         for i, x in enumerate(op.args):
             if self.a.is_active(x) and parts[i] is not None:
                 atom, total, first = totals.get(x.id, (x, Const(0.0), i))  # type: ignore[union-attr]

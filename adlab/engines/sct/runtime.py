@@ -4,7 +4,7 @@ Elementwise operations are differentiated in the generated code itself, from
 their partial derivatives printed as Python. Array operations (``ad.sum``,
 ``ad.matmul``, ``x[1:]``, ...) have rules that need run-time shapes, so
 generated code calls :func:`vjp` / :func:`jvp` here, which apply the table's own
-rule (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitive the operation applies: no
+rules (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitives the operation applies: no
 formula is restated; ``+`` and ``*`` that may join or repeat tuples and lists
 run the same way (:func:`plus`, :func:`times`). The rest is bookkeeping: sum a
 cotangent back over broadcast axes, accumulate cotangents of tuples and lists,
@@ -130,8 +130,16 @@ def add(a: Any, b: Any) -> Any:
         return {k: add(a[k], b[k]) for k in a}
     if isinstance(a, list | tuple):
         out = [add(x, y) for x, y in zip(a, b)]
-        return type(a)(out) if isinstance(a, tuple) else out
+        return _like_sequence(a, out)
     return a + b
+
+
+def _like_sequence(like: tuple | list, items: Sequence[Any]) -> Any:
+    """``items`` as a sequence of the type of ``like``: a list, a tuple or a namedtuple
+    (``np.linalg.eigh``'s result)."""
+    if isinstance(like, list):
+        return list(items)
+    return type(like)(*items) if hasattr(type(like), "_fields") else type(like)(items)
 
 
 def plus(a: Any, b: Any) -> Any:
@@ -155,7 +163,7 @@ def item(ct: Any, key: Any) -> Any:
 def pack(cts: Sequence[Any], like: Any) -> Any:
     """The cotangent of ``like`` from the cotangents of its elements (``a, b = like``)."""
     if isinstance(like, tuple | list):
-        return type(like)(cts)
+        return _like_sequence(like, cts)
     if all(_is_zero(c) for c in cts):
         return 0.0
     rows = [zeros_like(like[i]) if _is_zero(c) else c for i, c in enumerate(cts)]
@@ -169,7 +177,7 @@ def add_at(seq_bar: Any, seq: Any, index: int, ct: Any) -> Any:
     if isinstance(seq, list | tuple):
         out = [0.0] * len(seq) if _is_zero(seq_bar) else list(seq_bar)
         out[index] = add(out[index], ct)
-        return type(seq)(out) if isinstance(seq, tuple) else out
+        return _like_sequence(seq, out)
     if isinstance(seq, dict):
         out = dict.fromkeys(seq, 0.0) if _is_zero(seq_bar) else dict(seq_bar)
         out[index] = add(out[index], ct)
@@ -219,14 +227,15 @@ def _leaves_like(ct: Any, primal: Any) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------
-# Run-time rules: the table's vjp / jvp rule of the one primitive an operation applies
+# Run-time rules: the table's vjp / jvp rules of the primitives an operation applies
 #
 # A table operation (``ad.sum(x, axis=0)``, ``x[1:]``, ``np.where(c, x, y)``) turns
-# its arguments and settings into one primitive call (``sum_p(x, axis=(0,),
-# keepdims=False)``), with settings that depend on the values' shapes. So the
-# operation runs once on stand-ins for its arguments, which catch that call; its
-# rule from the table (``prim.rule.vjp`` or ``prim.rule.jvp``) is applied
-# to it, no formula restated.
+# its arguments and settings into primitive calls (``sum_p(x, axis=(0,),
+# keepdims=False)``; ``np.trace(m)`` a ``getitem``, then a ``sum``), with settings that
+# depend on the values' shapes. So the operation runs once on stand-ins for its
+# arguments, which record those calls; their rules from the table (``prim.rule.vjp``
+# or ``prim.rule.jvp``) are applied to them, in reverse order or in order, no
+# formula restated.
 
 
 def _differentiable(x: Any) -> bool:
@@ -236,8 +245,9 @@ def _differentiable(x: Any) -> bool:
 
 
 class _Stand(ArrayOperators, Box):
-    """An argument (or the result) of the operation :func:`vjp` / :func:`jvp` runs: it
-    catches the primitive the operation applies to it."""
+    """An argument of the operation :func:`vjp` / :func:`jvp` runs, or the result of a
+    primitive it applied: it records each primitive the operation applies to it.
+    ``index`` is its slot: an argument's leaf index, or :func:`_result` of a call."""
 
     __slots__ = ("_level", "index", "run", "value")
     _what = "value of an sct run-time rule"
@@ -254,36 +264,31 @@ class _Stand(ArrayOperators, Box):
         out = prim(*vals, **params)
         if not prim.differentiable:
             return out
-        run = self.run
-        if run.prim is not None or any(m and a.index == _RESULT for a, m in zip(args, mine)):
-            raise DifferentiationError(
-                f"{run.name} applies more than one primitive of the table ({run.prim.name}, "
-                f"then {prim.name}); sct applies the rule of one primitive per operation. "
-                "Differentiate this code with the reverse engine: ad.grad(...) or ad.jacobian(...)"
-            )
-        run.prim, run.vals, run.params, run.out = prim, vals, params, out
-        run.sources = tuple(a.index if m else None for a, m in zip(args, mine))
-        return _Stand(out, self._level, run, _RESULT)
+        calls = self.run.calls
+        sources = tuple(a.index if m else None for a, m in zip(args, mine))
+        calls.append((prim, vals, params, out, sources))
+        return _Stand(out, self._level, self.run, _result(len(calls) - 1))
 
 
-_RESULT = -1  # the index of the stand-in for the primitive's result
+def _result(k: int) -> int:
+    """The slot of the result of the ``k``-th primitive call (arguments' slots are >= 0)."""
+    return -1 - k
 
 
 class _Run:
-    """One run of an operation on stand-ins: the primitive it applied, and where each of
-    the primitive's arguments (``sources``: an argument's leaf index or None) and each
-    leaf of its output came from."""
+    """One run of an operation on stand-ins: the primitive calls it applied (``calls``:
+    the primitive, its argument values, its settings, its result, and the slot each
+    argument came from, or None), and the slot each leaf of its output came from."""
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        self.name = getattr(fn, "__name__", repr(fn))
-        self.prim: Primitive | None = None
-        self.vals: list = []
-        self.params: dict = {}
-        self.out: Any = None
-        self.sources: tuple[int | None, ...] = ()
+        self.calls: list[tuple[Primitive, list, dict, Any, tuple[int | None, ...]]] = []
         level = new_level()
         self.leaves, self.tree = flatten(args)
-        stands = [_Stand(x, level, self, i) if _differentiable(x) else x
+        fixed = set()  # the leaves of settings (a norm's ord): passed as they are
+        for k in A.setting_positions(fn, len(args)):
+            start = len(flatten(args[:k])[0])
+            fixed.update(range(start, start + len(flatten(args[k])[0])))
+        stands = [_Stand(x, level, self, i) if _differentiable(x) and i not in fixed else x
                   for i, x in enumerate(self.leaves)]  # fmt: skip
         out_leaves, self.out_tree = flatten(fn(*unflatten(self.tree, stands), **kwargs))
         self.origins = [o.index if type(o) is _Stand and o._level == level else None
@@ -291,12 +296,22 @@ class _Run:
         self.values = [o.value if origin is not None else o
                        for o, origin in zip(out_leaves, self.origins)]  # fmt: skip
 
+    def needed(self) -> list[int]:
+        """The calls whose results reach an output, in order."""
+        reach = {o for o in self.origins if o is not None}
+        needed = []
+        for k in reversed(range(len(self.calls))):
+            if _result(k) in reach:
+                needed.append(k)
+                reach.update(i for i in self.calls[k][4] if i is not None)
+        return needed[::-1]
+
     def output(self, leaves: list[Any]) -> Any:
         return unflatten(self.out_tree, leaves)
 
 
 def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callable]:
-    """``(fn(*args, **kwargs), pullback)`` by the table's vjp rule of the primitive ``fn``
+    """``(fn(*args, **kwargs), pullback)`` by the table's vjp rules of the primitives ``fn``
     applies.
 
     Floats and float arrays among ``args`` (also inside tuples and lists) are
@@ -304,24 +319,30 @@ def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callabl
     argument, in its structure.
     """
     run = _Run(fn, args, kwargs)
-    prim_pullback = None
-    if run.prim is not None and _RESULT in run.origins:
-        rule = run.prim.rule
-        if rule is None:
-            raise rules.missing_rule(run.prim, "reverse")
-        wrt = tuple(k for k, i in enumerate(run.sources) if i is not None)
-        prim_pullback = rule.vjp(run.out, run.vals, wrt, **run.params)
-
+    steps = []  # (slot of the result, slots of the arguments with a cotangent, their pullback)
+    for k in run.needed():
+        prim, vals, params, out, sources = run.calls[k]
+        if prim.rule is None:
+            raise rules.missing_rule(prim, "reverse")
+        wrt = tuple(p for p, i in enumerate(sources) if i is not None)
+        pullback = prim.rule.vjp(out, vals, wrt, **params)
+        steps.append((_result(k), [i for i in sources if i is not None], pullback))
     origins, leaves, tree = run.origins, run.leaves, run.tree
-    sources = [i for i in run.sources if i is not None]  # one per cotangent of the rule
 
     def run_time_pullback(out_bar: Any) -> tuple:
         cts: dict[int, Any] = {}
+
+        def deposit(i: int, ct: Any) -> None:
+            cts[i] = add(cts[i], ct) if i in cts else ct
+
         for origin, g in zip(origins, flatten(out_bar)[0]):
-            if origin is None or _is_zero(g):
+            if origin is not None and not _is_zero(g):
+                cts[origin] = add(cts[origin], g) if origin in cts else g
+        for slot, sources, pullback in reversed(steps):
+            g = cts.pop(slot, None)
+            if g is None:
                 continue
-            pairs = zip(sources, prim_pullback(g)) if origin == _RESULT else [(origin, g)]
-            for i, ct in pairs:  # type: ignore[misc]
+            for i, ct in zip(sources, pullback(g)):
                 if ct is not None:
                     cts[i] = add(cts[i], ct) if i in cts else ct
         arg_cts = [cts[i] if i in cts else (zeros_like(x) if _differentiable(x) else None)
@@ -333,26 +354,24 @@ def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callabl
 
 def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
         **kwargs: Any) -> tuple[Any, Any]:  # fmt: skip
-    """``(fn(*primals, **kwargs), out_dot)`` by the table's jvp rule of the primitive ``fn``
+    """``(fn(*primals, **kwargs), out_dot)`` by the table's jvp rules of the primitives ``fn``
     applies.
 
     ``tangents`` has one entry per primal (in its structure); ``None`` or ``0.0``
     is a zero tangent.
     """
     run = _Run(fn, tuple(primals), kwargs)
-    dots = _tangent_leaves(tangents, primals)
-    out_dots = []
-    for origin, o in zip(run.origins, run.values):
-        dot = None
-        if origin == _RESULT:
-            rule = run.prim.rule  # type: ignore[union-attr]
-            if rule is None:
-                raise rules.missing_rule(run.prim, "forward")  # type: ignore[arg-type]
-            arg_dots = [None if i is None else dots[i] for i in run.sources]
-            dot = rule.jvp(run.out, run.vals, arg_dots, **run.params)
-        elif origin is not None:
-            dot = dots[origin]
-        out_dots.append(zero(o) if dot is None else broadcast(dot, o))
+    dots: dict[int, Any] = dict(enumerate(_tangent_leaves(tangents, primals)))
+    for k in run.needed():
+        prim, vals, params, out, sources = run.calls[k]
+        arg_dots = [None if i is None else dots[i] for i in sources]
+        if all(d is None for d in arg_dots):
+            continue
+        if prim.rule is None:
+            raise rules.missing_rule(prim, "forward")
+        dots[_result(k)] = prim.rule.jvp(out, vals, arg_dots, **params)
+    out_dots = [None if origin is None else dots.get(origin) for origin in run.origins]
+    out_dots = [zero(o) if d is None else broadcast(d, o) for d, o in zip(out_dots, run.values)]
     return run.output(run.values), run.output(out_dots)
 
 

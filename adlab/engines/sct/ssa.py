@@ -492,7 +492,7 @@ class _Lowering:
             args = [self.atom(a, origin, out) for a in node.args]
             if callee.fn in (A.reshape, A.transpose) and len(args) > 1:
                 args = [Display(tuple, tuple(args))]  # x.reshape(2, 3) -> shape (2, 3)
-            kwargs = tuple((k.arg, self.atom(k.value, origin, out)) for k in node.keywords)
+            kwargs = self.keywords(node, origin, out)
             return Op("table", callee.fn, (receiver, *args), kwargs,  # type: ignore[arg-type]
                       spelling=self.table(table_name(callee.fn) or ""))  # fmt: skip
         if callee.kind == "dynamic" and isinstance(node.func, ast.Attribute):  # x.prod()
@@ -512,6 +512,8 @@ class _Lowering:
             name = table_name(prim)
             spelling = self.table(name) if name else self.bind(prim, prim.name)
             return Op("prim", prim, tuple(args), spelling=spelling)
+        if callee.kind == "table" and not all(isinstance(v, Lit) for _, v in kwargs):
+            args, kwargs = self.bind_arguments(node, callee.fn, args, kwargs, defaults=True)
         if callee.kind == "table":
             name = table_name(callee.fn)
             spelling = self.table(name) if name else self.spelled(node.func, callee.fn)
@@ -535,6 +537,11 @@ class _Lowering:
                          for v in values]  # fmt: skip
             else:
                 args.append(self.arg(a, origin, out))
+        return args, self.keywords(node, origin, out)
+
+    def keywords(self, node: ast.Call, origin: Origin, out: list[Stmt]) -> tuple:
+        """A call's keyword arguments as ``(name, atom)`` pairs; ``**kwargs`` of a free value
+        (read-only, known now) expanded into constants."""
         kwargs: list = []
         for k in node.keywords:
             if k.arg is None:
@@ -543,27 +550,34 @@ class _Lowering:
                                    self.bound(v)))  # fmt: skip
             else:
                 kwargs.append((k.arg, self.arg(k.value, origin, out)))
-        return args, tuple(kwargs)
+        return tuple(kwargs)
 
     def bound(self, value: Any) -> Lit:
         """A constant without a literal, bound to a name in the generated code."""
         return Lit(value, self.bind(value, "const"))
 
-    def bind_arguments(self, node: ast.Call, fn: Any, args: list, kwargs: tuple) -> tuple:
-        """A call of a user function with keywords turned into positions where possible."""
+    def bind_arguments(self, node: ast.Call, fn: Any, args: list, kwargs: tuple,
+                       defaults: bool = False) -> tuple:  # fmt: skip
+        """A call with keywords turned into positions where possible (so a differentiated
+        value passed by keyword, ``np.average(x, weights=w)``, is an operand). With
+        ``defaults``, a parameter left out before one given by keyword gets its default,
+        where that is a literal (``np.average(x, None, w)``)."""
         if not kwargs:
             return args, kwargs
         try:
             params = list(inspect.signature(fn).parameters.values())
         except (TypeError, ValueError):  # pragma: no cover
             return args, kwargs
-        positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
-                                                            p.POSITIONAL_OR_KEYWORD)]  # fmt: skip
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         by_name = dict(kwargs)
-        new_args = list(args)
-        for name in positional[len(args) :]:
-            if name in by_name:
-                new_args.append(by_name.pop(name))
+        new_args, skipped = list(args), []
+        for p in positional[len(args) :]:
+            if p.name in by_name:
+                new_args += skipped
+                new_args.append(by_name.pop(p.name))
+                skipped = []
+            elif defaults and p.default is not p.empty and _literal(p.default):
+                skipped.append(self.lit(p.default, ast.Constant(p.default)))
             else:
                 break
         return new_args, tuple((k, v) for k, v in kwargs if k in by_name)

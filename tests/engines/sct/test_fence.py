@@ -185,7 +185,7 @@ def uses_floordiv(x):
 
 
 def uses_unknown_function(x):
-    return np.linalg.norm(x)
+    return np.fft.rfft(x)
 
 
 def uses_variable_function(x, fns):
@@ -238,7 +238,7 @@ REJECTED = [
     (undefined_name, "the name 'not_defined_anywhere'", "not defined"),
     (uses_float, r"float\(\.\.\.\) of a differentiated value at line", "drops the value"),
     (uses_floordiv, "the operator // on a differentiated value", "no derivative rule"),
-    (uses_unknown_function, r"np\.linalg\.norm\(\.\.\.\) of a differentiated value",
+    (uses_unknown_function, r"np\.fft\.rfft\(\.\.\.\) of a differentiated value",
      "@ad.primitive"),
     (uses_variable_function, "a function held in a variable", "call the table"),
     (uses_builtin_max, r"max\(\.\.\.\) of a differentiated value", "ad.maximum"),
@@ -331,9 +331,7 @@ def _defined(source: str):
     return namespace["f"]
 
 
-NOT_IN_THE_TABLE = ["prod()", "min()", "std()", "var()", "clip(0.0, 1.0)", "ravel()",
-                    "flatten()", "astype(float)", "squeeze()", "cumsum()", "tolist()",
-                    "copy()", "item()"]  # fmt: skip
+NOT_IN_THE_TABLE = ["astype(float)", "tolist()", "copy()", "item()"]
 
 
 @pytest.mark.parametrize("call", NOT_IN_THE_TABLE)

@@ -459,9 +459,23 @@ def test_run_time_rules_are_the_tables_rules():
     out, pullback = runtime.vjp(lambda a, b: (b, a), 1.0, 2.0)  # values handed through
     assert out == (2.0, 1.0) and pullback((5.0, 7.0)) == (7.0, 5.0)
     assert runtime.jvp(ad.stack, ([1.0, 2.0],), ([1.0, 0.5],))[1].tolist() == [1.0, 0.5]
-    with pytest.raises(ad.DifferentiationError, match=r"applies more than one primitive.*"
-                       r"\(cos, then sin\)"):  # fmt: skip
-        runtime.vjp(lambda u: ad.sin(ad.cos(u)), 1.0)
+    # an operation that applies several primitives (a trace: getitem, then sum): their rules
+    # in reverse order, or in order
+    out, pullback = runtime.vjp(lambda u: ad.sin(ad.cos(u)), 1.0)
+    assert out == math.sin(math.cos(1.0))
+    assert pullback(2.0) == (2.0 * math.cos(math.cos(1.0)) * -math.sin(1.0),)
+    assert runtime.jvp(lambda u: ad.sin(ad.cos(u)), (1.0,), (2.0,))[1] == pullback(2.0)[0]
+    m = np.arange(9.0).reshape(3, 3)
+    trace = runtime.vjp(lambda m: ad.sum(m[np.arange(3), np.arange(3)]), m)
+    np.testing.assert_array_equal(trace[1](2.0)[0], 2.0 * np.eye(3))
+    u = np.array([0.3, 0.5])
+    out, dot = runtime.jvp(lambda u: (ad.sum(ad.exp(u)), u, ad.exp(u)), (u,), (np.ones(2),))
+    np.testing.assert_allclose(dot[0], np.sum(np.exp(u)))
+    np.testing.assert_allclose(dot[1], np.ones(2))
+    np.testing.assert_allclose(dot[2], np.exp(u))
+    out, pullback = runtime.vjp(lambda u: (ad.exp(u), ad.sum(ad.exp(u) * u)), u)
+    (u_bar,) = pullback((np.ones(2), 1.0))
+    np.testing.assert_allclose(u_bar, np.exp(u) + np.exp(u) * (u + 1))
 
 
 def test_a_missing_rule_is_named_as_every_engine_names_it():
