@@ -331,24 +331,31 @@ def _method_fix(name: str) -> str:
 
 
 def _may_change_in_place(call: ast.expr, a: Analysed) -> bool:
-    """Whether an expression statement may change a differentiated value, or change an object
-    the function reads again to hold one: a call with a differentiated value in it, other than
-    ``print``, sct's own run-time checks and an append to a list the function only writes to
-    (``log.append(x)``: its number is what it keeps)."""
+    """Whether an expression statement with a differentiated value in it may change an array
+    in place or keep the value where the function reads it again: a numpy call (np.copyto,
+    np.put, np.add.at), any call with ``out=``, or a method of an object the function reads
+    elsewhere (``cache.append(x)`` then ``cache[0]``). A function called for its effect
+    (``record(x)``, ``print(x)``, ``log.append(x)``) keeps the number, as it should."""
     if not isinstance(call, ast.Call):
         return False
-    func = call.func
-    if isinstance(func, ast.Name) and func.id == "print":
+    if not any(isinstance(x, ast.Name) and x.id in a.active for x in ast.walk(call)):
         return False
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        obj = func.value.id
-        if obj == a.normalised.spelling.runtime:
-            return False
-        uses = [x for x in ast.walk(a.normalised.checked.source.tree)
-                if isinstance(x, ast.Name) and x.id == obj]  # fmt: skip
-        if func.attr == "append" and len(uses) == 1:  # its only use: nothing reads it back
-            return False
-    return any(isinstance(x, ast.Name) and x.id in a.active for x in ast.walk(call))
+    if any(k.arg == "out" for k in call.keywords):
+        return True
+    root = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or root is call.func:
+        return False
+    spelled = {v: k for k, v in a.normalised.spelling.aliases.items()}.get(root.id, root.id)
+    value = a.normalised.checked.free.get(spelled)
+    if getattr(value, "__name__", "").partition(".")[0] == "numpy":  # np.copyto, np.add.at
+        return True
+    if root.id == a.normalised.spelling.runtime or not isinstance(call.func.value, ast.Name):
+        return False
+    uses = [x for x in ast.walk(a.normalised.checked.source.tree)
+            if isinstance(x, ast.Name) and x.id == spelled]  # fmt: skip
+    return len(uses) > 1  # the object is read elsewhere: the kept value would come back
 
 
 def _check(a: Analysed, stmts: list[Stmt]) -> None:
