@@ -152,7 +152,12 @@ class Expr(Operators, Box):
         )
 
     def __format__(self, spec: str) -> str:
-        return format(self._number() if self._finished() else str(self), spec)
+        if self._finished():
+            return format(self._number(), spec)
+        try:
+            return format(str(self), spec)
+        except ValueError:  # a number's spec (f"{e:.2f}"): an expression shows its formula
+            return str(self)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self._finished():
