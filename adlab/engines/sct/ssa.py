@@ -500,7 +500,9 @@ class _Lowering:
             args, kwargs = self.arguments(node, origin, out)
             return Op("other", callee, (receiver, *args), kwargs, form="method",
                       spelling=node.func.attr)  # fmt: skip
-        args, kwargs = self.arguments(node, origin, out)
+        # a user function gets a tuple or list display as a value of its own (t = (a, b)),
+        # whose cotangent flows back to its items; a table function reads the items
+        args, kwargs = self.arguments(node, origin, out, displays=callee.kind != "user")
         if callee.kind == "prim":
             prim: Primitive = callee.fn
             if kwargs:
@@ -526,7 +528,8 @@ class _Lowering:
             self.spelled(node.func, callee.fn))  # fmt: skip
         return Op("other", callee, tuple(args), kwargs, spelling=spelling)
 
-    def arguments(self, node: ast.Call, origin: Origin, out: list[Stmt]) -> tuple[list, tuple]:
+    def arguments(self, node: ast.Call, origin: Origin, out: list[Stmt],
+                  displays: bool = True) -> tuple[list, tuple]:  # fmt: skip
         """A call's arguments as atoms; ``*args`` and ``**kwargs`` of free values (read-only,
         known now) are expanded into constants."""
         args: list = []
@@ -536,10 +539,11 @@ class _Lowering:
                 args += [self.lit(v, ast.Constant(v)) if _literal(v) else self.bound(v)
                          for v in values]  # fmt: skip
             else:
-                args.append(self.arg(a, origin, out))
-        return args, self.keywords(node, origin, out)
+                args.append(self.arg(a, origin, out) if displays else self.atom(a, origin, out))
+        return args, self.keywords(node, origin, out, displays)
 
-    def keywords(self, node: ast.Call, origin: Origin, out: list[Stmt]) -> tuple:
+    def keywords(self, node: ast.Call, origin: Origin, out: list[Stmt],
+                 displays: bool = True) -> tuple:  # fmt: skip
         """A call's keyword arguments as ``(name, atom)`` pairs; ``**kwargs`` of a free value
         (read-only, known now) expanded into constants."""
         kwargs: list = []
@@ -549,7 +553,10 @@ class _Lowering:
                     kwargs.append((key, self.lit(v, ast.Constant(v)) if _literal(v) else
                                    self.bound(v)))  # fmt: skip
             else:
-                kwargs.append((k.arg, self.arg(k.value, origin, out)))
+                value = (
+                    self.arg(k.value, origin, out) if displays else self.atom(k.value, origin, out)
+                )
+                kwargs.append((k.arg, value))
         return tuple(kwargs)
 
     def bound(self, value: Any) -> Lit:
