@@ -187,6 +187,8 @@ class CodeExercise(Exercise):
         if answer is None or answer is Ellipsis:
             return Finding(UNANSWERED, "unanswered")
         trials = [self.inputs(rng) for _ in range(self.trials)]
+        if self.own_work and _adlab_made(answer):
+            return Finding(NOT_YET, "uses_adlab", {"name": getattr(answer, "__name__", "code")})
         learner = _NoneGuard(answer) if inspect.isfunction(answer) else answer
         got = []
         with _Watch(self.own_work) as watch:
@@ -588,6 +590,18 @@ def _learners(filename: str) -> bool:
         return True  # a cell, or code the learner compiled
     path = str(Path(filename).resolve())
     return not path.startswith(_ADLAB) and not path.startswith(_LIBRARIES)
+
+
+def _adlab_made(answer: Any) -> bool:
+    """Whether ``answer`` is one of adlab's functions handed over as it is (``ad.grad(h)``,
+    ``ad.sct.grad(h)``), not code of the learner's that calls one (nor an answer key of
+    :mod:`adlab.lecture`)."""
+    code = getattr(answer, "__code__", None)
+    if code is None:
+        module = type(answer).__module__
+    else:
+        module = getattr(inspect.getmodule(code), "__name__", "")
+    return module.startswith("adlab.") and not module.startswith("adlab.lecture.")
 
 
 def _raised(error: Exception, inputs: Inputs) -> Finding:
