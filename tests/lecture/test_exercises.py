@@ -264,6 +264,28 @@ def test_calling_adlabs_derivatives_is_caught_where_the_exercise_asks_for_ones_o
     assert _verdict(free, by_adlab)[0].key == "right"  # allowed unless own_work
 
 
+def test_an_exercise_can_rule_out_only_the_shortcut_and_keep_its_tools():
+    import adlab as ad
+
+    named = core.CodeExercise(
+        "named", inputs=SQUARE.inputs, run=SQUARE.run, solution=SQUARE.solution,
+        own_work=("ad.numeric.central_difference",),
+    )  # fmt: skip
+
+    def by_differences(x):
+        return ad.numeric.central_difference(lambda t: t**3 / 3, x, 1e-5)
+
+    def by_adlab(x):
+        return ad.derivative(lambda t: t * t * t / 3)(x)
+
+    finding, text = _verdict(named, by_differences)
+    assert finding.key == "not_allowed" and "central_difference" in text
+    assert _verdict(named, by_adlab)[0].key == "right"  # a tool it does not name
+    with pytest.raises(ValueError, match="does not know"):
+        core.CodeExercise("typo", inputs=SQUARE.inputs, run=SQUARE.run, solution=None,
+                          own_work=("ad.jacobain",))  # fmt: skip
+
+
 def test_a_wrong_number_shows_the_digits_that_differ():
     finding, text = _verdict(SQUARE, lambda x: x * x * (1 + 3e-9))
     assert finding.key == "differs"
