@@ -65,24 +65,24 @@ MESSAGES = {
     "02.backward_difference.otherwise": "A slope is (rise) / (run): f at the right end minus f at "
     "the left end, over their distance.",
     "02.backward_stall.title": "where descent with the backward difference stalls",
-    "02.backward_stall.forward": "that is where the forward difference stalls; the backward one "
-    "leans the other way.",
+    "02.backward_stall.forward": "that is where the forward difference stalls: expand L(c − h) to "
+    "second order, as the chapter expanded L(c + h).",
     "02.backward_stall.unbiased": "the backward difference has a bias too: expand L(c − h) as "
     "the chapter expanded L(c + h).",
     "02.backward_stall.whole_step": "right direction, but the bias is L″h/2, not L″h.",
-    "02.backward_stall.whole_step_down": "two slips: the bias of the backward difference has the "
-    "other sign, and it is L″h/2.",
+    "02.backward_stall.whole_step_down": "two slips: redo the expansion of L(c − h) to second "
+    "order and check each term's sign and factor.",
     "02.backward_stall.otherwise": "Write (L(c) − L(c − h))/h for L(c) = 14(2 − c)² and solve for "
     "where it is 0.",
     # -- 03 what AD means ------------------------------------------------------------------------
     "03.h_derivative.title": "the derivative program of h",
     "03.h_derivative.no_branch_taken": "right where |x| < 1; where the branch is taken, h "
-    "returns 3y, and your program must follow it there too.",
+    "returns 3/y, and your program must follow it there too.",
     "03.h_derivative.always_branch": "right where the branch is taken; where |x| < 1, h returns "
     "y + x instead.",
     "03.h_derivative.branch_on_x": "right for x > 1 and |x| < 1, wrong for x < −1: h's `if` tests "
     "y = x², not x, and y > 1 there too.",
-    "03.h_derivative.no_chain": "3y depends on x through y = x²: the chain rule multiplies by "
+    "03.h_derivative.no_chain": "3/y depends on x through y = x²: the chain rule multiplies by "
     "dy/dx.",
     "03.h_derivative.forgot_x": "y + x has two terms that depend on x.",
     "03.h_derivative.otherwise": "Follow h line by line: the same `if`, and in each branch the "
