@@ -177,6 +177,9 @@ def test_word_answers_ignore_case_spacing_and_punctuation():
     )
     assert ex.diagnose(["forward", "reverse"], (), None, "en").key == "wrong_words"
     assert ex.diagnose("reverse", (), None, "en").key == "wrong_length"
+    # one string for a list: its items, split at commas, or else at spaces
+    for answer in ("Reverse forward", "reverse mode, forward mode", "後退型、前進型"):
+        assert ex.diagnose(answer, (), None, "ja").key == "right", answer
 
 
 def test_a_wrong_answer_gets_no_factor_or_sign_that_gives_it_away():

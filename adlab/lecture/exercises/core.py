@@ -309,7 +309,9 @@ class TextExercise(Exercise):
 
     Each choice is accepted in any spelling that the catalogue lists under
     ``"word.<choice>"`` (``|``-separated) in English or in the chapter's language,
-    ignoring case, spacing and surrounding punctuation. ``mistakes`` maps a
+    ignoring case, spacing and surrounding punctuation. Where a list is asked for, one
+    string is read as its items, separated by commas (or, without commas, by spaces:
+    ``"numerical symbolic automatic"``). ``mistakes`` maps a
     mistake's name to a test of the answer, given as a tuple of choices.
     """
 
@@ -339,6 +341,9 @@ class TextExercise(Exercise):
         if answer is None or answer is Ellipsis:
             return Finding(UNANSWERED, "unanswered")
         words = (answer,) if isinstance(answer, str) else answer
+        if isinstance(answer, str) and not self.single:
+            separator = r"[,、;]" if re.search(r"[,、;]", answer) else r"\s+"
+            words = tuple(w for w in re.split(separator, answer) if w.strip())
         if not isinstance(words, Sequence) or not all(isinstance(w, str) for w in words):
             return Finding(NOT_YET, "not_words", {"type": type(answer).__name__})
         if len(words) != len(self.solution):
