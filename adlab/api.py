@@ -277,14 +277,19 @@ def jvp(
 def value_and_grad(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Callable:
     """A function returning ``(f(*args), gradient)``; see :func:`grad`."""
     eng = engine(mode)
+    vjp_of = eng.vjp or functools.partial(_vjp_from_jacobian, eng)
+    checked: dict[int, tuple[int, ...]] = {}  # argnums as positions, per number of arguments
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums = _check_argnums(argnums, len(args))
+        nums = checked.get(len(args))
+        if nums is None:
+            nums = checked[len(args)] = _check_argnums(argnums, len(args))
         fn = _function(f, args, kwargs, nums)
-        outs, pullback = _vjp(eng, fn, fn.leaves)
+        outs, pullback = vjp_of(fn, fn.leaves)
         (out,) = _scalar_output(outs, "grad")
-        return out, _pick(fn.split(pullback((ones_like(out),))), argnums, nums, fn)
+        seed = 1.0 if type(out) is float else ones_like(out)
+        return out, _pick(fn.split(pullback((seed,))), argnums, nums, fn)
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_grad_f
