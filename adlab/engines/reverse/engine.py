@@ -265,19 +265,6 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
     grads: dict[int, Any] = {}
     get = grads.get
     heap: list[tuple[int, Node]] = []  # (-seq, node): the newest node first
-
-    def deposit(node: Node, p: Node, g: Any, d: Any, c: Any) -> None:
-        c = cotangent(c, 1.0, p[1])  # fitted to the parent's shape and dtype
-        ps = p[0]
-        prev = grads.get(ps)
-        if prev is None:
-            grads[ps] = total = c
-            heappush(heap, (-ps, p))
-        else:
-            grads[ps] = total = prev + c
-        if emit is not None:
-            emit(node, p, g, d, c, total, prev is None)
-
     for node, seed in zip(roots, seeds):
         s = node[0]
         if type(seed) is not float or node[1] is not None:  # cotangent() of a float is itself
@@ -314,8 +301,25 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
         else:
             for p, c in zip(node[3:], pullback(g)):
                 if c is not None:
-                    deposit(node, p, g, None, c)
+                    _deposit(grads, heap, node, p, g, c, emit)
     return grads
+
+
+def _deposit(grads: dict, heap: list, node: Node, p: Node, g: Any, c: Any,
+             emit: Callable | None) -> None:  # fmt: skip
+    """Add the contribution ``c`` of a rule's pullback to the adjoint of ``p`` (see
+    :func:`backward`; a module function, not a closure, so that the sweep's own variables
+    stay plain locals on its hot path)."""
+    c = cotangent(c, 1.0, p[1])  # fitted to the parent's shape and dtype
+    ps = p[0]
+    prev = grads.get(ps)
+    if prev is None:
+        grads[ps] = total = c
+        heappush(heap, (-ps, p))
+    else:
+        grads[ps] = total = prev + c
+    if emit is not None:
+        emit(node, p, g, None, c, total, prev is None)
 
 
 heappop, heappush = heapq.heappop, heapq.heappush
@@ -358,7 +362,7 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
         cts = [grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)]
         return tuple(unshared(cts, out_bars))
 
-    return tuple(_unbox(o, tracer) for o in outs), reverse_pullback
+    return tuple([_unbox(o, tracer) for o in outs]), reverse_pullback
 
 
 ENGINE = Engine("reverse", vjp=vjp)
