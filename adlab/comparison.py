@@ -20,6 +20,7 @@ import numpy as np
 from adlab.api import Argnums, available_modes, counting, engine, value_and_grad
 from adlab.core.engine import Cost
 from adlab.core.errors import DifferentiationError
+from adlab.core.events import format_value
 from adlab.core.tree import flatten
 from adlab.viz.tables import Table
 
@@ -172,10 +173,4 @@ def _show(v: Any) -> str:
         return "(" + ", ".join(_show(x) for x in v) + ")"
     if isinstance(v, dict):
         return "{" + ", ".join(f"{k!r}: {_show(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, np.ndarray) and v.ndim:
-        if v.size > 6:
-            return f"{'×'.join(map(str, v.shape))} {v.dtype} array"
-        return "[" + ", ".join(repr(float(x) + 0.0) for x in v.ravel()) + "]"
-    if isinstance(v, float | np.floating | np.ndarray):
-        return repr(float(v) + 0.0)
-    return str(v)
+    return format_value(v, digits=None)

@@ -21,6 +21,7 @@ import numpy as np
 
 from adlab import api
 from adlab.core import rules
+from adlab.core.events import format_value
 from adlab.core.primitive import Primitive
 from adlab.core.tangents import ones_like, shape_of
 from adlab.core.tree import flatten, leaf_paths, unflatten
@@ -293,10 +294,7 @@ class RuleCheck:
 
 
 def _short(v: Any) -> str:
-    if isinstance(v, np.ndarray):
-        text = np.array2string(v, precision=4, threshold=6, separator=", ")
-        return " ".join(text.split())  # one line
-    return repr(v)
+    return format_value(v) if isinstance(v, np.ndarray) else repr(v)
 
 
 def _argument_names(prim: Primitive, n: int) -> list[str]:

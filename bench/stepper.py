@@ -5,10 +5,12 @@
 
 For each size, a loop of ``tanh`` layers is traced (``ops`` operations) and a Stepper
 built from it (no kernel: the time is Python's, the comm messages of a live kernel add
-a little). Reported: the steps of the three sweeps, the build time (best of 3, CPU
-time), the widget models and their saved state in bytes (what a notebook stores), and
-bytes per step. Targets (issue 16): state linear in the steps, at most 30 KB per step;
-a 1,000-operation trace builds in at most 2 s.
+a little). Reported: the steps of the three sweeps, how the Stepper steps ("page":
+every step saved, no kernel needed; "kernel": above OFFLINE_STEPS, the kernel shows each
+step), the build time (best of 3, CPU time), the widget models and their saved state in
+bytes (what a notebook stores), the picture's share, and bytes per step. Targets (issue
+16): state linear in the steps, at most 30 KB per step; a 1,000-operation trace builds in
+at most 2 s; 5,000 operations still usable.
 """
 
 from __future__ import annotations
@@ -60,16 +62,20 @@ def measure(ops: int) -> dict:
     size, models = state_bytes(stepper)
     return {"ops": len(trace.operations), "steps": steps, "build_s": best, "models": models,
             "state_bytes": size, "bytes_per_step": size / steps,
-            "picture_bytes": len(stepper.board.picture)}  # fmt: skip
+            "picture_bytes": len(stepper.board.picture),
+            "stepping": "page" if stepper.offline else "kernel"}  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
     sizes = [int(a) for a in argv] or [10, 100, 200, 1000, 5000]
-    print(f"{'ops':>6} {'steps':>6} {'build':>8} {'models':>7} {'state':>9} {'per step':>9}")
+    print(f"{'ops':>6} {'steps':>6} {'stepping':>8} {'build':>8} {'models':>7} {'state':>9} "
+          f"{'picture':>9} {'per step':>9}")  # fmt: skip
     for n in sizes:
         r = measure(n)
-        print(f"{r['ops']:>6} {r['steps']:>6} {r['build_s']:>7.2f}s {r['models']:>7} "
-              f"{r['state_bytes'] / 1e6:>7.2f}MB {r['bytes_per_step'] / 1e3:>7.2f}KB")  # fmt: skip
+        print(f"{r['ops']:>6} {r['steps']:>6} {r['stepping']:>8} {r['build_s']:>7.2f}s "
+              f"{r['models']:>7} {r['state_bytes'] / 1e6:>7.2f}MB "
+              f"{r['picture_bytes'] / 1e6:>7.2f}MB "
+              f"{r['bytes_per_step'] / 1e3:>7.2f}KB")  # fmt: skip
     return 0
 
 

@@ -26,18 +26,19 @@ def dot(name: str) -> str:
     return "".join(c + DOT for c in name)
 
 
-def format_value(v: Any, digits: int = 6) -> str:
+def format_value(v: Any, digits: int | None = 6) -> str:
     """A short, stable text for a number or array (used in explanations and tables).
 
     A negative zero prints as ``0.0``: ``-0.5·0.0`` is zero, whatever its IEEE sign. A
     bigger array shows its first values, then its shape (and a dtype other than float64).
+    ``digits=None`` keeps every digit (where the digits are the point, as in ad.compare).
 
     >>> format_value(2.0), format_value(13 / 24), format_value(np.arange(3.0)), format_value(-0.0)
     ('2.0', '0.541667', '[0, 1, 2]', '0.0')
     >>> format_value(np.linspace(0, 1, 8))
     '[0, 0.1429, 0.2857, …] (8,)'
-    >>> format_value(np.eye(2))
-    '[1, 0, 0, 1] (2, 2)'
+    >>> format_value(np.eye(2)), format_value(np.full(8, 1 / 3), digits=None)
+    ('[1, 0, 0, 1] (2, 2)', '[0.3333333333333333, 0.3333333333333333, 0.3333333333333333, …] (8,)')
     """
     if isinstance(v, bool | np.bool_):
         return str(bool(v))
@@ -46,13 +47,14 @@ def format_value(v: Any, digits: int = 6) -> str:
     if isinstance(v, float | np.floating):
         f = float(v) + 0.0  # -0.0 + 0.0 is +0.0
         r = repr(f)
-        return r if len(r) <= digits + 2 else f"{f:.{digits}g}"
+        return r if digits is None or len(r) <= digits + 2 else f"{f:.{digits}g}"
     if isinstance(v, np.ndarray):
         if v.ndim == 0:
             return format_value(v[()], digits)
         flat = v.ravel()
         shown = flat if v.size <= 6 else flat[:3]
-        body = ", ".join(f"{float(x) + 0.0:.4g}" for x in shown) + (", …" if v.size > 6 else "")
+        each = repr if digits is None else "{:.4g}".format
+        body = ", ".join(each(float(x) + 0.0) for x in shown) + (", …" if v.size > 6 else "")
         if v.ndim == 1 and v.size <= 6:
             return f"[{body}]"
         dtype = "" if v.dtype == np.float64 else f" {v.dtype}"

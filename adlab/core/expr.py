@@ -48,7 +48,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from adlab.core import operators as O
-from adlab.core.errors import DifferentiationError
+from adlab.core.errors import DifferentiationError, storing_into_an_array
 from adlab.core.operators import Operators
 from adlab.core.primitive import Box, Primitive, standing_for
 from adlab.core.printing import COMPARISONS, PythonPrinter, latex_text
@@ -144,12 +144,20 @@ class Expr(Operators, Box):
     def __float__(self) -> float:
         if self._finished():
             return float(self._number())
+        stored = storing_into_an_array("symbolic expression")
+        if stored is not None:
+            raise stored
         raise DifferentiationError(
             f"float({self}): a symbolic expression has no number; call .evaluate(...) first"
         )
 
     def __format__(self, spec: str) -> str:
-        return format(self._number() if self._finished() else str(self), spec)
+        if self._finished():
+            return format(self._number(), spec)
+        try:
+            return format(str(self), spec)
+        except ValueError:  # a number's spec (f"{e:.2f}"): an expression shows its formula
+            return str(self)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if self._finished():

@@ -213,9 +213,11 @@ class Operators:
     def __hash__(self) -> int:
         __tracebackhide__ = True  # a value type hashes as its == compares (or says why not)
         raise DifferentiationError(
-            f"a {self._what} cannot be hashed (used as a dict key, in a set, or by a cache): "
-            "== compares it by value, so hashing it by identity would take another branch "
-            "than the plain program does. Look its number up instead: table.get(x.value)"
+            f"a {self._what} cannot be hashed while it is being differentiated (used as a dict "
+            "key, in a set, or as the argument of a cache such as functools.lru_cache): a "
+            "lookup would find an entry made for its number, a plain value without the "
+            "derivative. Use its number as the key (table.get(x.value)), or compute the value "
+            "outside the derivative"
         )
 
     def _structural_zero(self) -> bool:

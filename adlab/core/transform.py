@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Primitive, new_level
 
 __all__ = [
@@ -67,9 +68,17 @@ class running:  # used as a function: ``with running(t):``
         self.token = _running.set((*_running.get(), self.transformation))
         return self.transformation
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: object, tb: Any) -> None:
         _running.reset(self.token)
         self.transformation.state = FINISHED
+        if (
+            isinstance(exc, ValueError)
+            and isinstance(exc.__cause__, DifferentiationError)
+            and str(exc) == "setting an array element with a sequence."
+        ):
+            # numpy reports a box stored into a plain array (out[i] = x) as "setting an array
+            # element with a sequence", caused by the box's refusal: the refusal names the fix
+            raise exc.__cause__.with_traceback(tb) from None
 
 
 def running_now(kind: str | None = None) -> tuple[Transformation, ...]:

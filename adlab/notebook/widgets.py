@@ -7,6 +7,11 @@ step in a ``Stack``. ``jslink`` ties Play → slider → the visible step, the s
 slider, and the mode toggle → visible panel, in the browser. So stepping works with no
 kernel at all (in an exported HTML page and in slides as well as live), and the saved
 state grows linearly with the number of steps.
+
+A page holds only so many widget models: above :data:`OFFLINE_STEPS` steps (about
+1,000 operations) the Stepper keeps one ``HTML`` widget per mode that the running
+kernel fills at each step, and says so on its explanation line (an exported page then
+shows the step it was saved at, and the note).
 """
 
 from __future__ import annotations
@@ -18,9 +23,21 @@ import traitlets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from adlab.notebook.player import Player
-from adlab.viz.storyboard import MODE_LABELS, STEPPER_MODES, Step, Storyboard
+from adlab.viz.storyboard import MODE_LABELS, STEPPER_MODES, SWAP_CSS, Step, Storyboard
 
 __all__ = ["Player", "Stepper"]
+
+#: The most steps (of the three sweeps together) a Stepper saves for stepping without a
+#: kernel. An exported page with 3,157 steps (996 operations, 15 MB) loads in a few seconds
+#: and steps in 0.1-0.3 s; one with 15,830 (4,998 operations, 86 MB, a widget model per
+#: step) did not render in Chromium within 5 minutes (bench/stepper.py measures the state).
+OFFLINE_STEPS = 4000
+
+_KERNEL_NOTE = (
+    '<div class="adlab-note">{steps:,} steps are more than a page steps through without a '
+    "kernel ({limit:,}): these steps come from the running kernel; in a saved page, run the "
+    "notebook to step.</div>"
+)
 
 _EMPTY = (
     '<div class="adlab-explain">Nothing to step through: {why}</div><style>.{uid}{{--s:-1}}</style>'
@@ -35,13 +52,17 @@ class Stepper(widgets.VBox):
     ``"reverse"`` (adjoints x̄ accumulate, one ``+=`` contribution per step).
 
     Every control works without a kernel (exported HTML, slides), linked in the
-    browser: the mode toggle, Play (Space on it plays and pauses) and its speed, the
-    step slider (←/→, Home/End once it has the focus) and the step box next to it,
-    whose arrows (or ↑/↓) step back and forward; it counts from 1, like the
-    explanation. A big graph scrolls, following the current node ("follow the step"
-    switches that off to look around). The state is two traitlets, ``mode`` and
-    ``step`` (0-based), kept in sync with the controls; ``first()``, ``back()``,
-    ``forward()`` and ``last()`` move it from Python.
+    browser: the mode toggle, Play (Space on its focused ▶ plays, on ⏸ pauses) and its
+    speed, ⏮ and ⏭ (first and last step), the step slider (←/→, Home/End once it has
+    the focus) and the step box next to it, whose arrows (or ↑/↓) step back and
+    forward; it counts from 1, like the explanation. A big graph scrolls, following the
+    current node ("follow the step" switches that off to look around). The state is two
+    traitlets, ``mode`` and ``step`` (0-based), kept in sync with the controls;
+    ``first()``, ``back()``, ``forward()`` and ``last()`` move it from Python.
+
+    ``offline`` (default: up to :data:`OFFLINE_STEPS` steps) saves every step in the
+    page; ``offline=False`` has the kernel show each step instead (a small saved state
+    for a big trace, but stepping then needs the running kernel).
 
     >>> import adlab as ad
     >>> s = ad.widgets.Stepper(ad.trace(lambda x, y: x * (x + y), 2.0, 3.0))
@@ -61,11 +82,15 @@ class Stepper(widgets.VBox):
         *,
         seed: Any = None,
         interval: int = 800,
+        offline: bool | None = None,
     ) -> None:
         if mode not in STEPPER_MODES:
             raise ValueError(f"Stepper mode {mode!r}: choose one of {', '.join(STEPPER_MODES)}")
         self.trace = trace
         self.board = Storyboard(trace, seed=seed)
+        total = sum(len(v) for v in self.board.steps.values())
+        self.offline = total <= OFFLINE_STEPS if offline is None else bool(offline)
+        self._note = "" if self.offline else _KERNEL_NOTE.format(steps=total, limit=OFFLINE_STEPS)
         self._toggle = widgets.ToggleButtons(
             options=[(MODE_LABELS[m], m) for m in STEPPER_MODES],
             value=mode,
@@ -80,6 +105,7 @@ class Stepper(widgets.VBox):
         self._sliders: dict[str, widgets.IntSlider] = {}  # value: the step, counted from 1
         self._boxes: dict[str, widgets.BoundedIntText] = {}
         self._links: list[widgets.Widget] = []  # jslinks: they work without a kernel
+        self._views: dict[str, widgets.HTML] = {}  # mode -> the view the kernel fills
         # one Layout and one style for every step's HTML: a model per step, not three
         self._shared = {"layout": widgets.Layout(), "style": HTMLStyle()}
         panels = [self._panel(m, speed) for m in STEPPER_MODES]
@@ -87,7 +113,8 @@ class Stepper(widgets.VBox):
         self._links.append(
             widgets.jslink((self._toggle, "index"), (self._panels, "selected_index"))
         )
-        picture = widgets.HTML(self.board.picture, **self._shared)
+        swap = f"<style>{SWAP_CSS}</style>" if self.offline else ""  # a view per step only
+        picture = widgets.HTML(swap + self.board.picture, **self._shared)
         picture.add_class("adlab-picture-box")
         super().__init__([widgets.HBox([self._toggle, speed]), self._panels, picture])
         self.add_class("adlab-stepper")
@@ -101,7 +128,7 @@ class Stepper(widgets.VBox):
             why = "the output does not depend on the inputs (its gradient is 0)"
             return widgets.HTML(_EMPTY.format(why=why, uid=self.board.uid))
         n = len(steps)
-        # steps count from 1, as in "step 1 of n": the Stack's child 0 is never shown
+        # steps count from 1, as in "step 1 of n" (the Stack's child 0 is never shown)
         lay = self._shared["layout"]
         play = widgets.Play(value=1, min=1, max=n, interval=speed.value, description="play",
                             layout=lay)  # fmt: skip
@@ -109,31 +136,44 @@ class Stepper(widgets.VBox):
                                    continuous_update=True)  # fmt: skip
         box = widgets.BoundedIntText(value=1, min=1, max=n, continuous_update=True,
                                      layout=widgets.Layout(width="72px"))  # fmt: skip
-        shared = self._shared
-        stack = widgets.Stack(
-            [widgets.HTML("", **shared),
-             *(widgets.HTML(self.board.step_html(s), **shared) for s in steps)],
-            selected_index=1, layout=lay,
-        )  # fmt: skip
-        self._links += [
+        first, last = _Jump(1, "first step", lay), _Jump(n, "last step", lay)
+        self._links += [  # the slider first: a link copies its source's value when made
             widgets.jslink((play, "value"), (slider, "value")),
-            widgets.jslink((slider, "value"), (stack, "selected_index")),
             widgets.jslink((slider, "value"), (box, "value")),
             widgets.jslink((speed, "value"), (play, "interval")),
+            widgets.jslink((slider, "value"), (first, "value")),
+            widgets.jslink((slider, "value"), (last, "value")),
         ]
-        for w, cls in ((play, "adlab-play"), (slider, "adlab-slider"), (box, "adlab-step"),
-                       (stack, "adlab-frames")):  # fmt: skip
+        if self.offline:
+            shared = self._shared
+            view = widgets.Stack(
+                [widgets.HTML("", **shared),
+                 *(widgets.HTML(self.board.step_html(s), **shared) for s in steps)],
+                selected_index=1, layout=lay,
+            )  # fmt: skip
+            self._links.append(widgets.jslink((slider, "value"), (view, "selected_index")))
+        else:  # one view, filled by the kernel (see _slid)
+            view = widgets.HTML(self._note + self.board.step_html(steps[0]), **self._shared)
+            self._views[mode] = view
+        classes = {"adlab-play": play, "adlab-slider": slider, "adlab-step": box,
+                   "adlab-frames": view, "adlab-first": first, "adlab-last": last}  # fmt: skip
+        for cls, w in classes.items():
             w.add_class(cls)
         slider.observe(lambda ch, mode=mode: self._slid(mode, ch["new"] - 1), names="value")
         self._sliders[mode] = slider
         self._boxes[mode] = box
         of_n = widgets.Label(f"of {n}", layout=lay)
         return widgets.VBox(
-            [widgets.HBox([play, slider, box, of_n], layout=lay), stack], layout=lay
+            [widgets.HBox([play, first, slider, last, box, of_n], layout=lay), view], layout=lay
         )
 
     # -- state -----------------------------------------------------------------------
     def _slid(self, mode: str, value: int) -> None:
+        view = self._views.get(mode)
+        if view is not None:  # stepping from the kernel
+            steps = self.board.steps[mode]
+            step = steps[min(max(value, 0), len(steps) - 1)]
+            view.value = self._note + self.board.step_html(step)
         if mode == self.mode:
             self.step = value
 
@@ -183,3 +223,17 @@ class Stepper(widgets.VBox):
     def __repr__(self) -> str:
         where = f"step {self.step + 1} of {self.steps}" if self.steps else "no steps"
         return f"Stepper(mode={self.mode!r}, {where}; trace {self.trace!r})"
+
+
+class _Jump(widgets.Play):
+    """⏮ or ⏭: a Play showing only its ⏹ button, which moves its value to ``to`` (its min and
+    max) in the browser; its value is linked to the step slider, so that button jumps the
+    slider there, kernel or not. Its value is not clamped to ``to`` (it follows the slider)."""
+
+    def __init__(self, to: int, tooltip: str, layout: widgets.Layout) -> None:
+        super().__init__(min=to, max=to, show_repeat=False, tooltip=tooltip, layout=layout)
+        self.value = 1  # where the slider starts
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal: dict) -> int:
+        return proposal["value"]

@@ -465,12 +465,28 @@ stack_p = Primitive("stack", _stack_impl, doc="join arrays along a new axis")
 def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
     """Join ``arrays`` along an existing ``axis`` (flattened first for ``None``), like
     ``np.concatenate``."""
-    arrays = tuple(arrays)
+    # a plain list or tuple joins as numpy reads it (np.concatenate(([0.0], u[:-1])))
+    arrays = tuple(_array_of(a) if isinstance(a, list | tuple) else a for a in arrays)
     if not arrays:
         raise ValueError("concatenate needs at least one array")
     if axis is None:
         arrays, axis = tuple(reshape(a, -1) for a in arrays), 0
     return concatenate_p(*arrays, axis=_axes(axis, arrays[0])[0])
+
+
+def _array_of(items: list | tuple) -> Any:
+    """A list or tuple as numpy reads it: an array, stacked if it holds boxes."""
+    if any(isinstance(leaf, Box) for leaf in _leaves(items)):
+        return stack([_array_of(e) if isinstance(e, list | tuple) else e for e in items])
+    return np.asarray(items)
+
+
+def _leaves(items: Any) -> Any:
+    for e in items:
+        if isinstance(e, list | tuple):
+            yield from _leaves(e)
+        else:
+            yield e
 
 
 @_public(np.stack, keywords=("axis",))

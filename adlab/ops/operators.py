@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from adlab.core.errors import DifferentiationError
+from adlab.core.errors import DifferentiationError, storing_into_an_array
 from adlab.core.operators import Operators
 from adlab.core.primitive import Primitive, standing_for
 from adlab.core.rules import table
@@ -220,9 +220,12 @@ class ArrayOperators(Operators):
         return format(self.value, spec)  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        """Its number's hash, as ``==`` compares its number: a dict or a set takes the branch
-        the plain program takes (``table.get(x)`` finds the entry for ``x``'s value)."""
+        """Refused while its transformation runs, as JAX refuses its tracers: a dict, a set or
+        a cache (``functools.lru_cache``) filled by a plain call would hand a plain number
+        back for this key and lose the derivative. Once finished, its number's hash."""
         __tracebackhide__ = True
+        if not self._finished():
+            return super().__hash__()
         try:
             return hash(self.value)  # type: ignore[attr-defined]
         except TypeError:
@@ -231,6 +234,36 @@ class ArrayOperators(Operators):
                 "set, or by a cache), as an array cannot; use a tuple of its numbers: "
                 "tuple(x.value.ravel())"
             ) from None
+
+    # -- y += ...: numpy changes an array in place, and every name bound to it ----
+    def _in_place(self, symbol: str) -> Any:
+        __tracebackhide__ = True
+        if isinstance(self.value, np.ndarray):  # type: ignore[attr-defined]
+            raise DifferentiationError(
+                f"y {symbol}= ... on a {self._what} holding an array: numpy changes the array "
+                "in place, and with it every name bound to it (x after y = x, the array a view "
+                "y = x[:2] looks into), which adlab cannot follow. Write y = y "
+                f"{symbol} ... (a new array), and compute x again from it if x should change"
+            )
+        return NotImplemented  # a number: Python computes y + ... and rebinds y alone
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._in_place("+")
+
+    def __isub__(self, other: Any) -> Any:
+        return self._in_place("-")
+
+    def __imul__(self, other: Any) -> Any:
+        return self._in_place("*")
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self._in_place("/")
+
+    def __ipow__(self, other: Any) -> Any:
+        return self._in_place("**")
+
+    def __imatmul__(self, other: Any) -> Any:
+        return self._in_place("@")
 
     # -- arrays ---------------------------------------------------------------
     @property
@@ -295,6 +328,9 @@ class ArrayOperators(Operators):
         __tracebackhide__ = True
         if self._finished():
             return float(self.value)  # type: ignore[attr-defined]
+        stored = storing_into_an_array(self._what)
+        if stored is not None:
+            raise stored
         self._dropped("float() (also called by math.* functions)")
 
     def __int__(self) -> int:

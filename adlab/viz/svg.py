@@ -287,7 +287,7 @@ def render(
         variable ``--s`` (see adlab.viz.storyboard); other drawings need no groups."""
         if uid is None:
             return [p for k in sorted(parts) for p in parts[k]]
-        return [f'<g id="{uid}-{kind}{k}">{"".join(parts[k])}</g>'
+        return [f'<g id="{uid}-{kind}{k}" class="adlab-chunk">{"".join(parts[k])}</g>'
                 for k in sorted(parts)]  # fmt: skip
 
     out += ['<g class="adlab-edges">', *quiet, *chunks("p", faded), *hot_paths, "</g>"]

@@ -3,10 +3,13 @@ LOCAL widget manager (npm @jupyter-widgets/html-manager), opened offline in Chro
 
 from __future__ import annotations
 
+import inspect
+
 import adlab as ad
 from adlab.core.events import format_value
 from tests.browser.conftest import (
     HTML_MANAGER,
+    IN_VIEW,
     REQUIRE_JS,
     SHOWN_TEXT,
     current_node,
@@ -17,7 +20,7 @@ from tests.browser.conftest import (
 from tests.jupyter import sandboxed
 
 
-def _export(tmp_path):
+def _export(tmp_path, cells=None):
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
@@ -25,6 +28,8 @@ def _export(tmp_path):
     src = tmp_path / "stepper.ipynb"
     write_stepper_notebook(src)
     nb = nbformat.read(src, as_version=4)
+    if cells is not None:
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     with sandboxed(tmp_path):  # the kernel's Jupyter/IPython dirs under tmp_path
         NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True).execute()
     assert "application/vnd.jupyter.widget-state+json" in nb.metadata["widgets"]
@@ -77,7 +82,10 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         # the node shows its adjoint, summed over its two contributions, and only that
         y_node = stepper.locator("svg .adlab-node[data-name='y']").element_handle()
         gy = ad.trace(stepper_program, 2.0, 3.0).backward()[1]
-        assert y_node.evaluate(SHOWN_TEXT).endswith(f"= {format_value(gy)}")
+        page.wait_for_function(  # a chunk's step variable follows 60 ms later (STEPPER_CSS)
+            "([e, want]) => (" + SHOWN_TEXT + ")(e).endsWith(want)",
+            arg=[y_node, f"= {format_value(gy)}"],
+        )
 
         # no kernel: the step box steps back and forward with its arrow keys (and buttons)
         box = stepper.locator(".adlab-step input >> visible=true")
@@ -95,6 +103,15 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         expect(explain).to_contain_text(f"step 1 of {n}")
         assert current_node(element) == "z"
 
+        # no kernel: ⏭ and ⏮ jump to the last and the first step
+        stepper.locator(".adlab-last >> visible=true").locator("button >> visible=true").click()
+        expect(explain).to_contain_text(f"step {n} of {n}")
+        expect(box).to_have_value(str(n))
+        assert current_node(element) == "y"
+        stepper.locator(".adlab-first >> visible=true").locator("button >> visible=true").click()
+        expect(explain).to_contain_text(f"step 1 of {n}")
+        expect(box).to_have_value("1")
+
         # the mode toggle switches panels in the browser too
         stepper.locator(".adlab-mode button", has_text="values").click()
         expect(explain).to_contain_text("values · step 1 of")
@@ -105,3 +122,77 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
     assert not errors, errors
     # the widget renderer and require.js came from disk (MathJax may still knock on a CDN)
     assert not [u for u in remote if "html-manager" in u or "require" in u], remote
+
+
+def test_an_exported_kernel_stepper_shows_its_step_and_says_why_it_does_not_step(tmp_path, page):
+    """Above OFFLINE_STEPS (forced here with offline=False) the page holds one step and a
+    note, not a widget model per step."""
+    from playwright.sync_api import expect
+
+    need(HTML_MANAGER.exists(), f"{HTML_MANAGER} (npm ci --prefix slides)")
+    program = inspect.getsource(stepper_program)
+    html_path = _export(tmp_path, cells=[
+        "import adlab as ad", program,
+        "ad.widgets.Stepper(ad.trace(stepper_program, 2.0, 3.0), offline=False)",
+    ])  # fmt: skip
+    page.route("http://**/*", lambda route: route.abort())
+    page.route("https://**/*", lambda route: route.abort())
+    n = len(ad.trace(stepper_program, 2.0, 3.0).backward_events())
+    page.goto(html_path.as_uri())
+    stepper = page.locator(".adlab-stepper")
+    explain = stepper.locator(".adlab-explain >> visible=true")
+    expect(explain).to_contain_text(f"adjoints x̄ · step 1 of {n}")
+    expect(stepper.locator(".adlab-note >> visible=true")).to_contain_text(
+        "run the notebook to step"
+    )
+    assert current_node(stepper.element_handle()) == "z"
+
+
+def test_an_exported_five_thousand_operation_stepper_renders_and_says_it_needs_a_kernel(
+    tmp_path, page, shot
+):
+    """5,004 operations (15,800 steps, above OFFLINE_STEPS): the saved page holds the
+    picture, one step per mode and the note, and renders offline in Chromium."""
+    import time
+
+    from playwright.sync_api import expect
+
+    need(HTML_MANAGER.exists(), f"{HTML_MANAGER} (npm ci --prefix slides)")
+    program = (
+        "def net(x):\n"
+        "    for _ in range(834):  # six operations each\n"
+        "        h = ad.tanh(x * 0.9 + 0.1)\n"
+        "        x = h * 1.1 - x * 0.05\n"
+        "    return x\n"
+    )
+    html_path = _export(tmp_path, cells=["import adlab as ad", program,
+                                         "ad.widgets.Stepper(ad.trace(net, 0.5))"])  # fmt: skip
+    namespace = {"ad": ad}
+    exec(program, namespace)
+    trace = ad.trace(namespace["net"], 0.5)
+    assert len(trace.operations) > 5000
+    n = len(trace.backward_events())
+    page.route("http://**/*", lambda route: route.abort())
+    page.route("https://**/*", lambda route: route.abort())
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    start = time.monotonic()
+    page.goto(html_path.as_uri())
+    try:
+        stepper = page.locator(".adlab-stepper")
+        explain = stepper.locator(".adlab-explain >> visible=true")
+        expect(explain).to_contain_text(f"adjoints x̄ · step 1 of {n}", timeout=120_000)
+        print(f"\n{html_path.stat().st_size / 1e6:.1f} MB page shown in "
+              f"{time.monotonic() - start:.1f} s")  # fmt: skip
+        expect(stepper.locator(".adlab-note >> visible=true")).to_contain_text(
+            "in a saved page, run the notebook to step"
+        )
+        element = stepper.element_handle()
+        assert current_node(element) == trace.output_node.name
+        page.wait_for_function("e => (" + IN_VIEW + ")(e)", arg=element)
+        stepper.scroll_into_view_if_needed()
+        shot(page, "exported-stepper-5000.png")
+    except Exception:
+        shot(page, "exported-stepper-5000.fail.png")
+        raise
+    assert not errors, errors

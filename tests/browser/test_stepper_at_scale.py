@@ -50,14 +50,18 @@ CONTRAST = """e => {
 }"""
 
 
-def _net(x):
-    for _ in range(170):
+def _net_of(x, layers):
+    for _ in range(layers):
         h = ad.tanh(x * 0.9 + 0.1)
         x = h * 1.1 - x * 0.05
     return x
 
 
-def _notebook(path):
+def _net(x):
+    return _net_of(x, 170)
+
+
+def _notebook(path, program=PROGRAM, cells=("ad.widgets.Stepper(t)", "ad.draw(t)")):
     import nbformat
 
     nb = nbformat.v4.new_notebook(
@@ -65,11 +69,7 @@ def _notebook(path):
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
         }
     )
-    nb.cells = [
-        nbformat.v4.new_code_cell(PROGRAM),
-        nbformat.v4.new_code_cell("ad.widgets.Stepper(t)"),
-        nbformat.v4.new_code_cell("ad.draw(t)"),
-    ]
+    nb.cells = [nbformat.v4.new_code_cell(program), *map(nbformat.v4.new_code_cell, cells)]
     nbformat.write(nb, path)
 
 
@@ -82,6 +82,8 @@ def test_a_thousand_operation_stepper_steps_by_keyboard_and_follows(theme, tmp_p
     reverse = trace.backward_events()
     n = len(reverse)
     tag = "dark" if "Dark" in theme else "light"
+    errors = []  # the browser's own errors, printed if the test fails
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     with jupyter_server(tmp_path, theme=theme) as (base, root, log):
         _notebook(root / "big.ipynb")
         try:
@@ -151,5 +153,64 @@ def test_a_thousand_operation_stepper_steps_by_keyboard_and_follows(theme, tmp_p
             shot(page, f"stepper-1000-{tag}.png")
         except Exception:
             shot(page, f"stepper-1000-{tag}.fail.png")
+            print(log.read_text()[-3000:], *errors[-20:], sep="\n")
+            raise
+
+
+def test_a_five_thousand_operation_stepper_steps_with_the_kernel(tmp_path, page, shot):
+    """Above OFFLINE_STEPS the kernel fills one view per mode: the page stays light, the
+    explanation line says why, and ←/→/End and ⏮/⏭ still step (each step a round trip)."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from adlab.notebook.widgets import OFFLINE_STEPS
+
+    layers = 834  # six operations each: 5,004 operations
+    program = PROGRAM.replace("range(170)", f"range({layers})")
+    trace = ad.trace(lambda x: _net_of(x, layers), 0.5)
+    reverse = trace.backward_events()
+    n = len(reverse)
+    assert n + len(trace.nodes) + len(trace.tangent_events()) > OFFLINE_STEPS
+    with jupyter_server(tmp_path) as (base, root, log):
+        _notebook(root / "huge.ipynb", program, cells=("ad.widgets.Stepper(t)",))
+        try:
+            page.goto(f"{base}/lab/tree/huge.ipynb?token={TOKEN}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell")
+            wait_kernel_connected(base)
+            start = time.monotonic()
+            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+            page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+            stepper = page.locator(".adlab-stepper").first
+            explain = stepper.locator(".adlab-explain >> visible=true")
+            expect(explain).to_contain_text(f"step 1 of {n}", timeout=300_000)
+            print(f"\n5,004 ops: shown {time.monotonic() - start:.1f} s after Run All")
+            expect(stepper.locator(".adlab-note >> visible=true")).to_contain_text(
+                "come from the running kernel"
+            )
+            element = stepper.element_handle()
+            assert current_node(element) == trace.output_node.name
+            handle = stepper.locator(".adlab-slider .noUi-handle >> visible=true")
+            handle.focus()
+            for k in (2, 3):
+                t0 = time.monotonic()
+                page.keyboard.press("ArrowRight")
+                expect(explain).to_contain_text(f"step {k} of {n}", timeout=120_000)
+                print(f"step {k}: {time.monotonic() - t0:.2f} s")
+            stepper.locator(".adlab-last button >> visible=true").click()
+            expect(explain).to_contain_text(f"step {n} of {n}", timeout=120_000)
+            last = trace.nodes[reverse[-1].node].name
+            page.wait_for_function(
+                "([e, name]) => (" + CURRENT_NODE + ")(e) === name",
+                arg=[element, last],
+                timeout=120_000,
+            )
+            page.wait_for_function("e => (" + IN_VIEW + ")(e)", arg=element, timeout=120_000)
+            stepper.locator(".adlab-first button >> visible=true").click()
+            expect(explain).to_contain_text(f"step 1 of {n}", timeout=120_000)
+            stepper.scroll_into_view_if_needed()
+            shot(page, "stepper-5000.png")
+        except Exception:
+            shot(page, "stepper-5000.fail.png")
             print(log.read_text()[-3000:])
             raise

@@ -57,7 +57,9 @@ def test_grad_step_cell_steps_through_the_backward_pass(lab, page, shot):
             expect(shown.nth(i).locator("td").nth(2)).to_have_text(format_value(g))
             expect(rows.nth(i).locator("td").nth(0)).to_have_text(name)
             last = rows.nth(i).locator("td").nth(3).element_handle()
-            assert last.evaluate(SHOWN_TEXT) == format_value(g)  # the variant shown now
+            page.wait_for_function(  # the variant shown now (after the 60 ms of STEPPER_CSS)
+                "([e, want]) => (" + SHOWN_TEXT + ")(e) === want", arg=[last, format_value(g)]
+            )
         stepper.scroll_into_view_if_needed()
         shot(page, "stepper-lab.png")
     except Exception:

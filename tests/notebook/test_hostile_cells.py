@@ -207,15 +207,7 @@ def test_rerunning_a_cell_keeps_no_old_trace_alive(ip):
 # What the learner sees
 
 
-SHOWS = {
-    "reverse": CORE("str(Variable) is its repr, Variable(0.25); str and format of a traced "
-                    "value should show its number"),
-    "symbolic": CORE("format(Expr, '.2f') raises TypeError (Call.__format__) in the engine's "
-                     "hidden run"),
-}  # fmt: skip
-
-
-@pytest.mark.parametrize("mode", [pytest.param(m, marks=SHOWS.get(m, ())) for m in MODES])
+@pytest.mark.parametrize("mode", MODES)
 def test_print_inside_a_cell_shows_the_number(ip, mode):
     # issue 14: print(v) inside a %%grad cell showed Variable(0.25)
     res, out = run(ip, f"%%grad x=0.5 --mode {mode}\nv = x * x\nprint(v)\nprint(f'{{v:.2f}}')\nv")
@@ -291,6 +283,8 @@ ESCAPES = {
     ),
     "module-attribute": ("usermod.kept = x * 2", "usermod.kept"),
 }
+
+
 @pytest.mark.parametrize("where", list(ESCAPES))
 @pytest.mark.parametrize("mode", MODES)
 def test_nothing_traced_outlives_the_cell(ip, mode, where):

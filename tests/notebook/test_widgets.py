@@ -12,7 +12,7 @@ import traitlets
 import adlab as ad
 from adlab.core.events import format_value
 from adlab.notebook.widgets import Stepper
-from adlab.viz.storyboard import STEPPER_MODES, Storyboard
+from adlab.viz.storyboard import STEPPER_MODES, SWAP_CSS, Storyboard
 
 
 def fan_out(x, y):
@@ -144,6 +144,12 @@ def test_controls_are_linked_in_the_browser(trace):
     assert links.count(("IntSlider", "value", "Stack", "selected_index")) == 3
     # a number box steps back and forward with its arrows, in the browser
     assert links.count(("IntSlider", "value", "BoundedIntText", "value")) == 3
+    # ⏮ and ⏭: Plays whose ⏹ moves their value, linked to the slider, to the first or last step
+    assert links.count(("IntSlider", "value", "_Jump", "value")) == 6
+    n = len(s.board.steps["reverse"])
+    jumps = sorted((w.min, w.max, w.value, w._dom_classes[0]) for w in _walk(s._panels.children[2])
+                   if type(w).__name__ == "_Jump")  # fmt: skip
+    assert jumps == [(1, 1, 1, "adlab-first"), (n, n, 1, "adlab-last")]
     assert {type(l).__name__ for l in s._links} == {"Link"}  # jslink: no kernel needed
     stacks = [w for w in _walk(s) if isinstance(w, widgets.Stack)]
     # one step per child, after a child 0 that is never shown (steps count from 1)
@@ -218,3 +224,37 @@ def test_refusals_name_the_problem_and_the_fix(trace):
     with pytest.raises(traitlets.TraitError):
         s.mode = "bogus"
     assert s.mode == "reverse" and s.steps == len(s.board.steps["reverse"])  # refused, not kept
+
+
+def test_a_jump_follows_the_slider_unclamped(trace):
+    s = Stepper(trace)
+    last = next(w for w in _walk(s) if "adlab-last" in getattr(w, "_dom_classes", ()))
+    last.value = 2  # what the link copies from the slider, in the browser or the kernel
+    assert last.value == 2 and last.min == last.max > 2  # not snapped to its end
+
+
+def test_above_offline_steps_the_kernel_shows_each_step(trace, monkeypatch):
+    import adlab.notebook.widgets as W
+
+    total = sum(len(v) for v in Storyboard(trace).steps.values())
+    monkeypatch.setattr(W, "OFFLINE_STEPS", total - 1)
+    s = Stepper(trace)
+    assert not s.offline
+    assert not [w for w in _walk(s) if isinstance(w, widgets.Stack) and w is not s._panels]
+    view = s._views["reverse"]
+    steps = s.board.steps["reverse"]
+    assert "come from the running kernel" in view.value
+    assert s.board.step_html(steps[0]) in view.value
+    s._sliders["reverse"].value = 3  # the slider moved in the browser: the kernel answers
+    assert s.board.step_html(steps[2]) in view.value and s.step == 2
+    s.last()
+    assert s.board.step_html(steps[-1]) in view.value
+    links = {(l.source[1], type(l.target[0]).__name__) for l in s._links}
+    assert ("value", "HTML") not in links  # the kernel, not a link, fills the view
+    assert Stepper(trace, offline=True).offline and not Stepper(trace, offline=False).offline
+    # the delayed step variable is for views swapped per step; a page of one view loads
+    # without it (with it, a big picture is restyled once per view the page makes)
+    assert SWAP_CSS not in s.children[-1].value
+    assert SWAP_CSS in Stepper(trace, offline=True).children[-1].value
+    monkeypatch.setattr(W, "OFFLINE_STEPS", total)
+    assert Stepper(trace).offline

@@ -190,6 +190,9 @@ class Variable(ArrayOperators, Box):
         self._trans = tracer
         self._level = tracer.level
 
+    def __str__(self) -> str:  # print(v) shows the number, as format(v, spec) does
+        return str(self.value)
+
     # The arithmetic operators of scalar programs take the fast path directly.
     __add__, __radd__ = _operator(S.add), _operator(S.add, reflected=True)
     __sub__, __rsub__ = _operator(S.sub), _operator(S.sub, reflected=True)

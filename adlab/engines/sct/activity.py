@@ -330,6 +330,34 @@ def _method_fix(name: str) -> str:
     return "use " + instead.format(name=name, call="()")
 
 
+def _may_change_in_place(call: ast.expr, a: Analysed) -> bool:
+    """Whether an expression statement with a differentiated value in it may change an array
+    in place or keep the value where the function reads it again: a numpy call (np.copyto,
+    np.put, np.add.at), any call with ``out=``, or a method of an object the function reads
+    elsewhere (``cache.append(x)`` then ``cache[0]``). A function called for its effect
+    (``record(x)``, ``print(x)``, ``log.append(x)``) keeps the number, as it should."""
+    if not isinstance(call, ast.Call):
+        return False
+    if not any(isinstance(x, ast.Name) and x.id in a.active for x in ast.walk(call)):
+        return False
+    if any(k.arg == "out" for k in call.keywords):
+        return True
+    root = call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not isinstance(root, ast.Name) or root is call.func:
+        return False
+    spelled = {v: k for k, v in a.normalised.spelling.aliases.items()}.get(root.id, root.id)
+    value = a.normalised.checked.free.get(spelled)
+    if getattr(value, "__name__", "").partition(".")[0] == "numpy":  # np.copyto, np.add.at
+        return True
+    if root.id == a.normalised.spelling.runtime or not isinstance(call.func.value, ast.Name):
+        return False
+    uses = [x for x in ast.walk(a.normalised.checked.source.tree)
+            if isinstance(x, ast.Name) and x.id == spelled]  # fmt: skip
+    return len(uses) > 1  # the object is read elsewhere: the kept value would come back
+
+
 def _check(a: Analysed, stmts: list[Stmt]) -> None:
     error = _Error(a.normalised.source)
     for stmt in stmts:
@@ -346,6 +374,12 @@ def _check(a: Analysed, stmts: list[Stmt]) -> None:
                             "follows values through assignments, not through methods that "
                             "change an object in place; only list.append/list.pop used as a "
                             "stack are supported. Build the value and assign it")  # fmt: skip
+            if _may_change_in_place(call, a):
+                raise error(node, f"`{ast.unparse(call)}` with a differentiated value", "a "
+                            "call whose result is not used is run for what it changes (np.copyto, "
+                            "np.put, np.add.at, out=...), and sct follows values through "
+                            "assignments, not changes in place. Compute the new value and "
+                            "assign it: y = x * 2.0, y = ad.where(mask, new, y)")  # fmt: skip
             continue
         if isinstance(stmt, For):
             counts = [x.id for x in stmt.args if stmt.kind == "range" and a.is_active(x)]

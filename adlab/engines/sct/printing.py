@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from adlab.core import rules
 from adlab.core.expr import Call, Const, Expr, Sym
 from adlab.core.primitive import Primitive
@@ -68,7 +70,11 @@ def partials_of(prim: Primitive, args: Sequence[Expr], out: Expr) -> list[Expr |
         values = rules.partials_at(rule.fns, tuple(args), out, range(len(rule.fns)))
     except Exception:
         return None
-    return [None if v is None else v if isinstance(v, Expr) else Const(v) for v in values]
+    partials = [None if v is None else v if isinstance(v, Expr) else Const(v) for v in values]
+    if any(isinstance(n, Const) and np.ndim(n.value) for p in partials if p is not None
+           for n in p.walk()):  # fmt: skip
+        return None  # an array constant (a rule's np.array([2.0, 3.0])) has no literal
+    return partials
 
 
 def may_broadcast(a: Analysed, args: Sequence[Any], i: int) -> bool:

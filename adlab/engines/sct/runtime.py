@@ -37,8 +37,8 @@ from adlab.ops import array as A
 from adlab.ops.operators import ArrayOperators
 
 __all__ = [
-    "add", "add_at", "broadcast", "item", "jvp", "numbers", "pack", "plus", "result", "seed",
-    "times", "unbroadcast", "vjp", "zero",
+    "add", "add_at", "broadcast", "in_place", "item", "jvp", "numbers", "pack", "plus",
+    "result", "seed", "times", "unbroadcast", "vjp", "zero",
 ]  # fmt: skip
 
 
@@ -68,6 +68,21 @@ def numbers() -> types.SimpleNamespace:
 
 # ---------------------------------------------------------------------------
 # Shapes
+
+
+def in_place(value: Any, line: str) -> None:
+    """Refuse ``y += ...`` on an array, which numpy changes in place, and with it every name
+    bound to it (``x`` after ``y = x``, the array a view looks into): sct follows values, not
+    memory. On a number Python rebinds ``y`` alone, and so does sct."""
+    __tracebackhide__ = True
+    if isinstance(value, np.ndarray):
+        op = line.split("=", 1)[0].split()[-1]
+        raise DifferentiationError(
+            f"`{line}` on an array: numpy changes the array in place, and with it every name "
+            "bound to it (x after y = x, the array a view y = x[:2] looks into), which sct "
+            f"cannot follow. Write y = y {op} ... (a new array), and compute x again from it if "
+            "x should change"
+        )
 
 
 def unbroadcast(ct: Any, like: Any) -> Any:

@@ -236,6 +236,12 @@ class _Lowering:
         elif isinstance(node, ast.AnnAssign):
             self.assign(node.target, node.value, origin, out)
         elif isinstance(node, ast.AugAssign):
+            # numpy changes an array in place (and every name bound to it): refused at run time
+            guard = ast.Call(ast.Attribute(ast.Name(self.spelling.runtime, ast.Load()),
+                                           "in_place", ast.Load()),
+                             [ast.Name(node.target.id, ast.Load()),
+                              ast.Constant(" ".join(ast.unparse(node).split()))], [])  # fmt: skip
+            out.append(Effect(ast.copy_location(ast.Expr(guard), node), origin))
             value = ast.BinOp(left=ast.Name(node.target.id, ast.Load()), op=node.op,
                               right=node.value)  # fmt: skip
             ast.copy_location(value, node)
@@ -494,7 +500,9 @@ class _Lowering:
             args, kwargs = self.arguments(node, origin, out)
             return Op("other", callee, (receiver, *args), kwargs, form="method",
                       spelling=node.func.attr)  # fmt: skip
-        args, kwargs = self.arguments(node, origin, out)
+        # a user function gets a tuple or list display as a value of its own (t = (a, b)),
+        # whose cotangent flows back to its items; a table function reads the items
+        args, kwargs = self.arguments(node, origin, out, displays=callee.kind != "user")
         if callee.kind == "prim":
             prim: Primitive = callee.fn
             if kwargs:
@@ -520,7 +528,8 @@ class _Lowering:
             self.spelled(node.func, callee.fn))  # fmt: skip
         return Op("other", callee, tuple(args), kwargs, spelling=spelling)
 
-    def arguments(self, node: ast.Call, origin: Origin, out: list[Stmt]) -> tuple[list, tuple]:
+    def arguments(self, node: ast.Call, origin: Origin, out: list[Stmt],
+                  displays: bool = True) -> tuple[list, tuple]:  # fmt: skip
         """A call's arguments as atoms; ``*args`` and ``**kwargs`` of free values (read-only,
         known now) are expanded into constants."""
         args: list = []
@@ -530,10 +539,11 @@ class _Lowering:
                 args += [self.lit(v, ast.Constant(v)) if _literal(v) else self.bound(v)
                          for v in values]  # fmt: skip
             else:
-                args.append(self.arg(a, origin, out))
-        return args, self.keywords(node, origin, out)
+                args.append(self.arg(a, origin, out) if displays else self.atom(a, origin, out))
+        return args, self.keywords(node, origin, out, displays)
 
-    def keywords(self, node: ast.Call, origin: Origin, out: list[Stmt]) -> tuple:
+    def keywords(self, node: ast.Call, origin: Origin, out: list[Stmt],
+                 displays: bool = True) -> tuple:  # fmt: skip
         """A call's keyword arguments as ``(name, atom)`` pairs; ``**kwargs`` of a free value
         (read-only, known now) expanded into constants."""
         kwargs: list = []
@@ -543,7 +553,10 @@ class _Lowering:
                     kwargs.append((key, self.lit(v, ast.Constant(v)) if _literal(v) else
                                    self.bound(v)))  # fmt: skip
             else:
-                kwargs.append((k.arg, self.arg(k.value, origin, out)))
+                value = (
+                    self.arg(k.value, origin, out) if displays else self.atom(k.value, origin, out)
+                )
+                kwargs.append((k.arg, value))
         return tuple(kwargs)
 
     def bound(self, value: Any) -> Lit:

@@ -140,6 +140,8 @@ class _Writer:
                 if scope[target] == "s" and k == "a":
                     continue
                 op = self.draw(st.sampled_from(["+=", "-=", "*="]))
+                if scope[target] == "a":  # numpy would change the array in place: refused
+                    op = f"= {target} {op[0]}"
                 self.lines.append(f"{pad}{target} {op} ad.tanh({expr})")
             elif kind == 4:
                 a, ka = self.atom(scope)
