@@ -76,16 +76,26 @@ def engine(mode: str) -> Engine:
 
 def _check_argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     """``argnums`` as non-negative positions (repeats kept: each gets its own result)."""
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if _single(argnums):
+        nums = (argnums,)
+    elif isinstance(argnums, str | bytes | float | bool) or not hasattr(argnums, "__iter__"):
+        raise TypeError(f"argnums={argnums!r}: give an int, or a tuple of ints")
+    else:
+        nums = tuple(argnums)
     if not nums:
         raise ValueError("argnums is empty: name at least one argument to differentiate")
     for a in nums:
-        if not isinstance(a, int) or isinstance(a, bool) or not -nargs <= a < nargs:
+        if not _single(a) or not -nargs <= a < nargs:
             raise ValueError(
                 f"argnums={argnums!r}, but the function was called with {nargs} positional "
                 "argument(s)"
             )
-    return tuple(a % nargs for a in nums)
+    return tuple(int(a) % nargs for a in nums)
+
+
+def _single(argnums: Any) -> bool:
+    """Whether ``argnums`` names one argument: an int (numpy's too), not a bool."""
+    return isinstance(argnums, int | np.integer) and not isinstance(argnums, bool | np.bool_)
 
 
 def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> Function:
@@ -97,7 +107,7 @@ def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> 
 def _pick(results: list[Any], argnums: Argnums, nums: tuple[int, ...], fn: Function) -> Any:
     """The result for ``argnums``: one for an int, a tuple for a sequence; an argument named
     twice gets the same result twice (as JAX gives), in memory of its own."""
-    if isinstance(argnums, int):
+    if _single(argnums):
         return results[0]
     if fn.argnums == nums:
         return tuple(results)
