@@ -23,7 +23,7 @@ def as_primal(x: Any, what: str = "the input") -> Any:
         return x
     if isinstance(x, bool | np.bool_):
         raise DifferentiationError(f"{what} is a bool; differentiate with respect to numbers")
-    if isinstance(x, int | np.integer):
+    if isinstance(x, int | np.integer) and not isinstance(x, np.timedelta64):
         return float(x)
     if isinstance(x, np.floating):
         return x
