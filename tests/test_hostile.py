@@ -441,11 +441,7 @@ def test_a_time_span_is_not_a_number_to_differentiate(mode):
         ad.grad(lambda x: x * x, mode=mode)(np.timedelta64(2))
 
 
-ZERO_D = CORE("a 0-d array input gets a numpy scalar gradient (np.float64), not a 0-d array "
-              "as in numeric and forward mode")  # fmt: skip
-
-
-@pytest.mark.parametrize("mode", modes(symbolic=ZERO_D, reverse=ZERO_D, sct=ZERO_D))
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_0d_array_gets_a_0d_array_gradient_of_its_dtype(mode, dtype):
     g = ad.grad(lambda x: x * x, mode=mode)(np.array(1.5, dtype=dtype))
