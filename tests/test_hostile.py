@@ -204,14 +204,8 @@ def _as_key(x):
     return x * (2.0 if 3.0 in seen else 5.0)
 
 
-UNHASHABLE = CORE(
-    "symbolic expressions hash by structure: the lookup misses and takes the other branch "
-    "(15.0, 5.0); make them unhashable with a clear error"
-)
-
-
 @pytest.mark.parametrize("f", [_lookup, _member, _as_key], ids=["dict.get", "in-set", "as-key"])
-@pytest.mark.parametrize("mode", modes(TRACED, symbolic=UNHASHABLE))
+@pytest.mark.parametrize("mode", TRACED)
 def test_hashing_a_traced_value_is_consistent_or_refused(mode, f):
     # issue 14: g = lambda x: x * table.get(x, 5.0) gave g(3.0) == 6.0 but (15.0, 5.0)
     try:
@@ -549,10 +543,6 @@ def test_np_asarray_of_a_traced_value_is_refused_or_right(mode):
 # 8. Symbolic mode: comparisons are of values, kinks follow the conventions
 
 
-SYMBOLIC_EQ = LATER("Expr.__eq__/__ne__ is structural equality, so ad.where(x == 1.0, ...) takes "
-                    "the other branch; comparisons must build a comparison expression")  # fmt: skip
-
-
 @pytest.mark.parametrize(
     "f, args, want",
     [
@@ -562,7 +552,7 @@ SYMBOLIC_EQ = LATER("Expr.__eq__/__ne__ is structural equality, so ad.where(x ==
     ],
     ids=["==", "!=", "x == y"],
 )
-@pytest.mark.parametrize("mode", modes(TRACED, symbolic=SYMBOLIC_EQ))
+@pytest.mark.parametrize("mode", TRACED)
 def test_equality_compares_values_in_every_mode(mode, f, args, want):
     # issue 14: ad.grad(lambda x: ad.where(x == 1.0, 2*x, 3*x), mode="symbolic")(1.0) was 3.0
     argnums = 0 if len(args) == 1 else tuple(range(len(args)))
@@ -582,11 +572,6 @@ def test_a_temporary_that_only_feeds_a_comparison(mode, f):
     assert_close(ad.grad(f, mode=mode)(1.0), ad.grad(f, mode="reverse")(1.0))
 
 
-KINK_GUARDS = LATER("the rules' kink guards use ==, structural on expressions, so nested "
-                    "symbolic derivatives at a kink leave the convention (pow at 0, ties of "
-                    "maximum/minimum)")  # fmt: skip
-
-
 @pytest.mark.parametrize(
     "f, args, want",
     [
@@ -597,7 +582,7 @@ KINK_GUARDS = LATER("the rules' kink guards use ==, structural on expressions, s
     ],
     ids=["x**0 at 0", "x*maximum(x,1) at 1", "x*minimum(x,1) at 1", "maximum tie"],
 )
-@pytest.mark.parametrize("mode", modes(TRACED, symbolic=KINK_GUARDS))
+@pytest.mark.parametrize("mode", TRACED)
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # symbolic's 0 ** -1 on the way to nan
 def test_symbolic_kink_guards_compare_values(mode, f, args, want):
     # issue 14: hessian of x**0.0 at 0 gave nan, of x * np.maximum(x, 1.0) at 1 gave 0.5
