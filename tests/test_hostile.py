@@ -590,13 +590,14 @@ def test_symbolic_kink_guards_compare_values(mode, f, args, want):
     assert_close(ad.hessian(f, argnums, mode=mode)(*args), want)
 
 
-@pytest.mark.parametrize(
-    "mode", modes(TRACED, symbolic=LATER("np.where does not dispatch on symbols: it asks the "
-                                         "condition for its truth (cannot decide x > 0.0)"))
-)  # fmt: skip
+@pytest.mark.parametrize("mode", TRACED)
 def test_numpy_where_takes_a_symbolic_condition(mode):
     # found by tests/test_oracle.py (numpy spellings of the programs)
     assert_close(ad.grad(lambda x: np.where(x > 0.5, x * x, -x), mode=mode)(2.0), 4.0)
+    assert_close(ad.grad(lambda x: np.where(x > 0.5, x * x, -x), mode=mode)(0.25), -1.0)
+    if mode == "symbolic":  # where the condition is a formula, np.where(condition) is refused
+        with pytest.raises(DifferentiationError, match="returns indices"):
+            ad.grad(lambda x: np.where(x > 0.5)[0] * x, mode=mode)(0.25)
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,11 @@ class Expr(Operators, Box):
                 f"np.{func.__name__}(..., {'=..., '.join(kwargs)}=...) on a symbolic expression: "
                 f"pass the arguments positionally, or call ad.{prim.name}"
             )
+        if func is np.where and len(args) != 3:
+            raise DifferentiationError(
+                "np.where(condition) returns indices, which have no derivative; "
+                "use np.where(condition, x, y) to choose values"
+            )
         return prim(*args)
 
     # -- a branch on an expression cannot be decided ------------------------------
