@@ -177,6 +177,9 @@ def test_word_answers_ignore_case_spacing_and_punctuation():
     )
     assert ex.diagnose(["forward", "reverse"], (), None, "en").key == "wrong_words"
     assert ex.diagnose("reverse", (), None, "en").key == "wrong_length"
+    # one string for a list: its items, split at commas, or else at spaces
+    for answer in ("Reverse forward", "reverse mode, forward mode", "後退型、前進型"):
+        assert ex.diagnose(answer, (), None, "ja").key == "right", answer
 
 
 def test_a_wrong_answer_gets_no_factor_or_sign_that_gives_it_away():
@@ -262,6 +265,28 @@ def test_calling_adlabs_derivatives_is_caught_where_the_exercise_asks_for_ones_o
         assert finding.key == "uses_adlab" and name in text
     free = core.CodeExercise("free", inputs=SQUARE.inputs, run=SQUARE.run, solution=SQUARE.solution)
     assert _verdict(free, by_adlab)[0].key == "right"  # allowed unless own_work
+
+
+def test_an_exercise_can_rule_out_only_the_shortcut_and_keep_its_tools():
+    import adlab as ad
+
+    named = core.CodeExercise(
+        "named", inputs=SQUARE.inputs, run=SQUARE.run, solution=SQUARE.solution,
+        own_work=("ad.numeric.central_difference",),
+    )  # fmt: skip
+
+    def by_differences(x):
+        return ad.numeric.central_difference(lambda t: t**3 / 3, x, 1e-5)
+
+    def by_adlab(x):
+        return ad.derivative(lambda t: t * t * t / 3)(x)
+
+    finding, text = _verdict(named, by_differences)
+    assert finding.key == "not_allowed" and "central_difference" in text
+    assert _verdict(named, by_adlab)[0].key == "right"  # a tool it does not name
+    with pytest.raises(ValueError, match="does not know"):
+        core.CodeExercise("typo", inputs=SQUARE.inputs, run=SQUARE.run, solution=None,
+                          own_work=("ad.jacobain",))  # fmt: skip
 
 
 def test_a_wrong_number_shows_the_digits_that_differ():

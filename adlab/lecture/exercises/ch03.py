@@ -9,7 +9,9 @@ import numpy as np
 from adlab.lecture.exercises.core import CodeExercise, TextExercise
 
 
-# -- 1. the derivative program of h: y = x², 3y if y > 1, else y + x -------------------------------
+# -- 1. the derivative program of h: y = x², 3/y if y > 1, else y + x ------------------------------
+# (3/y, not a polynomial: a difference quotient of h with a step that stays on one side of the
+# branch is not exact, so it does not pass the 1e-12 below)
 def _both_sides(rng: np.random.Generator) -> dict[str, tuple[float, float, float]]:
     # one x where the branch is not taken (|x| < 1) and one on each side where it is (x > 1
     # and x < −1: the branch tests y = x², not x); away from x = ±1
@@ -30,13 +32,13 @@ h_derivative = CodeExercise(
     "h_derivative",
     inputs=_both_sides,
     run=_derivatives,
-    solution=lambda x: 6.0 * x if x * x > 1.0 else 2.0 * x + 1.0,
+    solution=lambda x: -6.0 / x**3 if x * x > 1.0 else 2.0 * x + 1.0,
     mistakes={
         "no_branch_taken": lambda x: 2.0 * x + 1.0,
-        "always_branch": lambda x: 6.0 * x,
-        "branch_on_x": lambda x: 6.0 * x if x > 1.0 else 2.0 * x + 1.0,
-        "no_chain": lambda x: 3.0 if x * x > 1.0 else 2.0 * x + 1.0,
-        "forgot_x": lambda x: 6.0 * x if x * x > 1.0 else 2.0 * x,
+        "always_branch": lambda x: -6.0 / x**3,
+        "branch_on_x": lambda x: -6.0 / x**3 if x > 1.0 else 2.0 * x + 1.0,
+        "no_chain": lambda x: -3.0 / x**4 if x * x > 1.0 else 2.0 * x + 1.0,
+        "forgot_x": lambda x: -6.0 / x**3 if x * x > 1.0 else 2.0 * x,
     },
     rtol=1e-12,  # exact up to rounding: a difference quotient is not this close
     own_work=True,

@@ -15,7 +15,7 @@ from adlab.lecture.exercises.core import CodeExercise
 
 
 class ExampleDual:
-    """A stand-in for the chapter's ``DualNumber`` (+, ·, integer powers): the self-tests pass
+    """A stand-in for the chapter's ``DualNumber`` (+, −, ·, /, integer powers): the self-tests pass
     it where the notebook passes the learner's class, and the answer keys compute with it."""
 
     def __init__(self, a: Any, b: Any = 0) -> None:
@@ -28,6 +28,14 @@ class ExampleDual:
     def __mul__(self, other: Any) -> ExampleDual:
         other = other if isinstance(other, ExampleDual) else ExampleDual(other)
         return ExampleDual(self.a * other.a, self.a * other.b + self.b * other.a)
+
+    def __sub__(self, other: Any) -> ExampleDual:
+        return self + -1 * other
+
+    def __truediv__(self, other: Any) -> ExampleDual:
+        other = other if isinstance(other, ExampleDual) else ExampleDual(other)
+        a, b, c, d = self.a, self.b, other.a, other.b
+        return ExampleDual(a / c, (b * c - a * d) / (c * c))
 
     def __pow__(self, n: int) -> ExampleDual:
         return ExampleDual(self.a**n, n * self.a ** (n - 1) * self.b)
@@ -73,19 +81,20 @@ tan = CodeExercise(
 )
 
 
-# -- 2. a mixed second derivative, on random polynomials in x and y ----------------------------
+# -- 2. a mixed second derivative, on random functions of x and y -----------------------------
 def _poly(rng: np.random.Generator) -> dict[str, Any]:
-    # c0 + c1·x·y + c2·x·x·y + c3·x·y·y + c4·x·x + c5·y·y·y: every term a product, so that a
-    # mixed partial, the second partials and a confusion of the perturbations all differ
+    # c0 + c1·x·y + c2·x·x·y + c3·x·y·y + c4·x·x + c5·y·y·y + c6·x·y/(1 + x·x): the products
+    # make a mixed partial, the second partials and a confusion of the perturbations differ;
+    # the quotient makes a difference quotient inexact (it is on the cubic terms)
     return {
-        "c": tuple(float(c) for c in rng.uniform(-3.0, 3.0, 6)),
+        "c": tuple(float(c) for c in rng.uniform(-3.0, 3.0, 7)),
         "x": float(rng.uniform(-2.0, 2.0)),
         "y": float(rng.uniform(-2.0, 2.0)),
     }
 
 
 def _mixed_run(mixed_partial: Any, *, c: tuple, x: float, y: float) -> float:
-    def p(u: Any, v: Any) -> Any:  # with + and · only
+    def p(u: Any, v: Any) -> Any:  # with +, · and / only
         return (
             c[0]
             + c[1] * u * v
@@ -93,6 +102,7 @@ def _mixed_run(mixed_partial: Any, *, c: tuple, x: float, y: float) -> float:
             + c[3] * u * v * v
             + c[4] * u * u
             + c[5] * v * v * v
+            + c[6] * u * v / (1 + u * u)
         )
 
     return float(mixed_partial(p)(x, y))

@@ -12,13 +12,16 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Mapping
 from math import cos, exp, sin
+from types import FrameType
 from typing import Any
 
 import numpy as np
 
+from adlab.engines.forward import Dual
 from adlab.lecture.exercises.core import CodeExercise
 
 
@@ -221,15 +224,57 @@ def _tangent_inputs(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
+class _CallsOf:
+    """Counts the calls of ``f`` while it is active (``count``), passing every event on to
+    a profile hook already set (the exercise's watch of adlab's functions)."""
+
+    def __init__(self, f: Callable[..., Any]) -> None:
+        self.code, self.count = f.__code__, 0
+
+    def _hook(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code is self.code:
+            self.count += 1
+        if self._saved is not None:
+            self._saved(frame, event, arg)
+
+    def __enter__(self) -> _CallsOf:
+        self._saved = sys.getprofile()
+        sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.setprofile(self._saved)
+
+
 def _tangent_run(my_jvp: Any, *, points: tuple, dots: tuple) -> tuple:
+    """The generated functions' (out, out_dot); marked where running one called f itself,
+    as a wrapper around f (differences, dual numbers) does and generated code does not."""
     transform = my_jvp.jvp if isinstance(my_jvp, _Transformer) else my_jvp
     results = []
     for f, p, d in zip((_arith_1, _arith_2, _arith_3), points, dots):
-        got = transform(f)(*p, *d)
+        f_jvp = transform(f)
+        with _CallsOf(f) as calls:
+            got = f_jvp(*p, *d)
         if not isinstance(got, tuple | list) or len(got) != 2:
             raise TypeError("the generated function should return a pair: (out, out_dot)")
-        results.append(tuple(float(g) for g in got))
+        got = tuple(float(g) for g in got)
+        results.append((got, _CALLS_F) if calls.count else got)
     return tuple(results)
+
+
+_CALLS_F = "calls f instead of running generated code"
+
+
+class _Wrapper(_Transformer):
+    """The right numbers from a function that calls f on dual numbers: no transformation."""
+
+    def jvp(self, f: Callable[..., Any]) -> Callable[..., Any]:
+        def f_jvp(*args: float) -> tuple[float, float]:
+            n = len(args) // 2
+            out = f(*(Dual(x, v) for x, v in zip(args[:n], args[n:])))
+            return out.value, out.tangent
+
+        return f_jvp
 
 
 tangent = CodeExercise(
@@ -242,8 +287,10 @@ tangent = CodeExercise(
         "quotient_sign": _Transformer(tangents={"/": "(a * b_dot - a_dot * b) / b ** 2"}),
         "product": _Transformer(tangents={"*": "a_dot * b_dot"}),
         "power_chain": _Transformer(tangents={"**": "b * a ** (b - 1)"}),
+        "calls_f": _Wrapper(),
     },
     own_work=True,
+    rtol=1e-12,  # generated tangent code is exact to rounding; a difference quotient is not
 )
 
 EXERCISES = (calls, tangent)

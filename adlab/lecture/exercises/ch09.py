@@ -61,6 +61,7 @@ jacobian = CodeExercise(
     run=_jacobian_run,
     solution=_jacobian,
     mistakes={"transposed": _transposed, "pushforwards": _by_pushforwards},
+    own_work=("ad.jacobian", "ad.numeric.jacobian"),  # ad.vjp is the tool it asks for
 )
 
 
@@ -101,11 +102,31 @@ def _complex_inputs(rng: np.random.Generator) -> dict[str, Any]:
     return {"points": (_point(rng, 2), _point(rng, 3))}
 
 
+_NOT_STEPPED = "f was not called with a complex number"
+
+
 def _complex_run(complex_step: Any, *, points: tuple) -> tuple:
+    """Each gradient, marked where the backend never called f with a complex input (another
+    engine behind the same interface gives the same numbers without)."""
     backend = complex_step()
-    return tuple(
-        tuple(float(g) for g in backend.gradient(f, p)) for f, p in zip((_two, _three), points)
-    )
+    results = []
+    for f, p in zip((_two, _three), points):
+        stepped = []
+
+        def watched(*xs: Any, f: Callable[..., Any] = f, stepped: list = stepped) -> Any:
+            stepped.append(any(isinstance(x, complex) and x.imag != 0 for x in xs))
+            return f(*xs)
+
+        gradient = tuple(float(g) for g in backend.gradient(watched, p))
+        results.append(gradient if any(stepped) else (gradient, _NOT_STEPPED))
+    return tuple(results)
+
+
+class _OtherEngine(_ComplexStepKey):
+    """The right numbers by forward mode: the interface filled in without the complex step."""
+
+    def gradient(self, f: Callable[..., Any], x: tuple) -> tuple:
+        return tuple(api.grad(f, argnums=tuple(range(len(x))), mode="forward")(*x))
 
 
 complex_step = CodeExercise(
@@ -117,6 +138,7 @@ complex_step = CodeExercise(
         "real_part": _ComplexStepKey(part="real"),
         "no_divide": _ComplexStepKey(divide=False),
         "sign": _ComplexStepKey(sign=-1.0),
+        "not_complex": _OtherEngine(),
     },
     rtol=1e-13,
     atol=1e-15,

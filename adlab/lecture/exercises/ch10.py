@@ -54,10 +54,20 @@ safe_where = CodeExercise(
 
 # -- 2. a logcosh primitive ------------------------------------------------------------------------
 class _LogcoshModel:
-    """The answer key, or a known mistake: the value and the derivative as formulas."""
+    """The answer key, or a known mistake: the value, the derivative and the second
+    derivative (the derivative of the learner's partial) as formulas."""
 
-    def __init__(self, value: Callable[[float], float], slope: Callable[[float], float]) -> None:
-        self.value, self.slope = value, slope
+    def __init__(
+        self,
+        value: Callable[[float], float],
+        slope: Callable[[float], float],
+        curve: Callable[[float], float],
+    ) -> None:
+        self.value, self.slope, self.curve = value, slope, curve
+
+
+def _sech2(x: float) -> float:
+    return 1 - math.tanh(x) ** 2
 
 
 def _stable(x: float) -> float:
@@ -75,15 +85,19 @@ def _logcosh_inputs(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _logcosh_run(logcosh: Any, *, xs: tuple) -> tuple:
-    """log cosh x, and its derivative by reverse and by forward mode, at each x."""
+    """log cosh x, its derivative by reverse and by forward mode, and its second derivative
+    (the partial must be adlab operations, differentiable again), at each x."""
     if isinstance(logcosh, _LogcoshModel):
-        return tuple((logcosh.value(x), logcosh.slope(x), logcosh.slope(x)) for x in xs)
+        return tuple(
+            (logcosh.value(x), logcosh.slope(x), logcosh.slope(x), logcosh.curve(x)) for x in xs
+        )
     with np.errstate(all="ignore"):
         return tuple(
             (
                 float(logcosh(x)),
                 float(api.grad(logcosh, mode="reverse")(x)),
                 float(api.grad(logcosh, mode="forward")(x)),
+                float(api.grad(api.grad(logcosh))(x)),
             )
             for x in xs
         )
@@ -93,11 +107,11 @@ logcosh = CodeExercise(
     "logcosh",
     inputs=_logcosh_inputs,
     run=_logcosh_run,
-    solution=_LogcoshModel(_stable, math.tanh),
+    solution=_LogcoshModel(_stable, math.tanh, _sech2),
     mistakes={
-        "overflow": _LogcoshModel(_naive, math.tanh),
-        "sign": _LogcoshModel(_stable, lambda x: -math.tanh(x)),
-        "sech": _LogcoshModel(_stable, lambda x: 1 - math.tanh(x) ** 2),
+        "overflow": _LogcoshModel(_naive, math.tanh, _sech2),
+        "sign": _LogcoshModel(_stable, lambda x: -math.tanh(x), lambda x: -_sech2(x)),
+        "sech": _LogcoshModel(_stable, _sech2, lambda x: -2 * math.tanh(x) * _sech2(x)),
     },
 )
 

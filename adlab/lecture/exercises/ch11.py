@@ -1,10 +1,13 @@
 """Chapter 11, finite differences in depth: the exercises and their answer keys.
 
-Exercise 1 asks for a number (the best step of the central difference for exp at 0);
-exercise 2 checks the learner's 5-point second-derivative estimate on fresh functions,
-points and steps. Its known mistakes are the ways the scaling goes wrong: the factor
-k! = 2 forgotten, the sum divided by h (right for k = 1 only) or by h³, or the 3-point
-stencil instead of the 5-point one.
+Exercise 1 checks the learner's ``best_step_exp(a, x, n)``, section 4's best step for
+f = exp(a·x) on n + 1 points, on fresh a, x and n: it needs |f⁽ⁿ⁺¹⁾| = aⁿ⁺¹·e^(a·x),
+which no cell shows (``ad.numeric.best_step`` is refused). Exercise 2 checks the
+learner's 5-point second-derivative estimate on fresh functions, points and steps. Its
+known mistakes are the ways the scaling goes wrong: the factor k! = 2 forgotten or
+applied twice (``ad.numeric.stencil``'s weights include it), the sum divided by h (right
+for k = 1 only) or by h³, or the 3-point stencil instead of the 5-point one;
+``ad.numeric.fdm`` is refused.
 """
 
 from __future__ import annotations
@@ -15,26 +18,50 @@ from typing import Any
 
 import numpy as np
 
-from adlab.lecture.exercises.core import CodeExercise, ValueExercise
+from adlab.lecture.exercises.core import CodeExercise
 
 EPS = float(np.finfo(float).eps)
 
 
 # -- 1. the best step ------------------------------------------------------------------------------
-def _best_central_step() -> float:
-    # n = 2: h* = ((n + 1)! ε / (√n |f‴(0)|))^(1/3), and f‴ = exp, so |f‴(0)| = 1
-    return (math.factorial(3) * EPS / (math.sqrt(2) * 1.0)) ** (1 / 3)
+def _best_step_key(
+    factorial: Callable[[int], int] = lambda n: math.factorial(n + 1),
+    bound: Callable[[float, float, int], float] = lambda a, x, n: a ** (n + 1) * math.exp(a * x),
+    root: Callable[[int], float] = lambda n: 1 / (n + 1),
+) -> Callable[[float, float, int], float]:
+    """h* = ((n+1)!·ε / (√n·|f⁽ⁿ⁺¹⁾(x)|))^(1/(n+1)) for f = exp(a·x), or a mistake in one part."""
+
+    def best_step_exp(a: float, x: float, n: int) -> float:
+        return (factorial(n) * EPS / (math.sqrt(n) * bound(a, x, n))) ** root(n)
+
+    return best_step_exp
 
 
-best_step = ValueExercise(
+def _best_step_inputs(rng: np.random.Generator) -> dict[str, Any]:
+    # a > 1, so that |f⁽ⁿ⁺¹⁾| = aⁿ⁺¹·e^(a·x) is far from |f|, the talk's stand-in
+    return {
+        "cases": tuple(
+            (float(rng.uniform(1.5, 4.0)), float(rng.uniform(-1.0, 1.0)), n) for n in (2, 4, 6)
+        )
+    }
+
+
+def _best_step_run(best_step_exp: Any, *, cases: tuple) -> tuple:
+    return tuple(float(best_step_exp(a, x, n)) for a, x, n in cases)
+
+
+best_step = CodeExercise(
     "best_step",
-    solution=_best_central_step,
+    inputs=_best_step_inputs,
+    run=_best_step_run,
+    solution=_best_step_key(),
     mistakes={
-        "code_version": (math.factorial(2) * EPS / math.sqrt(2)) ** (1 / 3),
-        "forward_step": lambda a: math.isclose(a, math.sqrt(EPS), rel_tol=0.2),
-        "no_root": lambda a: math.isclose(a, 3 * math.sqrt(2) * EPS, rel_tol=0.01),
+        "code_version": _best_step_key(factorial=math.factorial),
+        "bound_f": _best_step_key(bound=lambda a, x, n: math.exp(a * x)),
+        "no_power": _best_step_key(bound=lambda a, x, n: a * math.exp(a * x)),
+        "no_root": _best_step_key(root=lambda n: 1.0),
     },
-    rtol=1e-6,
+    own_work=("ad.numeric.best_step",),
 )
 
 
@@ -81,9 +108,11 @@ second_derivative = CodeExercise(
         "factorial_by_h": lambda f, x, h: 2 * _five(f, x, h) / h,
         "divided_by_h3": lambda f, x, h: 2 * _five(f, x, h) / h**3,
         "three_points": lambda f, x, h: 2 * _three(f, x, h) / h**2,
+        "factorial_twice": lambda f, x, h: 4 * _five(f, x, h) / h**2,
     },
     rtol=1e-8,
     atol=1e-8,
+    own_work=("ad.numeric.fdm",),
 )
 
 EXERCISES = (best_step, second_derivative)

@@ -159,7 +159,9 @@ class CodeExercise(Exercise):
     what ``run`` returns (``("∂h/∂x", "∂h/∂y")``), so that a wrong answer hears which
     item is wrong. With ``own_work=True`` the exercise is about writing the
     derivative oneself: an answer that calls adlab's derivatives (``ad.grad``,
-    ``ad.derivative``, ``ad.sct``, ``ad.numeric`` ...) is told so.
+    ``ad.derivative``, ``ad.sct``, ``ad.numeric`` ...) is told so. ``own_work`` may
+    instead name the few of them the exercise rules out (``("ad.jacobian",)``), where
+    others (``ad.vjp``) are the tools it asks for.
     """
 
     def __init__(
@@ -175,20 +177,25 @@ class CodeExercise(Exercise):
         atol: float = 1e-12,
         example_context: Callable[[], tuple] = tuple,
         parts: Sequence[str] = (),
-        own_work: bool = False,
+        own_work: bool | tuple[str, ...] = False,
     ) -> None:
         super().__init__(key, mistakes)
         self.inputs, self.run, self.solution = inputs, run, solution
         self.trials, self.rtol, self.atol = trials, rtol, atol
         self.example_context = example_context
+        named = own_work if isinstance(own_work, tuple) else ()
+        unknown = set(named) - set(_DERIVATIVES.values())
+        if unknown:
+            raise ValueError(f"own_work names functions the watch does not know: {unknown}")
         self.parts, self.own_work = tuple(parts), own_work
+        self._refused = "uses_adlab" if own_work is True else "not_allowed"
 
     def diagnose(self, answer: Any, context: tuple, rng: np.random.Generator, lang: str) -> Finding:
         if answer is None or answer is Ellipsis:
             return Finding(UNANSWERED, "unanswered")
         trials = [self.inputs(rng) for _ in range(self.trials)]
         if self.own_work and _adlab_made(answer):
-            return Finding(NOT_YET, "uses_adlab", {"name": getattr(answer, "__name__", "code")})
+            return Finding(NOT_YET, self._refused, {"name": getattr(answer, "__name__", "code")})
         learner = _NoneGuard(answer) if inspect.isfunction(answer) else answer
         got = []
         with _Watch(self.own_work) as watch:
@@ -204,7 +211,7 @@ class CodeExercise(Exercise):
                         break
                     return _raised(error, inputs)
         if watch.used:
-            return Finding(NOT_YET, "uses_adlab", {"name": watch.used})
+            return Finding(NOT_YET, self._refused, {"name": watch.used})
         try:
             want = [self.run(self.solution, *context, **inputs) for inputs in trials]
         except Exception as error:  # the chapter's code, as the learner passed it, is broken
@@ -302,7 +309,9 @@ class TextExercise(Exercise):
 
     Each choice is accepted in any spelling that the catalogue lists under
     ``"word.<choice>"`` (``|``-separated) in English or in the chapter's language,
-    ignoring case, spacing and surrounding punctuation. ``mistakes`` maps a
+    ignoring case, spacing and surrounding punctuation. Where a list is asked for, one
+    string is read as its items, separated by commas (or, without commas, by spaces:
+    ``"numerical symbolic automatic"``). ``mistakes`` maps a
     mistake's name to a test of the answer, given as a tuple of choices.
     """
 
@@ -332,6 +341,9 @@ class TextExercise(Exercise):
         if answer is None or answer is Ellipsis:
             return Finding(UNANSWERED, "unanswered")
         words = (answer,) if isinstance(answer, str) else answer
+        if isinstance(answer, str) and not self.single:
+            separator = r"[,、;]" if re.search(r"[,、;]", answer) else r"\s+"
+            words = tuple(w for w in re.split(separator, answer) if w.strip())
         if not isinstance(words, Sequence) or not all(isinstance(w, str) for w in words):
             return Finding(NOT_YET, "not_words", {"type": type(answer).__name__})
         if len(words) != len(self.solution):
@@ -634,6 +646,7 @@ def _derivative_code() -> dict[CodeType, str]:
         "ad.numeric.central_difference": numeric.central_difference,
         "ad.numeric.gradient": numeric.gradient, "ad.numeric.jacobian": numeric.jacobian,
         "ad.numeric.jvp": numeric.jvp, "ad.numeric.vjp": numeric.vjp, "ad.trace": trace,
+        "ad.numeric.fdm": numeric.fdm, "ad.numeric.best_step": numeric.best_step,
         "Expr.diff": Expr.diff, "ad.symbolic.diff": diff, "ad.Dual": Dual.__init__,
         "ad.Variable": Variable.__init__,
     }  # fmt: skip
@@ -645,15 +658,18 @@ _DERIVATIVES = _derivative_code()
 
 class _Watch:
     """While the learner's code runs: the first of adlab's derivative functions it calls
-    itself (``used``), when ``on``. A profile hook sees each call; only calls made from a
-    line of the learner's count, so a check that uses adlab on the learner's rule does not."""
+    itself (``used``), when ``on`` (True: any of them; a tuple: those named). A profile
+    hook sees each call; only calls made from a line of the learner's count, so a check
+    that uses adlab on the learner's rule does not."""
 
-    def __init__(self, on: bool) -> None:
+    def __init__(self, on: bool | tuple[str, ...]) -> None:
         self.on, self.used = on, ""
 
     def _hook(self, frame: FrameType, event: str, arg: Any) -> None:
         if event == "call" and not self.used:
             name = _DERIVATIVES.get(frame.f_code)
+            if self.on is not True and name not in self.on:
+                return
             if name and frame.f_back is not None and _learners(frame.f_back.f_code.co_filename):
                 self.used = name
 

@@ -19,6 +19,8 @@ MESSAGES = {
     "unusable": "the check could not use your answer at {inputs}: {error}.",
     "uses_adlab": "your code calls adlab's {name}: this exercise is about computing the "
     "derivative yourself, without adlab.",
+    "not_allowed": "your code calls adlab's {name}, which this exercise asks you to do "
+    "without: write that part yourself.",
     "context_raised": "the check could not run the chapter's code that you passed along with "
     "your answer ({error}). Run the chapter's cells above again, then this one.",
     "differs": "at {inputs} your code gives {got}, which is not right.",
@@ -63,24 +65,24 @@ MESSAGES = {
     "02.backward_difference.otherwise": "A slope is (rise) / (run): f at the right end minus f at "
     "the left end, over their distance.",
     "02.backward_stall.title": "where descent with the backward difference stalls",
-    "02.backward_stall.forward": "that is where the forward difference stalls; the backward one "
-    "leans the other way.",
+    "02.backward_stall.forward": "that is where the forward difference stalls: expand L(c − h) to "
+    "second order, as the chapter expanded L(c + h).",
     "02.backward_stall.unbiased": "the backward difference has a bias too: expand L(c − h) as "
     "the chapter expanded L(c + h).",
     "02.backward_stall.whole_step": "right direction, but the bias is L″h/2, not L″h.",
-    "02.backward_stall.whole_step_down": "two slips: the bias of the backward difference has the "
-    "other sign, and it is L″h/2.",
+    "02.backward_stall.whole_step_down": "two slips: redo the expansion of L(c − h) to second "
+    "order and check each term's sign and factor.",
     "02.backward_stall.otherwise": "Write (L(c) − L(c − h))/h for L(c) = 14(2 − c)² and solve for "
     "where it is 0.",
     # -- 03 what AD means ------------------------------------------------------------------------
     "03.h_derivative.title": "the derivative program of h",
     "03.h_derivative.no_branch_taken": "right where |x| < 1; where the branch is taken, h "
-    "returns 3y, and your program must follow it there too.",
+    "returns 3/y, and your program must follow it there too.",
     "03.h_derivative.always_branch": "right where the branch is taken; where |x| < 1, h returns "
     "y + x instead.",
     "03.h_derivative.branch_on_x": "right for x > 1 and |x| < 1, wrong for x < −1: h's `if` tests "
     "y = x², not x, and y > 1 there too.",
-    "03.h_derivative.no_chain": "3y depends on x through y = x²: the chain rule multiplies by "
+    "03.h_derivative.no_chain": "3/y depends on x through y = x²: the chain rule multiplies by "
     "dy/dx.",
     "03.h_derivative.forgot_x": "y + x has two terms that depend on x.",
     "03.h_derivative.otherwise": "Follow h line by line: the same `if`, and in each branch the "
@@ -203,6 +205,9 @@ MESSAGES = {
     "08.tangent.product": "the tangent of a * b is not the product of the tangents: use the "
     "product rule.",
     "08.tangent.power_chain": "the tangent of a ** c leaves out a's own tangent (the chain rule).",
+    "08.tangent.calls_f": "the numbers are right, but your f_jvp calls f itself at every "
+    "call: a transformer reads f's source once, writes the tangent program and runs that, "
+    "without f.",
     "08.tangent.otherwise": "Emit each tangent line right after its value line, and check one "
     "operation at a time against the rules of chapter 06.",
     # -- 13 capstone ----------------------------------------------------------------------------
@@ -241,6 +246,9 @@ MESSAGES = {
     "09.complex_step.no_divide": "the imaginary part of f(x + ihv) is h times the derivative: "
     "divide by h.",
     "09.complex_step.sign": "the sign is flipped: step to x + ihv, not x − ihv.",
+    "09.complex_step.not_complex": "the numbers are right, but f was never called with a "
+    "complex number: the backend is to step into the complex plane, f(x + ihv), itself, not "
+    "hand the work to another engine.",
     "09.complex_step.otherwise": "Check the pushforward alone on f(x) = x² at 3 along v = 1 (it "
     "should give 6), then the derived gradient.",
     # -- 10 custom rules -------------------------------------------------------------------------
@@ -260,14 +268,16 @@ MESSAGES = {
     "10.logcosh.otherwise": "Test your value at 800 and at 1, then your rule with "
     "ad.testing.check_rule(logcosh, 1.0).",
     # -- 11 finite differences in depth ---------------------------------------------------------
-    "11.best_step.title": "the best step of the central difference for exp at 0",
-    "11.best_step.code_version": "that uses n! = 2, as the talk's plotting code did; the "
-    "derivation of section 4 has (n + 1)!.",
-    "11.best_step.forward_step": "about √ε is the forward difference's step; the central one "
-    "balances ε/h against h², so a cube root appears.",
-    "11.best_step.no_root": "that is h* cubed: take the (n + 1)-th root, here the cube root.",
-    "11.best_step.otherwise": "Take section 4's h* with n = 2 for the central difference; which "
-    "derivative of exp does it need at 0, and how large is it?",
+    "11.best_step.title": "the best step for exp(a·x)",
+    "11.best_step.code_version": "that uses n!, as the talk's plotting code did; the derivation "
+    "of section 4 has (n + 1)!.",
+    "11.best_step.bound_f": "that puts |f(x)| where |f⁽ⁿ⁺¹⁾(x)| belongs, as the talk's lines "
+    "did: differentiate exp(a·x) n + 1 times — what does each derivative multiply by?",
+    "11.best_step.no_power": "|f⁽ⁿ⁺¹⁾| has one factor a per derivative, not one in all: "
+    "differentiate exp(a·x) n + 1 times.",
+    "11.best_step.no_root": "that is h* to the power n + 1: take the (n + 1)-th root.",
+    "11.best_step.otherwise": "Take section 4's h* with the true |f⁽ⁿ⁺¹⁾(x)|; check your "
+    "function at a = 1, x = 0, n = 2, where it should give section 3's step for |f‴| = 1.",
     "11.second_derivative.title": "a 5-point second derivative",
     "11.second_derivative.no_factorial": "half the second derivative: the Vandermonde weights "
     "solve Σ w r² = 1, so the weighted sum is f″h²/2! — multiply by k! = 2.",
@@ -279,6 +289,9 @@ MESSAGES = {
     "derivative it is of size h².",
     "11.second_derivative.three_points": "that is the 3-point stencil (O(h²)); the exercise asks "
     "for the 5-point one, on the offsets −2 … 2 (O(h⁴)).",
+    "11.second_derivative.factorial_twice": "twice the second derivative: k! is applied twice. "
+    "ad.numeric.stencil's weights include k! already, vandermonde_weights' do not: multiply "
+    "by k!/h² for one, by 1/h² for the other.",
     "11.second_derivative.otherwise": "Print your weights: for k = 2 on −2 … 2 they are "
     "symmetric and sum to 0. Then test on sin at 0.5 with h = 0.01.",
     # -- 12 summary ------------------------------------------------------------------------------
