@@ -227,7 +227,9 @@ def build_deck(
 
 def talk_notebook(notebooks: Sequence[Path], *, run: bool = False):
     """One notebook of the cells tagged ``talk`` in ``notebooks``, in order (the talk's
-    40-minute path): each chapter's first tagged cell starts a slide; the widget states
+    40-minute path): each chapter's first tagged cell starts a slide, and a tagged cell
+    after a slide boundary of the chapter's deck (its own or a left-out cell's) starts a
+    subslide, so the talk's slides are never taller than the chapter's; the widget states
     of every chapter are merged (model ids are unique)."""
     import nbformat
 
@@ -238,7 +240,16 @@ def talk_notebook(notebooks: Sequence[Path], *, run: bool = False):
         if run:
             execute(nb, path)
         talk.metadata.setdefault("kernelspec", nb.metadata.get("kernelspec", {}))
-        cells = [c for c in nb.cells if "talk" in c.metadata.get("tags", ())]
+        cells, boundary = [], False  # a slide starts where the chapter deck started one
+        for cell in nb.cells:
+            kind = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+            boundary = boundary or kind in ("slide", "subslide")
+            if "talk" not in cell.metadata.get("tags", ()):
+                continue
+            if boundary and kind not in ("slide", "subslide"):
+                cell.metadata.setdefault("slideshow", {})["slide_type"] = "subslide"
+            cells.append(cell)
+            boundary = False
         if cells:
             first = cells[0]
             first.metadata.setdefault("slideshow", {})["slide_type"] = "slide"

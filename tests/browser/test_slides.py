@@ -261,7 +261,8 @@ FITS = """() => {
 
 
 def _too_tall(tmp_path, page, capsys) -> dict:
-    """Build every lecture deck; the slides whose content is taller than 720 px, per deck."""
+    """Build every lecture deck and the talk's; the slides whose content is taller than
+    720 px, per deck."""
     build = _build_module()
     for package in build.COPY:
         need((build.NODE_MODULES / package / "package.json").exists(),
@@ -269,11 +270,12 @@ def _too_tall(tmp_path, page, capsys) -> dict:
     out = tmp_path / "build"
     with sandboxed(tmp_path):
         assert build.main(["-o", str(out)]) == 0, capsys.readouterr()
+        assert build.main(["-o", str(out), "--talk"]) == 0, capsys.readouterr()
     page.set_viewport_size({"width": 1280, "height": 720})
     page.route("http://**/*", lambda route: route.abort())
     page.route("https://**/*", lambda route: route.abort())
     too_tall = {}
-    for deck in sorted(out.glob("[0-9][0-9]_*.slides.html")):
+    for deck in [*sorted(out.glob("[0-9][0-9]_*.slides.html")), out / "talk.slides.html"]:
         page.goto(deck.as_uri())
         page.locator(".reveal.ready").wait_for(state="attached", timeout=30_000)
         page.wait_for_function(
