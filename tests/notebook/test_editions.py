@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import doctest
 import importlib.util
 import itertools
 import re
@@ -425,3 +426,40 @@ def test_status_lists_what_waits_for_a_translator(tmp_path):
         "cell 2 (markdown): TODO(ja)"
     ]
 
+
+# -- README.ja.md ------------------------------------------------------------------------------
+README, README_JA = ROOT / "README.md", ROOT / "README.ja.md"
+
+
+def _fenced(text: str, language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def test_the_readme_links_the_japanese_readme_with_the_same_set_up_commands():
+    english, japanese = README.read_text(encoding="utf-8"), README_JA.read_text(encoding="utf-8")
+    assert "](README.ja.md)" in english and "](README.md)" in japanese
+    assert _fenced(japanese, "bash") == _fenced(english, "bash"), (
+        "README.ja.md's set-up commands differ from README.md's: copy them"
+    )
+
+
+def test_the_japanese_readmes_tour_runs():
+    text = README_JA.read_text(encoding="utf-8")
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for k, block in enumerate(_fenced(text, "pycon")):
+        test = parser.get_doctest(block, {}, f"README.ja.md tour {k}", str(README_JA), 0)
+        assert test.examples
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0
+
+
+def test_the_japanese_readme_links_every_chapter_in_the_language_it_has():
+    text = README_JA.read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)\)", text)
+    for target in targets:
+        if "://" not in target:
+            assert (ROOT / target).exists(), f"README.ja.md links {target}, which does not exist"
+    for english in editions.english_notebooks([]):
+        japanese = editions.JA / english.name
+        want = japanese if japanese.exists() else english
+        assert want.relative_to(ROOT).as_posix() in targets, f"README.ja.md does not link {want}"
