@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import doctest
 import importlib.util
@@ -465,10 +466,17 @@ def test_the_readme_links_the_japanese_readme_with_the_same_set_up_commands():
 def test_the_japanese_readmes_tour_runs():
     text = README_JA.read_text(encoding="utf-8")
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for k, block in enumerate(_fenced(text, "pycon")):
-        test = parser.get_doctest(block, {}, f"README.ja.md tour {k}", str(README_JA), 0)
-        assert test.examples
-        runner.run(test)
+    had, under = "_" in builtins.__dict__, builtins.__dict__.get("_")
+    try:
+        for k, block in enumerate(_fenced(text, "pycon")):
+            test = parser.get_doctest(block, {}, f"README.ja.md tour {k}", str(README_JA), 0)
+            assert test.examples
+            runner.run(test)
+    finally:  # the default displayhook left builtins._ behind, which stops IPython's own _
+        if had:
+            builtins._ = under
+        else:
+            builtins.__dict__.pop("_", None)
     assert runner.summarize(verbose=False).failed == 0
 
 
