@@ -1,6 +1,7 @@
 """Keep the Japanese edition of the lecture (``notebooks/ja/``) in step with the English one.
 
     python notebooks/editions.py sync 05      # create or update ja/05_*.ipynb from 05_*.ipynb
+    python notebooks/editions.py sync         # update every Japanese notebook there is
     python notebooks/editions.py status       # what waits for a translator; is the code in step?
     python notebooks/editions.py check 05     # the parity test (tests/notebook/test_editions.py)
     python notebooks/editions.py run 05       # execute ja/05_*.ipynb and store its outputs
@@ -589,13 +590,20 @@ def _run(paths: list[Path]) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("sync", "status", "check", "run", "glossary"))
-    parser.add_argument("chapters", nargs="*", help="notebook numbers, e.g. 00 05 (default: all)")
+    parser.add_argument(
+        "chapters", nargs="*", help="notebook numbers, e.g. 00 05 (default: every Japanese one)"
+    )
     parser.add_argument("--run", action="store_true", help="sync: run the synced notebooks")
     args = parser.parse_args(argv)
     failed = False
     if args.command == "sync":
-        synced = []
-        for twin in english_notebooks(args.chapters):
+        synced = []  # named chapters are created if new; by default, the existing ones updated
+        twins = (
+            english_notebooks(args.chapters)
+            if args.chapters
+            else [HERE / p.name for p in japanese_notebooks([]) if (HERE / p.name).exists()]
+        )
+        for twin in twins:
             path = JA / twin.name
             before = read(path) if path.exists() else None
             after, changes = sync(read(twin), before)
@@ -611,6 +619,8 @@ def main(argv: list[str]) -> int:
             _run(synced)
         elif synced:
             print("then: python notebooks/editions.py run " + " ".join(p.name[:2] for p in synced))
+        else:
+            print("nothing to sync: " + ", ".join(f"ja/{t.name}" for t in twins) + " in step")
     elif args.command in ("status", "check"):
         for path in japanese_notebooks(args.chapters):
             if args.command == "check":
