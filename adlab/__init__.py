@@ -14,64 +14,32 @@ its graph, its Wengert list, and every step of its forward and backward sweeps.
 
 from typing import Any
 
-from adlab import testing
+from adlab import ops, testing
 from adlab.api import (
     MODES,
     available_modes,
-    compare,
     counting,
     derivative,
     grad,
     hessian,
     jacobian,
     jvp,
-    rule_table,
     value_and_grad,
     vjp,
 )
+from adlab.comparison import compare
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Primitive, nondifferentiable, primitive
 from adlab.core.rules import defrule
+from adlab.core.transform import no_grad
 from adlab.engines import numeric, sct, symbolic
 from adlab.engines.forward import Dual
-from adlab.engines.reverse import Trace, Variable, no_grad, trace
+from adlab.engines.reverse import Trace, Variable, trace
 from adlab.engines.symbolic import parse, symbols
-from adlab.ops import (
-    abs,
-    add,
-    broadcast_to,
-    concatenate,
-    cos,
-    dot,
-    exp,
-    expm1,
-    getitem,
-    log,
-    log1p,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    minimum,
-    mul,
-    neg,
-    pow,
-    relu,
-    reshape,
-    sigmoid,
-    sin,
-    sqrt,
-    stack,
-    sub,
-    sum,
-    tan,
-    tanh,
-    transpose,
-    truediv,
-    where,
-)
+from adlab.ruletable import rule_table
 from adlab.viz.svg import draw
+
+globals().update(ops.PUBLIC)  # every differentiable operation of the table: ad.sin, ad.sum ...
 
 __version__ = "0.1.0"
 
@@ -93,11 +61,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "MODES", "DifferentiationError", "Dual", "Primitive", "Trace", "Variable", "abs", "add",
-    "available_modes", "broadcast_to", "compare", "concatenate", "cos", "counting", "defrule",
-    "derivative", "dot", "draw", "exp", "expm1", "getitem", "grad", "hessian", "jacobian", "jvp",
-    "log", "log1p", "logsumexp", "matmul", "max", "maximum", "mean", "minimum", "mul", "neg",
-    "no_grad", "nondifferentiable", "numeric", "parse", "pow", "primitive", "relu", "reshape",
-    "rule_table", "sct", "sigmoid", "sin", "sqrt", "stack", "sub", "sum", "symbolic", "symbols",
-    "tan", "tanh", "testing", "trace", "transpose", "truediv", "value_and_grad", "vjp", "where",
+    "MODES", "DifferentiationError", "Dual", "Primitive", "Trace", "Variable", "available_modes",
+    "compare", "counting", "defrule", "derivative", "draw", "grad", "hessian", "jacobian", "jvp",
+    "no_grad", "nondifferentiable", "numeric", "parse", "primitive", "rule_table", "sct",
+    "symbolic", "symbols", "testing", "trace", "value_and_grad", "vjp", *ops.PUBLIC,
 ]  # fmt: skip

@@ -384,8 +384,9 @@ def check_rule(
             f"check_rule({prim.name}): no argument to differentiate; pass floats or float "
             "arrays for the arguments the rule differentiates"
         )
-    jvp_rule = rules.jvps.get(prim)
-    vjp_rule = rules.vjps.get(prim)
+    rule = prim.rule  # each half as the engines call it (settings passed positionally skipped)
+    jvp_rule = rule.jvp if rule is not None and rule.has_jvp else None
+    vjp_rule = rule.vjp if rule is not None and rule.has_vjp else None
     if not prim.differentiable:  # zero by definition
 
         def jvp_rule(out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:

@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # measure the adlab of this checkout, not whichever one is installed
 
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 _clock = CLOCKS["cpu"]
@@ -62,7 +67,7 @@ def sci(n: int) -> str:
 class Row:
     """One line of the result table: a time per unit and its ratios to the references."""
 
-    workload: str  # "A1", "A2", "B", "C"
+    workload: str  # "A1", "A2", "B", "C", "D1" ...
     case: str  # "N=1e4", "float32", "n=100"
     engine: str
     seconds: float  # per `unit`
@@ -79,6 +84,7 @@ BASELINES = {
     "A": "hand-written reverse sweep (same N)",
     "B": "hand-written numpy forward + backward (same dtype)",
     "C": "f itself, in the same engine (so × base = time(grad f) / time(f))",
+    "D": "the figure's second case (so × base = the figure's ratio)",
 }
 
 

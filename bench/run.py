@@ -1,7 +1,8 @@
-"""adlab's benchmarks: ``python bench/run.py [--quick] [--only A|B|C] [--json PATH]``.
+"""adlab's benchmarks: ``python bench/run.py [--quick] [--only A|B|C|D] [--json PATH]``.
 
 Runs the workloads (A: scalar reverse mode, B: an MLP training step, C: the
-cost of a gradient relative to its function) against whichever of micrograd,
+cost of a gradient relative to its function, D: what the API adds to its
+engines) against whichever of micrograd,
 autograd and torch are installed and against code written by hand, and prints
 one table whose ratios all come from this run. See bench/README.md.
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     for var in THREAD_VARIABLES:  # read when numpy and torch load, so before that
         os.environ[var] = str(args.threads)
+    import api_overhead
     import cheap_gradient
     import mlp_step
     import scalar_programs
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.disable()
     clock = args.clock or ("cpu" if args.threads == 1 else "wall")
     use_clock(clock)
-    workloads = sorted(set(args.only or "ABC"))
+    workloads = sorted(set(args.only or "ABCD"))
     results = Results()
     results.facts["adlab"] = _revision()  # the code imported above, before anyone commits
     results.facts["settings"] = {
@@ -69,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     if "C" in workloads:
         sizes = cheap_gradient.QUICK_N if args.quick else cheap_gradient.DEFAULT_N
         cheap_gradient.run(results, sizes, args.quick, _log)
+    if "D" in workloads:
+        api_overhead.run(results, args.quick, _log)
     results.facts["seconds"] = round(time.perf_counter() - started, 1)
     print(report(results, workloads))
     if args.json:
@@ -82,7 +86,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few rounds (< 1 min)")
     parser.add_argument(
-        "--only", action="append", choices="ABC", help="run only this workload (repeatable)"
+        "--only", action="append", choices="ABCD", help="run only this workload (repeatable)"
     )
     parser.add_argument("--json", metavar="PATH", help="also write the results to PATH")
     parser.add_argument(

@@ -239,9 +239,11 @@ class Builder:
         params: Sequence[Value],
         arrays: bool,
         avoid: Sequence[str] = (),
+        numpy: float = 0.0,
     ) -> None:
         self.draw = draw
         self.arrays = arrays
+        self.numpy = numpy  # how often a primitive is spelled the numpy way (np.sin, x.sum())
         self.avoid = frozenset(avoid)  # primitives not to use, not even as helpers
         self.values: list[Value] = list(params)
         self.lines: list[str] = []
@@ -255,6 +257,17 @@ class Builder:
 
     def flip(self, p: float = 0.5) -> bool:
         return self.draw(st.integers(0, 99)) < 100 * p
+
+    def fn(self, name: str) -> str:
+        """How the program calls the primitive ``name``: ``ad.sin``, or (with probability
+        ``numpy``, where numpy has it) ``np.sin``, which reaches adlab through numpy's dispatch."""
+        if self.numpy and name in NUMPY_NAMES and self.flip(self.numpy):
+            return f"np.{NUMPY_NAMES[name]}"
+        return f"ad.{name}"
+
+    def method(self) -> bool:
+        """Whether an array primitive is spelled as a method (``x.sum()``, ``x.T``)."""
+        return bool(self.numpy) and self.flip(self.numpy)
 
     def constant(self, options: Sequence[float] = CONSTANTS) -> Value:
         c = self.choose(options)
@@ -332,7 +345,10 @@ def _add(b: Builder) -> Value:
     x = b.operand(BIG / 2)
     y = b.partner(x, BIG / 2)
     left, right = (y, x) if b.flip(0.3) else (x, y)
-    text = f"ad.add({left.text}, {right.text})" if b.flip(0.2) else f"{left.text} + {right.text}"
+    if b.flip(0.2):
+        text = f"{b.fn('add')}({left.text}, {right.text})"
+    else:
+        text = f"{left.text} + {right.text}"
     return b.emit(text, _broadcast(x.shape, y.shape), x.bound + y.bound)
 
 
@@ -340,7 +356,10 @@ def _sub(b: Builder) -> Value:
     x = b.operand(BIG / 2)
     y = b.partner(x, BIG / 2)
     left, right = (y, x) if b.flip(0.3) else (x, y)
-    text = f"ad.sub({left.text}, {right.text})" if b.flip(0.2) else f"{left.text} - {right.text}"
+    if b.flip(0.2):
+        text = f"{b.fn('sub')}({left.text}, {right.text})"
+    else:
+        text = f"{left.text} - {right.text}"
     return b.emit(text, _broadcast(x.shape, y.shape), x.bound + y.bound)
 
 
@@ -350,7 +369,10 @@ def _mul(b: Builder) -> Value:
         return b.emit(f"{x.text} * {x.text}", x.shape, x.bound**2)
     y = b.partner(x, 7.0)
     left, right = (y, x) if b.flip(0.3) else (x, y)
-    text = f"ad.mul({left.text}, {right.text})" if b.flip(0.2) else f"{left.text} * {right.text}"
+    if b.flip(0.2):
+        text = f"{b.fn('mul')}({left.text}, {right.text})"
+    else:
+        text = f"{left.text} * {right.text}"
     return b.emit(text, _broadcast(x.shape, y.shape), x.bound * y.bound)
 
 
@@ -367,13 +389,13 @@ def _truediv(b: Builder) -> Value:
     if form == "numerator":
         d = b.constant([1.0, -2.0, 0.5])
         return b.emit(f"{d.text} / {den}", y.shape, abs(_number(d)) / _number(c))
-    text = f"ad.truediv({x.text}, {den})" if b.flip(0.2) else f"{x.text} / {den}"
+    text = f"{b.fn('truediv')}({x.text}, {den})" if b.flip(0.2) else f"{x.text} / {den}"
     return b.emit(text, shape, x.bound / _number(c))
 
 
 def _neg(b: Builder) -> Value:
     x = b.operand()
-    return b.emit(f"ad.neg({x.text})" if b.flip(0.3) else f"-{x.text}", x.shape, x.bound)
+    return b.emit(f"{b.fn('neg')}({x.text})" if b.flip(0.3) else f"-{x.text}", x.shape, x.bound)
 
 
 def _pow(b: Builder) -> Value:
@@ -386,7 +408,7 @@ def _pow(b: Builder) -> Value:
         return b.emit(f"{x.text} ** 3", x.shape, x.bound**3)
     if form == "float":
         x = b.operand(7.0)
-        return b.emit(f"ad.pow({x.text}, 2.0)", x.shape, x.bound**2)
+        return b.emit(f"{b.fn('pow')}({x.text}, 2.0)", x.shape, x.bound**2)
     if form == "both":  # x ** y with both traced: the base is kept positive
         x = b.operand(2.0)
         y = b.partner(x, 2.0)
@@ -410,7 +432,7 @@ def _pow(b: Builder) -> Value:
 
 def _exp(b: Builder) -> Value:
     x = b.operand(3.0)
-    return b.emit(f"ad.exp({x.text})", x.shape, math.exp(x.bound))
+    return b.emit(f"{b.fn('exp')}({x.text})", x.shape, math.exp(x.bound))
 
 
 def _log(b: Builder) -> Value:
@@ -420,7 +442,7 @@ def _log(b: Builder) -> Value:
     x = b.operand(7.0)
     c = b.constant(POSITIVE)
     return b.emit(
-        f"ad.log({x.text} * {x.text} + {c.text})",
+        f"{b.fn('log')}({x.text} * {x.text} + {c.text})",
         x.shape,
         max(abs(math.log(_number(c))), math.log(x.bound**2 + _number(c))),
     )
@@ -431,18 +453,18 @@ def _log1p(b: Builder) -> Value:
         x = b.operand()
         return b.emit(f"ad.log1p(0.9 * ad.tanh({x.text}))", x.shape, math.log(10.0))
     x = b.operand(7.0)
-    return b.emit(f"ad.log1p({x.text} * {x.text})", x.shape, math.log1p(x.bound**2))
+    return b.emit(f"{b.fn('log1p')}({x.text} * {x.text})", x.shape, math.log1p(x.bound**2))
 
 
 def _expm1(b: Builder) -> Value:
     x = b.operand(3.0)
-    return b.emit(f"ad.expm1({x.text})", x.shape, math.expm1(x.bound))
+    return b.emit(f"{b.fn('expm1')}({x.text})", x.shape, math.expm1(x.bound))
 
 
 def _unary(name: str, bound: Callable[[float], float], limit: float = BIG):
     def template(b: Builder) -> Value:
         x = b.operand(limit)
-        return b.emit(f"ad.{name}({x.text})", x.shape, bound(x.bound))
+        return b.emit(f"{b.fn(name)}({x.text})", x.shape, bound(x.bound))
 
     template.__name__ = f"_{name}"
     return template
@@ -453,9 +475,8 @@ def _sqrt(b: Builder) -> Value:
     if form == "square":
         x = b.operand(7.0)
         c = b.constant(POSITIVE)
-        return b.emit(
-            f"ad.sqrt({x.text} * {x.text} + {c.text})", x.shape, math.sqrt(x.bound**2 + _number(c))
-        )
+        bound = math.sqrt(x.bound**2 + _number(c))
+        return b.emit(f"{b.fn('sqrt')}({x.text} * {x.text} + {c.text})", x.shape, bound)
     if form == "sigmoid":
         x = b.operand(6.0)  # sqrt' = 1/(2 sqrt) stays moderate
         return b.emit(f"ad.sqrt(ad.sigmoid({x.text}))", x.shape, 1.0)
@@ -466,7 +487,7 @@ def _sqrt(b: Builder) -> Value:
 def _abs(b: Builder) -> Value:
     x = b.operand(BIG / 2)
     if b.flip(0.5):
-        return b.emit(f"ad.abs({x.text})", x.shape, x.bound, kinks=[x.text])
+        return b.emit(f"{b.fn('abs')}({x.text})", x.shape, x.bound, kinks=[x.text])
     y = b.partner(x, BIG / 2)
     diff = f"{x.text} - {y.text}"
     return b.emit(f"ad.abs({diff})", _broadcast(x.shape, y.shape), x.bound + y.bound, kinks=[diff])
@@ -484,7 +505,7 @@ def _extremum(name: str):
         x = b.operand()
         y = b.partner(x)
         return b.emit(
-            f"ad.{name}({x.text}, {y.text})",
+            f"{b.fn(name)}({x.text}, {y.text})",
             _broadcast(x.shape, y.shape),
             max(x.bound, y.bound),
             kinks=[f"{x.text} - {y.text}"],
@@ -503,7 +524,7 @@ def _where(b: Builder) -> Value:
     shape = _broadcast(cond_shape, x.shape, y.shape)
     cmp = b.choose([">", "<"])
     return b.emit(
-        f"ad.where({p.text} {cmp} {q.text}, {x.text}, {y.text})",
+        f"{b.fn('where')}({p.text} {cmp} {q.text}, {x.text}, {y.text})",
         shape,
         max(x.bound, y.bound),
         kinks=[f"{p.text} - {q.text}"],
@@ -534,6 +555,19 @@ ELEMENTWISE: dict[str, Callable[[Builder], Value]] = {
     "where": _where,
 }
 """Elementwise primitives of the table -> a template applying it safely."""
+
+NUMPY_NAMES = {
+    **{n: n for n in ("add", "exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sqrt",
+                      "abs", "maximum", "minimum", "where", "sum", "mean", "max", "reshape",
+                      "transpose", "broadcast_to", "matmul", "concatenate", "stack")},
+    "sub": "subtract",
+    "mul": "multiply",
+    "truediv": "divide",
+    "neg": "negative",
+    "pow": "power",
+}  # fmt: skip
+"""Primitives that numpy also has (``np.sin(v)`` reaches adlab through ``__array_ufunc__`` /
+``__array_function__``): the numpy spelling of :meth:`Builder.fn`."""
 
 # ---------------------------------------------------------------------------
 # Array templates
@@ -566,7 +600,11 @@ def _reduction(name: str):
         kinks = []
         if name == "max":
             kinks = [f"{x.text} - np.max({x.text}{axis_text}, keepdims=True)"]
-        return b.emit(f"ad.{name}({x.text}{axis_text}{kd})", shape, bound, kinks)
+        if name != "logsumexp" and b.method():
+            axis_text = "" if axis is None else f"axis={axis!r}"
+            kd = (", " if axis_text else "") + "keepdims=True" if keepdims else ""
+            return b.emit(f"{x.text}.{name}({axis_text}{kd})", shape, bound, kinks)
+        return b.emit(f"{b.fn(name)}({x.text}{axis_text}{kd})", shape, bound, kinks)
 
     template.__name__ = f"_{name}"
     return template
@@ -586,15 +624,19 @@ def _reshape(b: Builder) -> Value:
     text = shape
     if len(shape) >= 2 and b.flip(0.3):  # let adlab infer one axis
         text = (*shape[:-1], -1)
-    return b.emit(f"ad.reshape({x.text}, {text!r})", shape, x.bound)
+    if b.method():
+        return b.emit(f"{x.text}.reshape({text!r})", shape, x.bound)
+    return b.emit(f"{b.fn('reshape')}({x.text}, {text!r})", shape, x.bound)
 
 
 def _transpose(b: Builder) -> Value:
     x = b.operand(ok=_has_ndim(2))
     if b.flip(0.4):
-        return b.emit(f"ad.transpose({x.text})", x.shape[::-1], x.bound)
+        text = f"{x.text}.T" if b.method() else f"{b.fn('transpose')}({x.text})"
+        return b.emit(text, x.shape[::-1], x.bound)
     axes = b.choose(list(itertools.permutations(range(len(x.shape)))))
-    return b.emit(f"ad.transpose({x.text}, {axes!r})", tuple(x.shape[a] for a in axes), x.bound)
+    shape = tuple(x.shape[a] for a in axes)
+    return b.emit(f"{b.fn('transpose')}({x.text}, {axes!r})", shape, x.bound)
 
 
 def _broadcast_targets(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -610,7 +652,7 @@ def _broadcast_targets(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
 def _broadcast_to(b: Builder) -> Value:
     x = b.operand(ok=lambda v: bool(_broadcast_targets(v.shape)))
     shape = b.choose(_broadcast_targets(x.shape))
-    return b.emit(f"ad.broadcast_to({x.text}, {shape!r})", shape, x.bound)
+    return b.emit(f"{b.fn('broadcast_to')}({x.text}, {shape!r})", shape, x.bound)
 
 
 _SLICES = {
@@ -689,7 +731,7 @@ def _matmul(b: Builder) -> Value:
     k = a.shape[-1]
     limit = math.sqrt(BIG / k)
     a, c = b.squash(a, limit), b.squash(c, limit)
-    text = f"ad.matmul({a.text}, {c.text})" if b.flip(0.3) else f"{a.text} @ {c.text}"
+    text = f"{b.fn('matmul')}({a.text}, {c.text})" if b.flip(0.3) else f"{a.text} @ {c.text}"
     return b.emit(text, shape, a.bound * c.bound * k)
 
 
@@ -722,7 +764,7 @@ def _concatenate(b: Builder) -> Value:
     axis_text = "" if axis == 0 and b.flip(0.5) else f", axis={axis}"
     items = ", ".join(p.text for p in parts)
     return b.emit(
-        f"ad.concatenate([{items}]{axis_text})", tuple(shape), max(p.bound for p in parts)
+        f"{b.fn('concatenate')}([{items}]{axis_text})", tuple(shape), max(p.bound for p in parts)
     )
 
 
@@ -738,7 +780,7 @@ def _stack(b: Builder) -> Value:
     axis = b.draw(st.integers(-len(x.shape) - 1, len(x.shape)))
     shape = np.stack([np.zeros(x.shape)] * len(parts), axis=axis).shape
     items = ", ".join(p.text for p in parts)
-    return b.emit(f"ad.stack([{items}], axis={axis})", shape, max(p.bound for p in parts))
+    return b.emit(f"{b.fn('stack')}([{items}], axis={axis})", shape, max(p.bound for p in parts))
 
 
 ARRAY: dict[str, Callable[[Builder], Value]] = {
@@ -812,10 +854,11 @@ def _build(
     n_ops: int,
     arrays: bool,
     avoid: Sequence[str],
+    numpy: float = 0.0,
 ) -> Program:
     if not set(avoid).isdisjoint(HELPERS):
         raise ValueError(f"the templates need {', '.join(HELPERS)}; they cannot be avoided")
-    b = Builder(draw, params, arrays, avoid)
+    b = Builder(draw, params, arrays, avoid, numpy)
     if ops is None:
         ops = [*ELEMENTWISE, *ARRAY] if arrays else list(ELEMENTWISE)
     ops = [op for op in ops if op not in b.avoid]
@@ -864,17 +907,20 @@ def scalar_programs(
     max_ops: int = 8,
     max_inputs: int = 3,
     avoid: Sequence[str] = (),
+    numpy: float = 0.0,
 ) -> Program:
     """Programs of Python-float inputs over the elementwise primitives ``ops`` (default: all).
 
     ``avoid`` names primitives the program must not use at all, not even as a helper
     of another template (``sqrt(sigmoid(x))``); only :data:`HELPERS` cannot be avoided.
+    ``numpy`` is how often a primitive numpy also has is spelled the numpy way
+    (``np.sin(x0)``, ``v1.sum(axis=0)``, ``v2.T``) instead of ``ad.sin(x0)``.
     """
     n_inputs = draw(st.integers(1, max_inputs))
     args = tuple(draw(ELEMENTS) for _ in range(n_inputs))
     params = [Value(f"x{i}", (), INPUT_BOUND) for i in range(n_inputs)]
     n_ops = draw(st.integers(1, max_ops))
-    return _build(draw, params, args, ops, n_ops, arrays=False, avoid=avoid)
+    return _build(draw, params, args, ops, n_ops, arrays=False, avoid=avoid, numpy=numpy)
 
 
 INPUT_SHAPES = ((3,), (2, 3), (3, 1), (1, 3), (2, 2), (4,), (2, 1, 3), ())
@@ -889,13 +935,14 @@ def array_programs(
     max_size: int = MAX_SIZE,
     dtypes: Sequence[type] = (np.float64,),
     avoid: Sequence[str] = (),
+    numpy: float = 0.0,
 ) -> Program:
     """Programs of array inputs (the first at least 1-d) over elementwise and array primitives.
 
     Elementwise operations broadcast their operands; array primitives get
     operands of suitable shapes. The output is a scalar: the program's unused
-    values, each reduced (sum, mean, logsumexp or max), added up. ``ops`` and
-    ``avoid`` are as for :func:`scalar_programs`.
+    values, each reduced (sum, mean, logsumexp or max), added up. ``ops``, ``avoid``
+    and ``numpy`` are as for :func:`scalar_programs`.
     """
     n_inputs = draw(st.integers(1, max_inputs))
     dtype = draw(st.sampled_from(dtypes))
@@ -909,7 +956,7 @@ def array_programs(
     args = tuple(np.asarray(a) if not isinstance(a, np.ndarray) else a for a in args)
     params = [Value(f"x{i}", s, INPUT_BOUND) for i, s in enumerate(shapes)]
     n_ops = draw(st.integers(1, max_ops))
-    return _build(draw, params, args, ops, n_ops, arrays=True, avoid=avoid)
+    return _build(draw, params, args, ops, n_ops, arrays=True, avoid=avoid, numpy=numpy)
 
 
 def programs(**kwargs: Any) -> st.SearchStrategy[Program]:

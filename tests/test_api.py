@@ -276,3 +276,13 @@ def test_grad_checks_the_output_the_same_way_in_every_mode(mode):
         ad.grad(_returns_text, mode=mode)(1.0)
     with pytest.raises(ad.DifferentiationError, match=r"single scalar output.*ad\.jacobian"):
         ad.grad(_returns_pair, mode=mode)(1.0)
+
+
+def test_compare_shows_every_row_when_the_reference_mode_cannot_differentiate():
+    def branchy(x):
+        return x * x if x > 0 else -x  # symbolic mode cannot follow the branch
+
+    table = ad.compare(branchy, 2.0, modes=("symbolic", "forward"), reference="symbolic",
+                       time=False)  # fmt: skip
+    assert table["symbolic"].failure and "symbolically" in table["symbolic"].failure
+    assert table["forward"].gradient == 4.0 and table["forward"].error is None

@@ -208,7 +208,7 @@ def test_format_value_is_short_and_stable():
     assert events.format_value(2.0) == "2.0"
     assert events.format_value(13 / 24) == "0.541667"
     assert events.format_value(np.array([1.0, 2.0])) == "[1, 2]"
-    assert events.format_value(np.zeros((30, 4), np.float32)) == "30×4 float32 array"
+    assert events.format_value(np.zeros((30, 4), np.float32)) == "[0, 0, 0, …] (30, 4) float32"
 
 
 def test_adjoint_and_tangent_names():

@@ -3,9 +3,9 @@
 The programs come from ``tests/programs.py``: straight-line adlab code built
 as a random DAG with fan-out, safe domains and bounded magnitudes (see its
 docstring). The finite-difference properties check the reverse engine;
-``test_every_engine_agrees_with_reverse_mode`` compares every other engine that
-exists (``ad.MODES``) with it, so a new engine is covered as soon as it is
-registered. Within the reverse engine, the two paths (``ad.grad`` and a
+``tests/test_oracle.py`` compares every engine of ``ad.MODES`` with an independent
+AD system (autograd), so a new engine is covered as soon as it is registered.
+Within the reverse engine, the two paths (``ad.grad`` and a
 recorded ``ad.trace``) and the two sweeps over a trace (reverse adjoints and
 forward tangents) are compared with each other.
 
@@ -266,56 +266,6 @@ def test_every_derived_operator_gives_the_same_derivative(program: Program) -> N
     np.testing.assert_allclose(out_dot, sum(terms), rtol=1e-9, atol=1e-10 * scale)
 
 
-def _available_modes() -> list[str]:
-    """The modes of ad.MODES whose engine exists in this version of adlab."""
-    modes = []
-    for mode in ad.MODES:
-        try:
-            ad.grad(lambda x: x * x, mode=mode)(1.0)
-        except NotImplementedError:
-            continue
-        modes.append(mode)
-    return modes
-
-
-SCALAR_ONLY = ("symbolic",)  # a formula has one symbol per scalar input
-OTHER_MODES = [m for m in _available_modes() if m != "reverse" and m not in SCALAR_ONLY]
-
-
-@pytest.mark.parametrize("mode", OTHER_MODES)
-@settings(PROPERTY, max_examples=_examples(100))
-@given(programs())
-def test_every_engine_agrees_with_reverse_mode(mode: str, program: Program) -> None:
-    """Each further engine, as it is added, gives reverse mode's value and gradient."""
-    _agree_with_reverse_mode(mode, program)
-
-
-@pytest.mark.parametrize("mode", [m for m in _available_modes() if m in SCALAR_ONLY])
-@settings(PROPERTY, max_examples=_examples(100))
-@given(scalar_programs())
-def test_scalar_engines_agree_with_reverse_mode(mode: str, program: Program) -> None:
-    """Engines of scalar formulas (symbolic), on random scalar programs."""
-    _agree_with_reverse_mode(mode, program)
-
-
-def _agree_with_reverse_mode(mode: str, program: Program) -> None:
-    argnums = tuple(range(len(program.args)))
-    value, grads = ad.value_and_grad(program.fn, argnums=argnums)(*program.args)
-    if mode == "numeric":  # differences: only away from kinks, and only to their accuracy
-        _kinks_clear(program)
-        rtol, atol = 1e-5, 1e-6
-    else:
-        rtol, atol = 1e-9, 1e-10
-    out, got = ad.value_and_grad(program.fn, argnums=argnums, mode=mode)(*program.args)
-    np.testing.assert_allclose(out, value, rtol=1e-12, err_msg=f"{mode}: value")
-    for i, (g, want) in enumerate(zip(got, grads)):
-        assert np.shape(g) == np.shape(want), f"{mode}: gradient {i} has shape {np.shape(g)}"
-        scale = 1.0 + float(np.max(np.abs(want), initial=0.0))
-        np.testing.assert_allclose(
-            g, want, rtol=rtol, atol=atol * scale, err_msg=f"{mode}: gradient {i}"
-        )
-
-
 # ---------------------------------------------------------------------------
 # 5. The generator itself
 
@@ -334,8 +284,7 @@ def test_programs_fan_out_and_print_as_source_that_rebuilds_them(program: Progra
 
 
 def _break_sin(monkeypatch: pytest.MonkeyPatch) -> None:
-    for table in (rules.partials, rules.jvps, rules.vjps, rules.declared):
-        monkeypatch.setitem(table, S.sin, table[S.sin])  # restored after the test
+    monkeypatch.setattr(S.sin, "rule", S.sin.rule)  # restored after the test
     rules.defpartials(S.sin, lambda x, out: S.cos(out))  # a plausible slip: cos(sin x)
 
 

@@ -1,4 +1,5 @@
-"""The vocabulary every engine shares: primitives, rules, tangents, graphs, events.
+"""The vocabulary every engine shares: primitives and their rules, the one derivation,
+transformations, the engine protocol, expressions, tangents, graphs, events.
 
 ``adlab.core`` imports nothing else from adlab; everything else imports it.
 """

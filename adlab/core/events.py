@@ -22,17 +22,22 @@ def bar(name: str) -> str:
 
 
 def dot(name: str) -> str:
-    """The tangent's name: a dot over the first letter (ẋ, ṫ1)."""
-    return name[:1] + DOT + name[1:] if name else name
+    """The tangent's name: a dot over the whole name (ẋ, ṫ1̇; drawings draw one dot)."""
+    return "".join(c + DOT for c in name)
 
 
 def format_value(v: Any, digits: int = 6) -> str:
     """A short, stable text for a number or array (used in explanations and tables).
 
-    A negative zero prints as ``0.0``: ``-0.5·0.0`` is zero, whatever its IEEE sign.
+    A negative zero prints as ``0.0``: ``-0.5·0.0`` is zero, whatever its IEEE sign. A
+    bigger array shows its first values, then its shape (and a dtype other than float64).
 
     >>> format_value(2.0), format_value(13 / 24), format_value(np.arange(3.0)), format_value(-0.0)
     ('2.0', '0.541667', '[0, 1, 2]', '0.0')
+    >>> format_value(np.linspace(0, 1, 8))
+    '[0, 0.1429, 0.2857, …] (8,)'
+    >>> format_value(np.eye(2))
+    '[1, 0, 0, 1] (2, 2)'
     """
     if isinstance(v, bool | np.bool_):
         return str(bool(v))
@@ -45,10 +50,13 @@ def format_value(v: Any, digits: int = 6) -> str:
     if isinstance(v, np.ndarray):
         if v.ndim == 0:
             return format_value(v[()], digits)
-        if v.size <= 6:
-            body = ", ".join(f"{float(x) + 0.0:.4g}" for x in v.ravel())
-            return f"[{body}]" if v.ndim == 1 else f"{'×'.join(map(str, v.shape))} [{body}]"
-        return f"{'×'.join(map(str, v.shape))} {v.dtype} array"
+        flat = v.ravel()
+        shown = flat if v.size <= 6 else flat[:3]
+        body = ", ".join(f"{float(x) + 0.0:.4g}" for x in shown) + (", …" if v.size > 6 else "")
+        if v.ndim == 1 and v.size <= 6:
+            return f"[{body}]"
+        dtype = "" if v.dtype == np.float64 else f" {v.dtype}"
+        return f"[{body}] {tuple(v.shape)}{dtype}"
     inner = getattr(v, "value", None)
     if inner is not None:
         return format_value(inner, digits)

@@ -1,30 +1,33 @@
 """Expression trees: symbols, constants and calls of table primitives.
 
 An :class:`Expr` is what a rule of the table returns when it is applied to
-names instead of numbers: ``partials[mul][0](Sym("x"), Sym("y"), Sym("out"))``
-is ``Sym("y")``, and sin's partial applied to ``Sym("x")`` is the tree
-``cos(x)``. The source-transformation engine prints such trees as Python code;
-the symbolic engine differentiates them (forward mode on Expr values).
+names instead of numbers: ``mul``'s partials applied to ``Sym("x")``, ``Sym("y")``
+are ``Sym("y")`` and ``Sym("x")``, and sin's partial applied to ``Sym("x")`` is the
+tree ``cos(x)``. The source-transformation engine prints such trees as Python
+code; the symbolic engine differentiates them.
 
 An Expr is a :class:`~adlab.core.primitive.Box` of level 0, below every
 transformation, so calling any primitive on it builds a :class:`Call` node
-instead of computing; Python's arithmetic operators route to the same
-primitives (found by name in :data:`~adlab.core.primitive.PRIMITIVES`).
+instead of computing; Python's operators come from the one operator mixin every
+value type shares (:class:`~adlab.core.operators.Operators`), and numpy's ufuncs
+call the primitive declared to stand for them (``np.sin(x)`` is ``ad.sin(x)``).
 Expressions are immutable and compare structurally (``==`` and ``hash`` look at
 the tree, as in sympy). Ordering comparisons are expressions too (``x > 0`` is
 the call ``greater(x, 0)``), so ``ad.where(x > 0, a, b)`` is a formula; but a
 Python branch on one (``if x > 0:``) raises, because a symbol has no value to
 decide it with.
 
-Every walk over a tree (printing, evaluation, simplification, equality, size) uses
-an explicit stack, so deep expressions never hit Python's recursion limit.
+Differentiating a tree (:meth:`Expr.diff`) is forward mode on trees: the table's
+forward rules, applied to expressions, through the same derivation every engine
+uses (:mod:`adlab.core.rules`). Printing as Python and as LaTeX is
+:mod:`adlab.core.printing`. Every walk over a tree (printing, evaluation,
+simplification, differentiation, equality, size) uses an explicit stack, so deep
+expressions never hit Python's recursion limit.
 
-Differentiating, Wengert lists, LaTeX and compilation belong to the symbolic
-engine (:mod:`adlab.engines.symbolic`); core imports no engine, so the engine
-registers them with :func:`register_symbolic` when it is imported, and
-``Expr.diff``, ``.wengert``, ``.latex`` and ``.compile`` reach them through that
-registry. numpy's ufuncs call the table's primitive of the same name
-(``np.sin(x)`` is ``ad.sin(x)``).
+A symbol the symbolic engine makes for one derivative belongs to that derivative
+(its ``owner``): once the derivative has finished, an expression of its symbols is
+only the number it had there (it shows and converts as that number) and takes
+part in no new derivative.
 
 >>> x, y = Sym("x"), Sym("y")
 >>> e = x * y + 3.0
@@ -32,6 +35,8 @@ registry. numpy's ufuncs call the table's primitive of the same name
 x * y + 3.0
 >>> e.evaluate(x=2.0, y=4.0)
 11.0
+>>> print(e.diff(x))
+y
 """
 
 from __future__ import annotations
@@ -42,26 +47,15 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from adlab.core import operators as O
 from adlab.core.errors import DifferentiationError
-from adlab.core.primitive import PRIMITIVES, Box, Primitive
+from adlab.core.operators import Operators
+from adlab.core.primitive import Box, Primitive, standing_for
+from adlab.core.printing import COMPARISONS, PythonPrinter, latex_text
+from adlab.core.rules import Partials, missing_rule
+from adlab.core.transform import FINISHED, PAUSED, Transformation, running_now, stop_gradient
 
-__all__ = ["Call", "Const", "Expr", "Sym", "as_expr"]
-
-
-_UFUNC_ALIASES = {
-    "subtract": "sub", "multiply": "mul", "divide": "truediv", "true_divide": "truediv",
-    "power": "pow", "float_power": "pow", "negative": "neg", "absolute": "abs", "fabs": "abs",
-}  # fmt: skip
-"""numpy ufuncs whose primitive in the table has another name; the others share theirs."""
-
-
-def _table(name: str) -> Primitive:
-    try:
-        return PRIMITIVES[name]
-    except KeyError:  # pragma: no cover - adlab.ops registers them on import
-        raise DifferentiationError(
-            f"the primitive {name!r} is not registered; import adlab (or adlab.ops) first"
-        ) from None
+__all__ = ["Call", "Const", "Expr", "Sym", "as_expr", "diff"]
 
 
 def _freeze(value: Any) -> Any:
@@ -91,91 +85,24 @@ def register_drawer(draw: Callable[[Expr], Any]) -> None:
     _drawer[:] = [draw]
 
 
-#: The operations of the symbolic engine behind ``Expr.diff``, ``.wengert``, ``.latex`` and
-#: ``.compile``, by name (filled by :func:`register_symbolic`).
-_symbolic: dict[str, Callable[..., Any]] = {}
-
-_SYMBOLIC_NAMES = ("diff", "wengert", "latex", "compile")
-
-
-def register_symbolic(**operations: Callable[..., Any]) -> None:
-    """Install the symbolic engine's operations on expressions, by name: ``diff``,
-    ``wengert``, ``latex`` and ``compile``, each called with the expression first."""
-    unknown = set(operations) - set(_SYMBOLIC_NAMES)
-    if unknown:
-        raise ValueError(f"unknown symbolic operations {sorted(unknown)}; known: {_SYMBOLIC_NAMES}")
-    _symbolic.update(operations)
-
-
-def _engine_op(name: str) -> Callable[..., Any]:
-    try:
-        return _symbolic[name]
-    except KeyError:
-        raise DifferentiationError(
-            f"Expr.{name} is provided by the symbolic engine; import adlab (or "
-            "adlab.engines.symbolic) first"
-        ) from None
-
-
-class Expr(Box):
+class Expr(Operators, Box):
     """An immutable expression tree; see the module docstring."""
 
     __slots__ = ("_hash",)
     _level = 0
+    _what = "symbolic expression"
 
     # -- primitives applied to expressions build calls -----------------------
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Expr:
-        return Call.make(prim, args, params)
-
-    def __add__(self, other: Any) -> Any:
-        return _table("add")(self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return _table("add")(other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return _table("sub")(self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return _table("sub")(other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return _table("mul")(self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return _table("mul")(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return _table("truediv")(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return _table("truediv")(other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return _table("pow")(self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return _table("pow")(other, self)
-
-    def __matmul__(self, other: Any) -> Any:
-        return _table("matmul")(self, other)
-
-    def __rmatmul__(self, other: Any) -> Any:
-        return _table("matmul")(other, self)
-
-    def __neg__(self) -> Any:
-        return _table("neg")(self)
-
-    def __pos__(self) -> Expr:
-        return self
-
-    def __abs__(self) -> Any:
-        return _table("abs")(self)
+        call = Call.make(prim, args, params)
+        symbolic = running_now("symbolic")
+        if symbolic and symbolic[-1].state == PAUSED and isinstance(call, Call):
+            return Call.make(stop_gradient, (call,))  # computed inside no_grad: a constant
+        return call
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        """``np.sin(x)``, ``np.float64(2.0) * x``: the table's primitive of the same name."""
-        name = _UFUNC_ALIASES.get(ufunc.__name__, ufunc.__name__)
-        prim = PRIMITIVES.get(name)
+        """``np.sin(x)``, ``np.float64(2.0) * x``: the primitive that stands for the ufunc."""
+        prim = standing_for(ufunc)
         if method != "__call__" or kwargs or prim is None:
             call = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
             raise DifferentiationError(
@@ -185,23 +112,13 @@ class Expr(Box):
             )
         return prim(*inputs)
 
-    # -- comparisons are expressions; a branch on one cannot be decided ----------
+    # -- a branch on an expression cannot be decided ------------------------------
     # ``x > 0`` is the call greater(x, 0), so ``ad.where(x > 0, a, b)`` is a formula;
     # ``if x > 0:`` asks for its truth, which a symbol does not have (``__bool__``).
-    def __lt__(self, other: Any) -> Any:
-        return _table("less")(self, other)
-
-    def __le__(self, other: Any) -> Any:
-        return _table("less_equal")(self, other)
-
-    def __gt__(self, other: Any) -> Any:
-        return _table("greater")(self, other)
-
-    def __ge__(self, other: Any) -> Any:
-        return _table("greater_equal")(self, other)
-
-    def __bool__(self) -> NoReturn:
-        comparison = isinstance(self, Call) and self.prim.symbol in _COMPARISONS
+    def __bool__(self) -> bool:
+        if self._finished():
+            return bool(self._number())
+        comparison = isinstance(self, Call) and self.prim.symbol in COMPARISONS
         what = f"{self}" if comparison else f"the truth of {self}"
         raise DifferentiationError(
             f"cannot decide {what} symbolically: the expression has no value, so symbolic "
@@ -210,16 +127,43 @@ class Expr(Box):
             "values take, or write the choice as a formula: ad.where(x > 0.0, a, b)"
         )
 
-    def __float__(self) -> NoReturn:
+    def __float__(self) -> float:
+        if self._finished():
+            return float(self._number())
         raise DifferentiationError(
             f"float({self}): a symbolic expression has no number; call .evaluate(...) first"
         )
+
+    def __format__(self, spec: str) -> str:
+        return format(self._number() if self._finished() else str(self), spec)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._finished():
+            return np.asarray(self._number(), dtype=dtype)
+        raise DifferentiationError(
+            f"np.asarray({self}): a symbolic expression has no number; call .evaluate(...) "
+            "first, or build arrays of expressions with ad.stack([...])"
+        )
+
+    # -- a derivative's symbols: only numbers once it has finished -----------------
+    def _owners(self) -> list[SymbolicTransformation]:
+        return [n.owner for n in self.walk() if isinstance(n, Sym) and n.owner is not None]
+
+    def _finished(self) -> bool:
+        return any(owner.state == FINISHED for owner in self._owners())
+
+    def _number(self) -> Any:
+        """The value a finished derivative's expression had (its symbols at their values)."""
+        env: dict[str, Any] = {}
+        for owner in self._owners():
+            env.update(owner.values)
+        return self.evaluate(env)
 
     # -- structure ----------------------------------------------------------------
     def __hash__(self) -> int:
         return self._hash
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
         """Structural equality: the same tree (constants compared by value)."""
         if not isinstance(other, Expr):
             if isinstance(other, int | float | np.number):
@@ -236,7 +180,7 @@ class Expr(Box):
             stack.extend(zip(a.children, b.children))
         return True
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq
 
@@ -301,50 +245,24 @@ class Expr(Box):
             sizes[id(node)] = n
         return sizes[id(self)]
 
-    # -- the symbolic engine's operations (registered by adlab.engines.symbolic) ---
+    # -- differentiation and LaTeX -----------------------------------------------------
     def diff(self, x: Sym | str, simplify: bool = True) -> Expr:
-        """The derivative with respect to the symbol ``x``: forward mode run on the tree
-        with the table's rules (see :func:`adlab.engines.symbolic.diff`).
+        """The derivative with respect to the symbol ``x``: forward mode run on the tree with
+        the table's rules (see :func:`diff`).
 
-        >>> import adlab.engines.symbolic
         >>> x = Sym("x")
         >>> print((x * x + 3).diff(x))
         x + x
         """
-        return _engine_op("diff")(self, x, simplify=simplify)
-
-    def wengert(self, share: str = "structure") -> Any:
-        """The Wengert list that computes the expression, equal subexpressions computed
-        once (see :func:`adlab.engines.symbolic.wengert`).
-
-        >>> import adlab.engines.symbolic
-        >>> x = Sym("x")
-        >>> print((x * x + x * x).wengert())
-        y1 = x * x
-        y2 = y1 + y1
-        """
-        return _engine_op("wengert")(self, share=share)
+        return diff(self, x, simplify=simplify)
 
     def latex(self) -> str:
-        """The expression as LaTeX (see :func:`adlab.engines.symbolic.latex`).
+        """The expression as LaTeX (see :mod:`adlab.core.printing`).
 
-        >>> import adlab.engines.symbolic
         >>> print((Sym("x") ** 2 / 2).latex())
         \\dfrac{x^{2}}{2}
         """
-        return _engine_op("latex")(self)
-
-    def compile(self, args: Any = None, **options: Any) -> Callable[..., Any]:
-        """A Python function computing the expression from ``args`` (symbol names, in
-        order; default: the free symbols), with its ``.source`` (see
-        :func:`adlab.engines.symbolic.compile_expr`).
-
-        >>> import adlab.engines.symbolic
-        >>> f = (Sym("x") * Sym("y") + 1).compile(("x", "y"))
-        >>> f(2.0, 3.0)
-        7.0
-        """
-        return _engine_op("compile")(self, args, **options)
+        return latex_text(self)
 
     # -- evaluation -----------------------------------------------------------------
     def evaluate(self, env: Mapping[str, Any] | None = None, **values: Any) -> Any:
@@ -387,17 +305,17 @@ class Expr(Box):
         >>> (Sym("x") * 2.0 + Sym("y")).code()
         'x * 2.0 + y'
         """
-        return _Printer(name, constant, infix).text(self)
+        return PythonPrinter(name, constant, infix).text(self)
 
     def __str__(self) -> str:
-        return self.code()
+        return str(self._number()) if self._finished() else self.code()
 
     def __repr__(self) -> str:
-        return f"Expr({self.code()!r})"
+        return repr(self._number()) if self._finished() else f"Expr({self.code()!r})"
 
     def _repr_html_(self) -> str | None:
         """In a notebook: the expression tree, drawn (an HTML page shows its SVG inline)."""
-        if not _drawer:
+        if not _drawer or self._finished():
             return None
         drawing = _drawer[0](self)
         return drawing._repr_html_() or drawing._repr_svg_()
@@ -439,14 +357,17 @@ class Expr(Box):
 
 
 class Sym(Expr):
-    """A named symbol: ``Sym("x")``."""
+    """A named symbol: ``Sym("x")``. ``owner`` is the derivative a symbol was made for, if
+    the symbolic engine made it (it takes no part in equality)."""
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "owner")
+    kind = "sym"
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, owner: SymbolicTransformation | None = None) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a symbol needs a non-empty name, got {name!r}")
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "owner", owner)
         object.__setattr__(self, "_hash", hash(("Sym", name)))
 
     def __setattr__(self, key: str, value: Any) -> NoReturn:
@@ -460,6 +381,7 @@ class Const(Expr):
     """A constant: a number, a bool or an array."""
 
     __slots__ = ("value",)
+    kind = "const"
 
     def __init__(self, value: Any) -> None:
         if isinstance(value, Expr):
@@ -476,11 +398,15 @@ class Const(Expr):
             return _freeze(np.asarray(a)) == _freeze(np.asarray(b))
         return bool(a == b) or (a != a and b != b)  # nan equals nan structurally
 
+    def _structural_zero(self) -> bool:
+        return type(self.value) in (int, float) and self.value == 0
+
 
 class Call(Expr):
     """A primitive applied to argument expressions, with static parameters."""
 
     __slots__ = ("args", "params", "prim")
+    kind = "call"
 
     def __init__(self, prim: Primitive, args: tuple[Expr, ...], params: tuple = ()) -> None:
         object.__setattr__(self, "prim", prim)
@@ -544,6 +470,91 @@ def as_expr(value: Any) -> Expr:
     )
 
 
+class SymbolicTransformation(Transformation):
+    """A symbolic derivative: the symbols it made own it, and ``values`` holds the point it
+    is taken at (by symbol name), which its expressions show once it has finished."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        super().__init__("symbolic")
+        self.values = values
+
+
+# ---------------------------------------------------------------------------
+# Differentiation: forward mode on trees
+
+
+def diff(expr: Any, x: Sym | str, simplify: bool = True) -> Expr:
+    """The derivative of ``expr`` with respect to the symbol ``x`` (a Sym or its name).
+
+    Forward mode on the tree: every node gets a tangent, an expression, from the
+    table's forward rule applied to expressions (the derivation of
+    :func:`~adlab.core.rules.elementwise_tangent` for partials: ``d(x·x) = x * 1 + 1 * x``,
+    the first argument's term as ``∂₀ · ẋ₀``, later ones as ``ẋᵢ · ∂ᵢ``; arguments that
+    are constants are handed to the rules as plain numbers). With ``simplify=False``
+    (the *naive* derivative, for teaching) every leaf has an explicit tangent, 1 for
+    ``x`` and 0 for the rest, and nothing is simplified; a zero tangent is passed through
+    where a partial is declared as 1 (the sum rule's ``+ 0``), but never multiplies a
+    partial (the strong zero: ``∂ · 0`` is not 0 when ∂ is infinite). With
+    ``simplify=True`` zero tangents are absent from the start and the result is
+    simplified with the safe trivial rules.
+
+    >>> e = Sym("x") * Sym("x") + 3
+    >>> print(diff(e, "x", simplify=False))
+    x * 1 + 1 * x + 0
+    >>> print(diff(e, "x"))
+    x + x
+    """
+    expr = as_expr(expr)
+    var = _symbol(x)
+    one = Const(1)
+    zero = None if simplify else Const(0)
+    tangents: dict[int, Expr | None] = {}
+    for node in expr.walk():
+        if isinstance(node, Sym):
+            tangents[id(node)] = one if node == var else zero
+        elif isinstance(node, Const):
+            tangents[id(node)] = zero
+        else:
+            assert isinstance(node, Call)
+            arg_dots = [tangents[id(a)] for a in node.args]
+            if all(t is None for t in arg_dots):
+                tangents[id(node)] = None
+            elif not node.prim.differentiable:
+                tangents[id(node)] = zero  # comparisons, sign: zero wherever defined
+            else:
+                tangents[id(node)] = _tangent(node, arg_dots, zero)
+    out_dot = tangents[id(expr)]
+    if out_dot is None:
+        return Const(0)
+    return out_dot.simplify() if simplify else out_dot
+
+
+def _symbol(x: Sym | str) -> Sym:
+    if isinstance(x, str):
+        return Sym(x)
+    if isinstance(x, Sym):
+        return x
+    raise DifferentiationError(
+        f"diff differentiates with respect to a symbol (a Sym or its name), got {x!r}"
+    )
+
+
+def _tangent(node: Call, arg_dots: list[Expr | None], zero: Expr | None) -> Expr | None:
+    """The tangent of one call, from the table's rule for its primitive."""
+    rule = node.prim.rule
+    if rule is None:
+        raise missing_rule(node.prim, "forward")
+    args = [a.value if isinstance(a, Const) else a for a in node.args]
+    if not isinstance(rule, Partials):  # a jvp never sees a zero: it is None
+        arg_dots = [None if t is not None and t._structural_zero() else t for t in arg_dots]
+        if all(t is None for t in arg_dots):
+            return zero
+    out_dot = rule.jvp(node, args, arg_dots, **dict(node.params))
+    return zero if out_dot is None else as_expr(out_dot)
+
+
 # ---------------------------------------------------------------------------
 # Simplification: local rewrites of one call whose arguments are already simple
 
@@ -554,8 +565,8 @@ def _is_const(e: Expr, *values: float) -> bool:
     return any(e.value == v for v in values)
 
 
-def _named(e: Expr, name: str) -> bool:
-    return isinstance(e, Call) and e.prim.name == name and not e.params
+def _is_call(e: Expr, prim: Primitive) -> bool:
+    return isinstance(e, Call) and e.prim is prim and not e.params
 
 
 def _rewrite(e: Expr, rules: Mapping[str, tuple[Callable[..., Expr | None], ...]]) -> Expr:
@@ -578,17 +589,17 @@ def _boolean(e: Expr) -> bool:
     if isinstance(e, Const):
         return isinstance(e.value, bool | np.bool_)
     return isinstance(e, Call) and (
-        e.prim.symbol in _COMPARISONS or e.prim.name.startswith("logical_")
+        e.prim.symbol in COMPARISONS or e.prim.name.startswith("logical_")
     )
 
 
-def _call(name: str, *args: Expr) -> Expr:
-    return Call.make(_table(name), args)
+def _call(prim: Primitive, *args: Expr) -> Expr:
+    return Call.make(prim, args)
 
 
 def _negated(e: Expr) -> Expr | None:
     """``-e`` without a new negation, if ``e`` is a negation or a constant."""
-    if _named(e, "neg"):
+    if _is_call(e, O.neg):
         return e.args[0]  # type: ignore[attr-defined]
     if isinstance(e, Const) and isinstance(e.value, int | float) and not isinstance(e.value, bool):
         return Const(-e.value)
@@ -601,15 +612,15 @@ def _mul_rules(a: Expr, b: Expr) -> Expr | None:
     if _is_const(a, 1):
         return b
     if _is_const(b, -1):
-        return _call("neg", a)
+        return _call(O.neg, a)
     if _is_const(a, -1):
-        return _call("neg", b)
-    if _named(b, "neg"):
-        return _call("neg", _call("mul", a, b.args[0]))  # type: ignore[attr-defined]
-    if _named(a, "neg"):
-        return _call("neg", _call("mul", a.args[0], b))  # type: ignore[attr-defined]
-    if _named(b, "truediv") and _is_const(b.args[0], 1):  # type: ignore[attr-defined]
-        return _call("truediv", a, b.args[1])  # type: ignore[attr-defined]
+        return _call(O.neg, b)
+    if _is_call(b, O.neg):
+        return _call(O.neg, _call(O.mul, a, b.args[0]))  # type: ignore[attr-defined]
+    if _is_call(a, O.neg):
+        return _call(O.neg, _call(O.mul, a.args[0], b))  # type: ignore[attr-defined]
+    if _is_call(b, O.truediv) and _is_const(b.args[0], 1):  # type: ignore[attr-defined]
+        return _call(O.truediv, a, b.args[1])  # type: ignore[attr-defined]
     return None
 
 
@@ -618,10 +629,10 @@ def _add_rules(a: Expr, b: Expr) -> Expr | None:
         return a
     if _is_const(a, 0):
         return b
-    if _named(b, "neg"):
-        return _call("sub", a, b.args[0])  # type: ignore[attr-defined]
-    if _named(a, "neg"):
-        return _call("sub", b, a.args[0])  # type: ignore[attr-defined]
+    if _is_call(b, O.neg):
+        return _call(O.sub, a, b.args[0])  # type: ignore[attr-defined]
+    if _is_call(a, O.neg):
+        return _call(O.sub, b, a.args[0])  # type: ignore[attr-defined]
     return None
 
 
@@ -629,9 +640,9 @@ def _sub_rules(a: Expr, b: Expr) -> Expr | None:
     if _is_const(b, 0):
         return a
     if _is_const(a, 0):
-        return _call("neg", b)
-    if _named(b, "neg"):
-        return _call("add", a, b.args[0])  # type: ignore[attr-defined]
+        return _call(O.neg, b)
+    if _is_call(b, O.neg):
+        return _call(O.add, a, b.args[0])  # type: ignore[attr-defined]
     return None
 
 
@@ -642,8 +653,8 @@ def _neg_rules(a: Expr) -> Expr | None:
 def _truediv_rules(a: Expr, b: Expr) -> Expr | None:
     if _is_const(b, 1):
         return a
-    if _named(a, "neg"):
-        return _call("neg", _call("truediv", a.args[0], b))  # type: ignore[attr-defined]
+    if _is_call(a, O.neg):
+        return _call(O.neg, _call(O.truediv, a.args[0], b))  # type: ignore[attr-defined]
     return None
 
 
@@ -695,100 +706,3 @@ _RULES: dict[str, tuple[Callable[..., Expr | None], ...]] = {
 
 _FINITE_RULES = {**_RULES, "mul": (_finite_mul_rules,), "truediv": (_finite_truediv_rules,)}
 """The identities, plus ``0 * x -> 0`` and ``0 / x -> 0``: right for finite (non-zero) x."""
-
-
-# ---------------------------------------------------------------------------
-# Printing as Python
-
-_COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
-_BINARY = {"+": 10, "-": 10, "*": 11, "/": 11, "@": 11, "**": 13,
-           "<": 5, "<=": 5, ">": 5, ">=": 5, "==": 5, "!=": 5}  # fmt: skip
-_UNARY, _ATOM = 12, 16
-
-
-#: Text built from pieces: a string, or a tuple of pieces joined once at the end (so a
-#: deep tree prints in time linear in its text, not quadratic).
-Rope = str | tuple
-
-
-def join_rope(rope: Rope) -> str:
-    """The text of a :data:`Rope`, flattened with an explicit stack (no recursion)."""
-    out: list[str] = []
-    stack = [rope]
-    while stack:
-        piece = stack.pop()
-        if isinstance(piece, str):
-            out.append(piece)
-        else:
-            stack.extend(reversed(piece))
-    return "".join(out)
-
-
-class _Printer:
-    """Python source for an expression, with the fewest parentheses that keep its tree."""
-
-    def __init__(self, name: Callable[[Primitive], str] | None,
-                 constant: Callable[[Any], str | None] | None,
-                 infix: Callable[[Call], bool] | None) -> None:  # fmt: skip
-        self.name = name or (lambda prim: prim.name)
-        self.constant = constant
-        self.infix = infix or (lambda call: True)
-
-    def text(self, expr: Expr) -> str:
-        # per node: (its text as a rope, its precedence, whether the text starts with "-")
-        done: dict[int, tuple[Rope, int, bool]] = {}
-        for node in expr.walk():
-            done[id(node)] = self._node(node, done)
-        return join_rope(done[id(expr)][0])
-
-    def _node(self, node: Expr, done: dict[int, tuple[Rope, int, bool]]) -> tuple[Rope, int, bool]:
-        if isinstance(node, Sym):
-            return node.name, _ATOM, False
-        if isinstance(node, Const):
-            text, prec = self._const(node.value)
-            return text, prec, text.startswith("-")
-        assert isinstance(node, Call)
-        args = [done[id(a)] for a in node.args]
-        symbol = node.prim.symbol
-        if symbol is not None and not node.params and self.infix(node):
-            if len(args) == 2 and symbol in _BINARY:
-                return self._binary(symbol, *args)
-            if len(args) == 1 and symbol == "-":
-                text, prec, minus = args[0]
-                nested = prec < _UNARY or minus  # -(a + b), -(-a)
-                return ("-(", text, ")") if nested else ("-", text), _UNARY, True
-        parts: list[Rope] = []
-        for i, (t, _, _) in enumerate(args):
-            parts += [", ", t] if i else [t]
-        parts += [f"{', ' if parts else ''}{k}={v!r}" for k, v in node.params]
-        return (f"{self.name(node.prim)}(", *parts, ")"), _ATOM, False
-
-    @staticmethod
-    def _binary(symbol: str, left: tuple[Rope, int, bool],
-                right: tuple[Rope, int, bool]) -> tuple[Rope, int, bool]:  # fmt: skip
-        prec = _BINARY[symbol]
-        (lt, lp, lminus), (rt, rp, _) = left, right
-        if symbol == "**":  # right-associative; -x ** 2 is -(x ** 2)
-            left_ok, right_ok = lp > prec, rp >= _UNARY
-        elif prec == 5:  # comparisons do not chain the way trees do
-            left_ok, right_ok = lp > prec, rp > prec
-        else:
-            left_ok, right_ok = lp >= prec, rp > prec
-        lt = lt if left_ok else ("(", lt, ")")
-        rt = rt if right_ok else ("(", rt, ")")
-        return (lt, f" {symbol} ", rt), prec, lminus and left_ok
-
-    def _const(self, value: Any) -> tuple[str, int]:
-        if self.constant is not None:
-            text = self.constant(value)
-            if text is not None:
-                return text, _ATOM
-        if isinstance(value, bool | np.bool_):
-            return repr(bool(value)), _ATOM
-        if isinstance(value, int | float | np.integer | np.floating):
-            v = value.item() if isinstance(value, np.generic) else value
-            if isinstance(v, float) and not math.isfinite(v):
-                return f"float('{v}')", _ATOM
-            text = repr(v)  # -0.0 is negative too: -0.0 ** 2 is -(0.0 ** 2)
-            return text, (_UNARY if text.startswith("-") else _ATOM)
-        return repr(value), _ATOM

@@ -1,15 +1,18 @@
-"""Primitive operations, and the boxes that intercept them.
+"""Primitive operations: each one an entry of adlab's table, with its rule as data.
 
-A :class:`Primitive` is one entry of adlab's table: a name, an implementation on
-plain values (floats and numpy arrays), and derivative rules registered in
-:mod:`adlab.core.rules`. Calling a primitive dispatches on its arguments:
+A :class:`Primitive` is a name, an implementation on plain values (floats and numpy
+arrays) and what adlab knows about it: its derivative ``rule`` (see
+:mod:`adlab.core.rules`), its ``kink`` note, the numpy ufuncs and Python functions it
+``stands_for`` (``np.sin`` and ``math.sin`` are ``ad.sin``), and its ``latex``
+spelling. Maps such as numpy's ufunc table are generated from this data, never kept
+by hand. Calling a primitive dispatches on its arguments:
 
 * only plain values  -> the implementation runs;
 * some :class:`Box`  -> the box with the highest level handles the call.
 
-A box wraps a value for one transformation: a reverse-mode ``Variable``, a
-forward-mode ``Dual``, a symbolic expression. Every transformation gets a fresh
-level from :func:`new_level`, and levels only grow, so the innermost (most
+A box wraps a value for one transformation (a reverse-mode ``Variable``, a
+forward-mode ``Dual``, a symbolic expression). Every transformation gets a fresh
+level (:mod:`adlab.core.transform`), and levels only grow, so the innermost (most
 recent) transformation always handles a call first and sees the boxes of outer
 transformations as ordinary values. That single rule keeps nested derivatives
 apart (no perturbation confusion) for every combination of engines.
@@ -25,15 +28,22 @@ from adlab.core import rules
 
 _levels = itertools.count(1)
 
-PRIMITIVES: dict[str, Primitive] = {}
-"""The library's primitives by name (the first one registered under a name keeps it),
-for value types that build expressions and need ``add`` or ``mul`` without importing
-``adlab.ops``."""
-
 
 def new_level() -> int:
     """A fresh, never reused transformation level (higher = more recent)."""
     return next(_levels)
+
+
+_STANDS_FOR: dict[Any, Primitive] = {}
+"""numpy ufuncs and Python functions -> the primitive declared to stand for them."""
+
+
+def standing_for(fn: Any) -> Primitive | None:
+    """The primitive declared to stand for ``fn`` (``np.sin``, ``math.sin`` -> ``ad.sin``)."""
+    try:
+        return _STANDS_FOR.get(fn)
+    except TypeError:  # an unhashable callable
+        return None
 
 
 class Box:
@@ -50,6 +60,10 @@ class Box:
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def _finished(self) -> bool:
+        """Whether the transformation this value belongs to has finished (it is inert)."""
+        return False
+
 
 class Primitive:
     """One operation of the table: ``prim(*args, **params)``.
@@ -60,15 +74,20 @@ class Primitive:
     A primitive with ``differentiable=False`` (comparisons, ``sign``) has zero
     derivative everywhere it is defined: engines pass its result through as a
     plain value. Positions in ``nondiff_argnums`` are settings passed positionally
-    (an iteration count): they get no derivative.
+    (an iteration count): they get no derivative. ``rule`` is its derivative (None
+    until declared), ``kink`` the documented derivative at its non-differentiable
+    points, ``stands_for`` the numpy ufuncs and Python functions it implements, and
+    ``latex`` its LaTeX command (``\\sin``; for an operator the glyph, ``\\geq``; a pair
+    of brackets around the argument for ``\\sqrt{x}`` and ``|x|``).
 
     >>> import adlab as ad
-    >>> ad.sin(0.0)
-    0.0
+    >>> ad.sin(0.0), ad.sin.rule.kind, ad.sin.latex
+    (0.0, 'partials', '\\\\sin')
     """
 
     __slots__ = (
-        "__weakref__", "differentiable", "doc", "impl", "name", "nondiff_argnums", "symbol",
+        "__weakref__", "differentiable", "doc", "impl", "kink", "latex", "name",
+        "nondiff_argnums", "rule", "stands_for", "symbol",
     )  # fmt: skip
 
     def __init__(
@@ -80,6 +99,9 @@ class Primitive:
         differentiable: bool = True,
         doc: str | None = None,
         nondiff_argnums: Sequence[int] = (),
+        kink: str | None = None,
+        stands_for: Sequence[Any] = (),
+        latex: str | tuple[str, str] | None = None,
     ) -> None:
         self.name = name
         self.impl = impl
@@ -91,7 +113,13 @@ class Primitive:
             raise ValueError(
                 f"nondiff_argnums of {name} must be non-negative positions, got {nondiff_argnums}"
             )
-        PRIMITIVES.setdefault(name, self)
+        self.rule: rules.Rule | None = None
+        self.kink = kink
+        self.stands_for = tuple(stands_for)
+        self.latex = latex
+        for fn in self.stands_for:
+            _STANDS_FOR.setdefault(fn, self)
+        rules.register(self)
 
     def __call__(self, *args: Any, **params: Any) -> Any:
         __tracebackhide__ = True  # IPython and pytest hide this frame
@@ -211,10 +239,9 @@ def primitive(
     """
 
     def make(f: Callable[..., Any]) -> Primitive:
-        prim = Primitive(_name_of(f, name), f, doc=f.__doc__, nondiff_argnums=nondiff_argnums)
-        if kink is not None:
-            rules.defkink(prim, kink)
-        return prim
+        return Primitive(
+            _name_of(f, name), f, doc=f.__doc__, nondiff_argnums=nondiff_argnums, kink=kink
+        )
 
     return make if fn is None else make(fn)
 

@@ -1,39 +1,50 @@
-"""The rule registry: plain dicts keyed by primitive.
+"""Derivative rules as data on their primitive, and the one derivation every engine uses.
 
-``partials[prim] = (d0, d1, ...)``
-    The partial derivatives of an elementwise primitive, one per argument:
-    a function ``d_i(*args, out)`` returning ∂out/∂args[i] (broadcastable to
-    the output), a constant (``1.0`` for each argument of ``add``), or ``None``
-    when the primitive is not differentiable in that argument (the condition
-    of ``where``).
-``jvps[prim](out, args, tangents, **params) -> out_dot``
-    Forward rule. ``tangents[i] is None`` means a zero tangent; a ``None``
-    result means the output tangent is zero.
-``vjps[prim](out, args, wrt, **params) -> pullback``
-    Reverse rule. ``wrt`` lists the argument positions that need a cotangent;
-    ``pullback(out_bar)`` returns one cotangent per position in ``wrt`` (``None``
-    for a zero).
-``kinks[prim] = "abs'(0) = 0"``
-    The documented derivative at the primitive's non-differentiable points: a
-    fixed subgradient, never an exception (``ad.rule_table()`` shows them).
+A primitive's ``rule`` (see :class:`~adlab.core.primitive.Primitive`) is one of:
 
-Declaring partials fills all three entries: the jvp and the vjp are *derived*
-from the one list of partials (as ChainRules' ``@scalar_rule`` does), so each
-derivative formula is written exactly once, in :mod:`adlab.ops`. Rule bodies use
-adlab operations only, so the rules are themselves differentiable: every engine
-can run them on its own value type, and higher derivatives come for free.
+:class:`Partials`
+    The partial derivatives of an elementwise primitive, one per argument: a
+    function ``d_i(*args, out)`` returning ∂out/∂args[i] (broadcastable to the
+    output), a constant (``1.0`` for each argument of ``add``), or ``None`` when
+    the primitive is not differentiable in that argument (the condition of
+    ``where``). Both the forward and the reverse rule are *derived* from them, here
+    and nowhere else (as ChainRules' ``@scalar_rule`` does): the tangent by
+    :func:`elementwise_tangent`, the cotangents by :func:`partials_at` (evaluated when
+    the primitive runs, so its arguments need not stay alive) and :func:`cotangent`.
+:class:`Custom`
+    A forward rule ``jvp(out, args, tangents, **params) -> out_dot`` and/or a reverse
+    rule ``vjp(out, args, wrt, **params) -> pullback``, for array primitives.
+    ``tangents[i] is None`` means a zero tangent; a ``None`` result means the output
+    tangent is zero. ``wrt`` lists the argument positions that need a cotangent;
+    ``pullback(out_bar)`` returns one cotangent per position in ``wrt`` (``None`` for
+    a zero).
+:class:`Linear`
+    A primitive linear in all its arguments: its jvp is the primitive itself applied
+    to the tangents, its vjp the declared ``transpose``.
+
+Every rule offers the same two methods, ``rule.jvp(out, args, tangents, **params)``
+and ``rule.vjp(out, args, wrt, **params)``, so an engine never asks what kind of
+rule it holds (the hot paths of forward and reverse mode do, to skip work). Rule
+bodies use adlab operations only, so the rules are themselves differentiable: every
+engine can run them on its own value type, and higher derivatives come for free.
 
 A primitive's ``nondiff_argnums`` (settings passed positionally, such as an
 iteration count) get no derivative: their partial is ``None``, their tangent is
-never handed to a jvp and no cotangent is asked of a vjp.
+never handed to a jvp and no cotangent is asked of a vjp. Its ``kink`` note is the
+documented derivative at its non-differentiable points: a fixed subgradient,
+never an exception (``ad.rule_table()`` shows them).
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
+import itertools
+import math
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from adlab.core.errors import DifferentiationError
 from adlab.core.tangents import broadcast_like, dtype_of, fit, shape_of, zeros_like
@@ -41,15 +52,284 @@ from adlab.core.tangents import broadcast_like, dtype_of, fit, shape_of, zeros_l
 if TYPE_CHECKING:
     from adlab.core.primitive import Primitive
 
-Partial = Callable[..., Any]
+Partial = Callable[..., Any] | float
 
-partials: dict[Primitive, tuple[Partial | None, ...]] = {}
-jvps: dict[Primitive, Callable[..., Any]] = {}
-vjps: dict[Primitive, Callable[..., Any]] = {}
-declared: dict[Primitive, Any] = {}
-"""What was written for each primitive (its partials or its jvp/vjp pair), for display."""
-kinks: dict[Primitive, str] = {}
-"""The documented subgradient choice at each primitive's kinks, for display."""
+_TABLE: weakref.WeakKeyDictionary[Primitive, None] = weakref.WeakKeyDictionary()
+"""Every primitive alive, in order of creation (the library's and the user's)."""
+
+
+def register(prim: Primitive) -> None:
+    """Enter a new primitive in the table (its constructor does)."""
+    _TABLE[prim] = None
+
+
+def table() -> list[Primitive]:
+    """Every primitive alive, in order of creation."""
+    return list(_TABLE)
+
+
+# ---------------------------------------------------------------------------
+# The one derivation: partials -> tangent, partials -> cotangents
+
+_PLAIN = (float, int, bool, np.floating, np.ndarray, np.bool_)
+
+
+def times(d: Any, t: Any, first: bool = True) -> Any:
+    """The term ``∂ · ẋ`` of a tangent (``ẋ · ∂`` for an argument after the first, the
+    textbook's spelling when the values are expressions), or None for no term.
+
+    A tangent that is exactly zero keeps the term exactly zero even where the partial is
+    infinite or nan (a "strong zero"): a zero tangent holds its direction constant, and
+    0 · inf = nan would spoil the other components of a gradient, or the other columns of
+    a Jacobian. An expression tangent that is the constant 0 gives no term at all. A traced
+    tangent (a box) multiplies plainly: it is zero only at this point, not in its
+    derivatives.
+    """
+    if type(t) is float:  # the scalar fast path
+        if type(d) is float:
+            p = d * t
+            return 0.0 if p != p and t == 0.0 else p
+        if t == 0.0:
+            return zeros_like(d)
+    elif not isinstance(t, _PLAIN):  # a box: traced by another transformation, or a formula
+        structural_zero = getattr(t, "_structural_zero", None)
+        if structural_zero is not None and structural_zero():
+            return None
+        return d * t if first else t * d
+    elif isinstance(d, _PLAIN):
+        if np.isfinite(d).all() if isinstance(d, np.ndarray) else math.isfinite(d):
+            return d * t
+        with np.errstate(invalid="ignore"):  # the 0 · inf products are replaced just below
+            p = d * t
+        return np.where(t == 0, np.zeros_like(p), p) if np.ndim(p) else (
+            zeros_like(p) if t == 0 else p)  # fmt: skip
+    elif hasattr(d, "_times_held") and np.any(t == 0):  # a traced partial, maybe infinite
+        return d._times_held(t, first)
+    return d * t if first else t * d
+
+
+def elementwise_tangent(fns: Sequence[Partial | None], args: Sequence[Any], out: Any,
+                        tangents: Sequence[Any]) -> Any:  # fmt: skip
+    """``out_dot = Σᵢ ∂out/∂xᵢ · ẋᵢ`` from declared partials, or None when no term is left
+    (every tangent None: the inputs are held constant).
+
+    A partial declared as the number 1 passes its tangent through (no ``1 *``); every
+    other term is :func:`times`, so a zero tangent is a strong zero. The terms are summed
+    left to right, the first argument's as ``∂₀ · ẋ₀`` and later ones as ``ẋᵢ · ∂ᵢ``, so on
+    expressions this is the textbook's product rule, ``d(x·x) = x * 1 + 1 * x``.
+    """
+    total = None
+    for i, (d, t) in enumerate(zip(fns, tangents)):
+        if d is None or t is None:
+            continue
+        if callable(d):
+            term = times(d(*args, out), t, i == 0)
+        elif (type(d) is float or type(d) is int) and d == 1:  # declared as 1: no product
+            term = t
+        else:
+            term = times(d, t, i == 0)
+        if term is not None:
+            total = term if total is None else total + term
+    return total
+
+
+def cotangent(out_bar: Any, d: Any, aval: tuple | None = None) -> Any:
+    """``out̅ · ∂``, summed back to the argument's shape and cast to its dtype (``aval`` is
+    ``(shape, dtype)``, or None for a Python float). A partial of ±1 passes ``out̅`` on
+    without a multiplication. No strong zero here: a zero cotangent meeting an infinite
+    partial is the "where trap" (``where(x > 0, sqrt(x), 0)`` at 0), nan in every mode."""
+    c = out_bar * d if type(d) is not float or (d != 1.0 and d != -1.0) else (
+        out_bar if d > 0 else -out_bar)  # fmt: skip
+    if aval is None:
+        return c if type(c) is float else fit(c, (), None)
+    return fit(c, aval[0], aval[1])
+
+
+def partials_at(fns: Sequence[Partial | None], args: Sequence[Any], out: Any,
+                positions: Sequence[int]) -> list[Any]:  # fmt: skip
+    """The declared partials at ``args`` for each of ``positions`` (None where there is none)."""
+    return [d(*args, out) if callable(d := fns[i]) else d for i in positions]
+
+
+def aval_of(x: Any) -> tuple | None:
+    """``(shape, dtype)`` of a value, or None for a Python float: what a cotangent must fit."""
+    return None if type(x) is float else (shape_of(x), dtype_of(x))
+
+
+# ---------------------------------------------------------------------------
+# The kinds of rule
+
+
+_declarations = itertools.count()
+
+
+class Rule:
+    """What every rule offers: ``jvp(out, args, tangents, **params)`` and ``vjp(out, args,
+    wrt, **params)``, a ``kind`` and a ``text`` for the rule table. ``seq`` orders the
+    table: when the primitive first got a rule."""
+
+    __slots__ = ("prim", "seq")
+    kind = "none"
+
+    def __init__(self, prim: Primitive) -> None:
+        self.prim = prim
+        self.seq = prim.rule.seq if prim.rule is not None else next(_declarations)
+
+    def jvp(self, out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
+        raise missing_rule(self.prim, "forward")
+
+    def vjp(self, out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
+        raise missing_rule(self.prim, "reverse")
+
+    @property
+    def has_jvp(self) -> bool:
+        return True
+
+    @property
+    def has_vjp(self) -> bool:
+        return True
+
+    def text(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"<{self.kind} rule of {self.prim.name}>"
+
+
+class Partials(Rule):
+    """Partial derivatives, one per argument (see the module docstring); ``joint`` is the
+    function they were declared with by ``.defrule``, if they were."""
+
+    __slots__ = ("fns", "joint")
+    kind = "partials"
+
+    def __init__(self, prim: Primitive, fns: tuple[Partial | None, ...],
+                 joint: Callable[..., Any] | None = None) -> None:  # fmt: skip
+        super().__init__(prim)
+        self.fns = fns
+        self.joint = joint
+
+    def jvp(self, out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
+        if params:
+            raise _settings_error(self, params)
+        out_dot = elementwise_tangent(self.fns, args, out, tangents)
+        if out_dot is None or type(out) is float:
+            return out_dot
+        return broadcast_like(out_dot, out)
+
+    def vjp(self, out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
+        if params:
+            raise _settings_error(self, params)
+        ds = partials_at(self.fns, args, out, wrt)  # now: the inputs need not stay alive
+        avals = [aval_of(args[i]) for i in wrt]
+
+        def partials_pullback(out_bar: Any) -> tuple:
+            return tuple(cotangent(out_bar, d, aval) for d, aval in zip(ds, avals))
+
+        partials_pullback.__qualname__ = f"{self.prim.name}_pullback"
+        return partials_pullback
+
+    def text(self) -> str:
+        if self.joint is not None:
+            return f"partials: {self.joint.__name__}"
+        return ""  # the rule table reads each partial's source
+
+
+class Custom(Rule):
+    """A forward rule and/or a reverse rule written by hand (either may be None)."""
+
+    __slots__ = ("jvp_rule", "vjp_rule")
+
+    def __init__(self, prim: Primitive, jvp: Callable[..., Any] | None,
+                 vjp: Callable[..., Any] | None) -> None:  # fmt: skip
+        super().__init__(prim)
+        self.jvp_rule = jvp
+        self.vjp_rule = vjp
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "+".join(k for k, r in (("jvp", self.jvp_rule), ("vjp", self.vjp_rule)) if r)
+
+    @property
+    def has_jvp(self) -> bool:
+        return self.jvp_rule is not None
+
+    @property
+    def has_vjp(self) -> bool:
+        return self.vjp_rule is not None
+
+    def jvp(self, out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
+        if self.jvp_rule is None:
+            raise missing_rule(self.prim, "forward")
+        nondiff = self.prim.nondiff_argnums
+        if nondiff:
+            tangents = [None if i in nondiff else t for i, t in enumerate(tangents)]
+            if all(t is None for t in tangents):
+                return None
+        return self.jvp_rule(out, args, tangents, **params)
+
+    def vjp(self, out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
+        if self.vjp_rule is None:
+            raise missing_rule(self.prim, "reverse")
+        nondiff = self.prim.nondiff_argnums
+        if not nondiff:
+            return self.vjp_rule(out, args, wrt, **params)
+        operands = tuple(i for i in wrt if i not in nondiff)
+        pullback = self.vjp_rule(out, args, operands, **params) if operands else None
+
+        def operands_pullback(out_bar: Any) -> tuple:
+            cts = iter(pullback(out_bar) if pullback is not None else ())
+            return tuple(None if i in nondiff else next(cts) for i in wrt)
+
+        return operands_pullback
+
+    def text(self) -> str:
+        return ", ".join(f"{k}: {_rule_name(r)}" for k, r in
+                         (("jvp", self.jvp_rule), ("vjp", self.vjp_rule)) if r)  # fmt: skip
+
+
+def _rule_name(fn: Callable[..., Any]) -> str:
+    """A half of a rule by its name, or by where it came from when it is derived."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Rule):
+        return f"derived from {owner.kind.split(' ')[0]}"
+    return getattr(fn, "__name__", repr(fn))
+
+
+class Linear(Rule):
+    """A primitive linear in all its arguments: ``transpose(out_bar, avals, wrt, **params)``
+    gives the cotangents from the arguments' ``(shape, dtype)`` only, so nothing but shapes
+    is kept alive."""
+
+    __slots__ = ("transpose",)
+    kind = "linear (jvp = itself, vjp = transpose)"
+
+    def __init__(self, prim: Primitive, transpose: Callable[..., Any]) -> None:
+        super().__init__(prim)
+        self.transpose = transpose
+
+    def jvp(self, out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
+        if all(t is None for t in tangents):
+            return None
+        filled = [t if t is not None else zeros_like(a) for a, t in zip(args, tangents)]
+        return self.prim(*filled, **params)
+
+    def vjp(self, out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
+        avals = [(shape_of(a), dtype_of(a)) for a in args]
+        transpose = self.transpose
+
+        def linear_pullback(out_bar: Any) -> tuple:
+            return transpose(out_bar, avals, wrt, **params)
+
+        linear_pullback.__qualname__ = f"{self.prim.name}_pullback"
+        return linear_pullback
+
+    def text(self) -> str:
+        return f"transpose: {self.transpose.__name__}"
+
+
+# ---------------------------------------------------------------------------
+# Declaring rules
 
 
 def defpartials(prim: Primitive, *fns: Partial | None) -> None:
@@ -58,131 +338,46 @@ def defpartials(prim: Primitive, *fns: Partial | None) -> None:
     Anonymous functions are renamed after what they compute (``mul_dy`` is
     ∂mul/∂y), so a traceback through a rule reads like the mathematics.
     """
-    nondiff = _nondiff(prim)
-    fns = tuple(None if i in nondiff else _named(prim, i, fn) for i, fn in enumerate(fns))
-    partials[prim] = fns
-    jvps[prim] = _jvp_from_partials(fns)
-    vjps[prim] = _vjp_from_partials(fns)
-    declared[prim] = fns
-
-
-def partial_value(d: Partial | float, args: Sequence, out: Any) -> Any:
-    """The value of one declared partial at ``args`` (constants are their own value)."""
-    return d(*args, out) if callable(d) else d
-
-
-def _named(prim: Primitive, i: int, fn: Partial | None) -> Partial | None:
-    code = getattr(fn, "__code__", None)
-    if code is None or code.co_name != "<lambda>":
-        return fn
-    arg = code.co_varnames[i] if i < code.co_argcount else str(i)
-    name = f"{prim.name}_d{arg}"
-    try:
-        fn.__code__ = code.replace(co_name=name, co_qualname=name)
-    except TypeError:  # Python 3.10 has no co_qualname
-        fn.__code__ = code.replace(co_name=name)
-    fn.__name__ = fn.__qualname__ = name
-    return fn
+    nondiff = prim.nondiff_argnums
+    prim.rule = Partials(
+        prim, tuple(None if i in nondiff else _named(prim, i, fn) for i, fn in enumerate(fns))
+    )
 
 
 def defjvp(prim: Primitive, jvp: Callable[..., Any]) -> None:
     """Declare ``prim``'s forward rule ``jvp(out, args, tangents, **params) -> out_dot``.
 
-    It replaces declared partials (the vjp derived from them stays until a vjp is declared).
+    It replaces declared partials; the reverse rule they gave stays until a vjp is declared.
     """
-    partials.pop(prim, None)
-    jvps[prim] = _jvp_skipping_nondiff(prim, jvp)
-    declared[prim] = (jvp, _declared_half(prim, 1))
+    prim.rule = Custom(prim, jvp, _half(prim, "vjp"))
 
 
 def defvjp(prim: Primitive, vjp: Callable[..., Any]) -> None:
     """Declare ``prim``'s reverse rule ``vjp(out, args, wrt, **params) -> pullback``.
 
-    It replaces declared partials (the jvp derived from them stays until a jvp is declared).
+    It replaces declared partials; the forward rule they gave stays until a jvp is declared.
     """
-    partials.pop(prim, None)
-    vjps[prim] = _vjp_skipping_nondiff(prim, vjp)
-    declared[prim] = (_declared_half(prim, 0), vjp)
+    prim.rule = Custom(prim, _half(prim, "jvp"), vjp)
+
+
+def _half(prim: Primitive, which: str) -> Callable[..., Any] | None:
+    """The jvp or vjp of ``prim``'s rule so far, to keep beside a newly declared other half."""
+    rule = prim.rule
+    if rule is None:
+        return None
+    if isinstance(rule, Custom):
+        return rule.jvp_rule if which == "jvp" else rule.vjp_rule
+    return rule.jvp if which == "jvp" else rule.vjp
+
+
+def deflinear(prim: Primitive, transpose: Callable[..., Any]) -> None:
+    """Declare a primitive that is linear in all its arguments (see :class:`Linear`)."""
+    prim.rule = Linear(prim, transpose)
 
 
 def defkink(prim: Primitive, note: str) -> None:
     """Document the derivative ``prim``'s rule gives at its kinks (shown by ``ad.rule_table()``)."""
-    kinks[prim] = note
-
-
-def _declared_half(prim: Primitive, k: int) -> Callable[..., Any] | None:
-    """The jvp (k = 0) or vjp (k = 1) written for ``prim`` so far, if one was."""
-    decl = declared.get(prim)
-    if isinstance(decl, tuple) and len(decl) == 2 and decl[0] != "linear":
-        return decl[k]
-    return None
-
-
-def _nondiff(prim: Primitive) -> tuple[int, ...]:
-    return getattr(prim, "nondiff_argnums", ())
-
-
-def _jvp_skipping_nondiff(prim: Primitive, jvp: Callable[..., Any]) -> Callable[..., Any]:
-    nondiff = _nondiff(prim)
-    if not nondiff:
-        return jvp
-
-    @functools.wraps(jvp)
-    def jvp_of_operands(out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
-        tangents = [None if i in nondiff else t for i, t in enumerate(tangents)]
-        if all(t is None for t in tangents):
-            return None
-        return jvp(out, args, tangents, **params)
-
-    return jvp_of_operands
-
-
-def _vjp_skipping_nondiff(prim: Primitive, vjp: Callable[..., Any]) -> Callable[..., Any]:
-    nondiff = _nondiff(prim)
-    if not nondiff:
-        return vjp
-
-    @functools.wraps(vjp)
-    def vjp_of_operands(out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
-        operands = tuple(i for i in wrt if i not in nondiff)
-        pullback = vjp(out, args, operands, **params) if operands else None
-
-        def operands_pullback(out_bar: Any) -> tuple:
-            cts = iter(pullback(out_bar) if pullback is not None else ())
-            return tuple(None if i in nondiff else next(cts) for i in wrt)
-
-        return operands_pullback
-
-    return vjp_of_operands
-
-
-def deflinear(prim: Primitive, transpose: Callable[..., Any]) -> None:
-    """Declare a primitive that is linear in all its arguments.
-
-    Its jvp is the primitive itself applied to the tangents (zeros for missing
-    ones); ``transpose(out_bar, args, wrt, **params)`` gives the cotangents,
-    using only the arguments' shapes, so nothing but shapes is kept alive.
-    """
-
-    def linear_jvp(out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
-        if all(t is None for t in tangents):
-            return None
-        filled = [t if t is not None else zeros_like(a) for a, t in zip(args, tangents)]
-        return prim(*filled, **params)
-
-    def linear_vjp(out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
-        avals = [(shape_of(a), dtype_of(a)) for a in args]
-
-        def linear_pullback(out_bar: Any) -> tuple:
-            return transpose(out_bar, avals, wrt, **params)
-
-        return linear_pullback
-
-    linear_jvp.__qualname__ = f"{prim.name}_jvp"
-    linear_vjp.__qualname__ = f"{prim.name}_vjp"
-    jvps[prim] = linear_jvp
-    vjps[prim] = linear_vjp
-    declared[prim] = ("linear", transpose)
+    prim.kink = note
 
 
 def defrule(prim: Primitive, joint: Callable[..., Any]) -> Callable[..., Any]:
@@ -206,15 +401,28 @@ def defrule(prim: Primitive, joint: Callable[..., Any]) -> Callable[..., Any]:
             "per argument of the primitive so adlab knows how many partials to expect"
         )
     nargs = len(positional)
-    nondiff = _nondiff(prim)
+    nondiff = prim.nondiff_argnums
     operands = tuple(i for i in range(nargs) if i not in nondiff)
     comps = tuple(
         None if i in nondiff else _component(prim, joint, i, operands, nargs, takes_out)
         for i in range(nargs)
     )
-    defpartials(prim, *comps)
-    declared[prim] = joint
+    prim.rule = Partials(prim, comps, joint)
     return joint
+
+
+def _named(prim: Primitive, i: int, fn: Partial | None) -> Partial | None:
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_name != "<lambda>":
+        return fn
+    arg = code.co_varnames[i] if i < code.co_argcount else str(i)
+    name = f"{prim.name}_d{arg}"
+    try:
+        fn.__code__ = code.replace(co_name=name, co_qualname=name)
+    except TypeError:  # Python 3.10 has no co_qualname
+        fn.__code__ = code.replace(co_name=name)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
 
 
 def _component(
@@ -245,38 +453,8 @@ def _component(
     return partial_component
 
 
-def _jvp_from_partials(fns: tuple[Partial | None, ...]) -> Callable[..., Any]:
-    def partials_jvp(out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
-        if params:
-            raise _settings_error(fns, params)
-        out_dot = None
-        for d, arg_dot in zip(fns, tangents):
-            if arg_dot is None or d is None:
-                continue
-            term = partial_value(d, args, out) * arg_dot
-            out_dot = term if out_dot is None else out_dot + term
-        return None if out_dot is None else broadcast_like(out_dot, out)
-
-    return partials_jvp
-
-
-def _vjp_from_partials(fns: tuple[Partial | None, ...]) -> Callable[..., Any]:
-    def partials_vjp(out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
-        if params:
-            raise _settings_error(fns, params)
-        ds = [partial_value(fns[i], args, out) for i in wrt]  # now: inputs need not stay alive
-        avals = [(shape_of(args[i]), dtype_of(args[i])) for i in wrt]
-
-        def partials_pullback(out_bar: Any) -> tuple:
-            return tuple(fit(out_bar * d, shape, dtype) for d, (shape, dtype) in zip(ds, avals))
-
-        return partials_pullback
-
-    return partials_vjp
-
-
-def _settings_error(fns: tuple[Partial | None, ...], params: dict) -> DifferentiationError:
-    named = next((fn.__qualname__ for fn in fns if callable(fn)), "its partials")
+def _settings_error(rule: Partials, params: dict) -> DifferentiationError:
+    named = next((fn.__qualname__ for fn in rule.fns if callable(fn)), "its partials")
     return DifferentiationError(
         f"a primitive declared by partial derivatives ({named}) was called with the keyword "
         f"setting(s) {', '.join(params)}, which partials cannot see; pass them positionally "
@@ -284,6 +462,9 @@ def _settings_error(fns: tuple[Partial | None, ...], params: dict) -> Differenti
         "which receive settings as **params"
     )
 
+
+# ---------------------------------------------------------------------------
+# Reading the table
 
 _HOW = {
     "forward": ("forward mode, symbolic differentiation and sct's tangent code", "defjvp",
@@ -311,7 +492,8 @@ def missing_rule(prim: Primitive, mode: str) -> DifferentiationError:
         f"partial derivatives with @{name}.defrule (one per argument, written with adlab "
         f"operations), or its {mode} rule with @{name}.{decorator}: {signature}"
     )
-    if prim in (vjps if mode == "forward" else jvps):
+    rule = prim.rule
+    if rule is not None and (rule.has_vjp if mode == "forward" else rule.has_jvp):
         message += f" (it has a {other}-mode rule: mode='{other}' differentiates it as it is)"
     return DifferentiationError(message)
 
@@ -320,17 +502,64 @@ def rule_kind(prim: Primitive) -> str:
     """How ``prim``'s derivative is declared: 'partials', 'linear', 'jvp+vjp', ..., or 'none'."""
     if not prim.differentiable:
         return "zero (not differentiable)"
-    if prim in partials:
-        return "partials"
-    decl = declared.get(prim)
-    if isinstance(decl, tuple) and decl and decl[0] == "linear":
-        return "linear (jvp = itself, vjp = transpose)"
-    kinds = [k for k, reg in (("jvp", jvps), ("vjp", vjps)) if prim in reg]
-    return "+".join(kinds) if kinds else "none"
+    return "none" if prim.rule is None else prim.rule.kind
+
+
+class _View(Mapping):
+    """A live, read-only view of the table: primitive -> what ``read(prim)`` gives (primitives
+    for which it gives None are left out). For inspection and display; engines read the
+    rule on the primitive."""
+
+    def __init__(self, read: Callable[[Primitive], Any]) -> None:
+        self._read = read
+
+    def _items(self) -> list[tuple[Primitive, Any]]:
+        return [(p, v) for p in table() if (v := self._read(p)) is not None]
+
+    def __getitem__(self, prim: Primitive) -> Any:
+        value = self._read(prim) if hasattr(prim, "rule") else None
+        if value is None:
+            raise KeyError(prim)
+        return value
+
+    def __iter__(self) -> Iterator[Primitive]:
+        return iter([p for p, _ in self._items()])
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({dict(self._items())!r})"
+
+
+def _declared(prim: Primitive) -> Any:
+    rule = prim.rule
+    if isinstance(rule, Partials):
+        return rule.joint or rule.fns
+    if isinstance(rule, Custom):
+        return (rule.jvp_rule, rule.vjp_rule)
+    if isinstance(rule, Linear):
+        return ("linear", rule.transpose)
+    return None
+
+
+partials: Mapping[Primitive, tuple] = _View(
+    lambda p: p.rule.fns if isinstance(p.rule, Partials) else None
+)
+"""Primitives declared by partials -> their partials (a view of the table)."""
+jvps: Mapping[Primitive, Callable] = _View(lambda p: _half(p, "jvp"))
+"""Primitives with a forward rule -> it (a view of the table)."""
+vjps: Mapping[Primitive, Callable] = _View(lambda p: _half(p, "vjp"))
+"""Primitives with a reverse rule -> it (a view of the table)."""
+declared: Mapping[Primitive, Any] = _View(_declared)
+"""What was written for each primitive: its partials, its defrule function, its (jvp, vjp)
+pair, or ``("linear", transpose)`` (a view of the table)."""
+kinks: Mapping[Primitive, str] = _View(lambda p: p.kink)
+"""The documented subgradient choice at each primitive's kinks (a view of the table)."""
 
 
 class ByName(Mapping[str, Any]):
-    """A live, read-only view of a registry keyed by primitive, by primitive name (the first
+    """A live, read-only view of a view keyed by primitive, by primitive name (the first
     primitive registered under a name keeps it).
 
     >>> from adlab.ops import scalar
@@ -338,7 +567,7 @@ class ByName(Mapping[str, Any]):
     "abs'(0) = 0"
     """
 
-    def __init__(self, registry: dict[Primitive, Any]) -> None:
+    def __init__(self, registry: Mapping[Primitive, Any]) -> None:
         self._registry = registry
 
     def _by_name(self) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -51,16 +51,46 @@ def like_primal(ct: Any, primal: Any) -> Any:
 
 
 def output_leaves(out: Any) -> tuple[list[Any], TreeDef]:
-    """The leaves of a function's output, and its structure; a leaf that cannot carry a
-    derivative (a string, None) raises :class:`DifferentiationError`."""
+    """The leaves of a function's output, and its structure; a leaf that is not a real
+    number or array raises :class:`DifferentiationError` (a string, None, a set, a
+    generator, a complex number, or a value kept from a derivative that has finished)."""
     leaves, tree = flatten(out)
     for o in leaves:
-        if isinstance(o, str | bytes) or o is None:
-            raise DifferentiationError(
-                f"the function returned {type(o).__name__}; it must return a float, an "
-                "array, or a tuple/list/dict of them"
-            )
+        check_output(o)
     return leaves, tree
+
+
+def check_output(o: Any) -> None:
+    """Refuse an output leaf that is not a real number or array (see :func:`output_leaves`)."""
+    if isinstance(o, Box):
+        if o._finished():
+            raise DifferentiationError(
+                f"the function returned a {type(o).__name__} from a derivative that has "
+                "already finished (kept in a list, a cache or a global by an earlier call?); "
+                "it is only a number now: return a value computed from this call's inputs"
+            )
+        value = getattr(o, "value", None)  # the number it carries, if it shows one
+        if value is None:
+            return
+        o = value
+    if isinstance(o, float | int | np.floating | np.integer | np.bool_):
+        return
+    if isinstance(o, np.ndarray) and o.dtype.kind in "fiub":
+        return
+    if isinstance(o, Box):  # a value of an outer transformation
+        return
+    if isinstance(o, complex | np.complexfloating) or getattr(o, "dtype", None) is not None:
+        what = f"a value of type {getattr(o, 'dtype', type(o).__name__)}"
+        fix = "adlab differentiates real functions: return the real part, or abs(z) ** 2"
+    elif isinstance(o, set | frozenset):
+        what, fix = "a set", "a set has no order for its derivatives; return a tuple or a list"
+    elif inspect.isgenerator(o) or isinstance(o, Iterator):
+        what = "a generator (or another iterator)"
+        fix = "its values are computed later, outside the derivative; return a list or an array"
+    else:
+        what = type(o).__name__
+        fix = "it must return a float, an array, or a tuple/list/dict of them"
+    raise DifferentiationError(f"the function returned {what}; {fix}")
 
 
 def _buffer(a: np.ndarray) -> int:

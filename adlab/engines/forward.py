@@ -3,19 +3,23 @@
 A :class:`Dual` is a value with a *tangent*, ``x + ẋ·ε`` where ``ε² = 0``:
 arithmetic on duals computes ``f(x) + f'(x)·ẋ·ε``, the value and the directional
 derivative in one pass. Every primitive applied to a Dual takes its forward rule
-from the table (``out_dot = Σ ∂out/∂xᵢ · ẋᵢ`` for elementwise primitives, the
-declared jvp for the others); nothing here restates a derivative.
+from the table (``rule.jvp``; for elementwise primitives the one derivation
+``Σ ∂out/∂xᵢ · ẋᵢ`` of :mod:`adlab.core.rules`, with its strong zero); nothing
+here restates a derivative.
 
-Tags keep nested derivatives apart. Each :func:`jvp` gets a fresh tag (a level
-of :mod:`adlab.core.primitive`), and a primitive sees only the tangents of the
-innermost tag among its arguments; the duals of an outer derivative are just
+Tags keep nested derivatives apart. Each :func:`jvp` is a fresh transformation
+(:mod:`adlab.core.transform`), and a primitive sees only the tangents of the
+innermost one among its arguments; the duals of an outer derivative are just
 values to it. Without tags, ``d/dx [x · d/dy (x + y)]`` at x = 1 gives 2 instead
 of 1 ("perturbation confusion"): ``jvp(..., tagged=False)`` and the default tag
-of a hand-made ``Dual(x, 1.0)`` reproduce the bug for teaching.
+of a hand-made ``Dual(x, 1.0)`` reproduce the bug for teaching. Once a jvp has
+returned, its duals are only their values: they show and convert as numbers and
+refuse to take part in another computation.
 
 One pass can carry several directions at once (``Partials``, as ForwardDiff's
 chunks): :func:`jvp_chunk` evaluates the program once and every direction's
 tangent alongside, so a Jacobian of f: Rⁿ → Rᵐ costs ⌈n/k⌉ passes with chunk k.
+A single direction is a plain tangent, which scalar programs run fastest.
 
 >>> d = Dual(2.0, 1.0)
 >>> d * d + 4.0 * d           # x² + 4x at 2, and its derivative
@@ -24,32 +28,45 @@ Dual(12.0, 8.0)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from adlab.core import rules
-from adlab.core.primitive import Box, Primitive, new_level
+from adlab.core.compiled import infix_text, tangent_code
+from adlab.core.engine import Engine, count
+from adlab.core.errors import DifferentiationError
+from adlab.core.primitive import Box, Primitive
+from adlab.core.rules import elementwise_tangent, missing_rule, partials_at
+from adlab.core.source import compile_source
 from adlab.core.tangents import broadcast_like, shape_of, zeros_like
+from adlab.core.transform import FINISHED, PAUSED, Transformation, running
 from adlab.core.values import unshared
 from adlab.ops import scalar as S
-from adlab.ops.operators import Operators
+from adlab.ops.operators import ArrayOperators
 
-__all__ = ["UNTAGGED", "Dual", "Partials", "derivative", "jvp", "jvp_chunk"]
+__all__ = ["ENGINE", "UNTAGGED", "Dual", "Partials", "derivative", "jvp", "jvp_chunk"]
 
-UNTAGGED = new_level()
-"""The one tag shared by every hand-made ``Dual(x, t)`` and by ``jvp(..., tagged=False)``:
-textbook dual numbers, which confuse the perturbations of nested derivatives."""
 
-TAKES_NONE_TANGENTS = True
-"""A tangent of None holds its input constant: the input stays a plain value (no dual)."""
+class Tag(Transformation):
+    """A forward-mode transformation: what a Dual's tangent belongs to."""
 
-_PARTIALS = rules.partials
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__("forward")
+
+
+_TEXTBOOK = Tag()
+"""The one transformation of every hand-made ``Dual(x, t)`` and of ``jvp(..., tagged=False)``:
+textbook dual numbers, which confuse the perturbations of nested derivatives (it never
+finishes)."""
+UNTAGGED = _TEXTBOOK.level
+"""The tag (level) of textbook dual numbers: ``Dual(1.0, 1.0).tag == UNTAGGED``."""
 
 
 class Partials(tuple):
-    """The tangents of several directions carried by one dual (a "chunk"), one per direction."""
+    """The tangents of several directions carried by one dual (a "chunk"), one per direction
+    (ForwardDiff's name for them)."""
 
     __slots__ = ()
 
@@ -57,102 +74,146 @@ class Partials(tuple):
         return f"Partials{tuple.__repr__(self)}"
 
 
-def _is_plain(x: Any) -> bool:
-    return type(x) is float or not isinstance(x, Box)
+_BY_PARTIALS = rules.Partials  # the kind of rule the fast paths take
+_X1, _X, _Y, _XY = (True,), (True, False), (False, True), (True, True)  # the moving arguments
+
+
+def _escaped(prim: Primitive) -> DifferentiationError:
+    return DifferentiationError(
+        f"{prim.name}() of a dual number whose derivative has already finished: it escaped "
+        "from ad.jvp / ad.grad / %%grad (kept in a global, a list, a cache or a default "
+        "argument?). Keep its number instead: x.value"
+    )
 
 
 def _binary(prim: Primitive, reflected: bool = False) -> Callable[..., Any]:
-    """The operator method ``self <op> other`` (``other <op> self`` if ``reflected``) of an
-    elementwise primitive: the hot path of scalar programs, the arithmetic of
-    ``Dual._process`` unrolled for one direction. Where it does not apply it falls back to
-    the general dispatch ``prim(a, b)``, or returns None with ``fallback=False``."""
+    """``self <op> other`` (``other <op> self`` if ``reflected``) for an elementwise primitive
+    of one direction: the general ``Dual._process`` unrolled, the one derivation on whatever
+    values the duals hold. Where it does not apply it falls back to the general dispatch
+    ``prim(a, b)``, or returns None with ``fallback=False``."""
+    impl = prim.impl
 
     def binary_operator(self: Any, other: Any, fallback: bool = True) -> Any:
         a, b = (other, self) if reflected else (self, other)
-        if type(a) is Dual and type(b) is Dual and a._level == b._level:  # the commonest case
-            level = a._level
-            x, x_dot, y, y_dot = a.value, a.tangent, b.value, b.tangent
-        elif type(a) is Dual:
-            if isinstance(b, Box):  # a dual of another tag, or another engine's box
+        if type(a) is Dual:
+            tag, x, x_dot = a._trans, a.value, a.tangent
+            if type(b) is Dual:
+                if b._trans is not tag:  # another derivative's dual: the general dispatch
+                    return prim(a, b) if fallback else None
+                y, y_dot = b.value, b.tangent
+            elif isinstance(b, Box):  # another engine's box
                 return prim(a, b) if fallback else None
-            level = a._level
-            x, x_dot, y, y_dot = a.value, a.tangent, b, None
-        elif isinstance(a, Box) or type(b) is not Dual:
-            return prim(a, b) if fallback else None
-        else:
-            level = b._level
-            x, x_dot, y, y_dot = a, None, b.value, b.tangent
-        fns = _PARTIALS.get(prim)
-        if (
-            fns is None
-            or type(x_dot) is Partials  # chunks take the general path, direction by direction
-            or type(y_dot) is Partials
-            or (x_dot is not None and fns[0] is None)
-            or (y_dot is not None and fns[1] is None)
-        ):
-            return prim(a, b) if fallback else None
-        dx, dy = fns
-        if type(x) is float and type(y) is float:
-            out = prim.impl(x, y)
-        elif isinstance(x, Box) or isinstance(y, Box):  # values of an outer transformation:
-            out = prim(x, y)  # let it see this primitive too
-        else:
-            out = prim.impl(x, y)
-        if type(out) is float:
-            if x_dot is None:
-                out_dot = (dy if type(dy) is float else dy(x, y, out)) * y_dot
             else:
-                out_dot = (dx if type(dx) is float else dx(x, y, out)) * x_dot
-                if y_dot is not None:
-                    out_dot = out_dot + (dy if type(dy) is float else dy(x, y, out)) * y_dot
-            return Dual(out, out_dot, level)
-        terms = [
-            _times(d if type(d) is float else d(x, y, out), t)
-            for d, t in ((dx, x_dot), (dy, y_dot)) if t is not None
-        ]  # fmt: skip
-        return Dual(out, broadcast_like(_sum(terms), out), level)
+                y, y_dot = b, None
+        elif type(b) is Dual and not isinstance(a, Box):
+            tag, x, x_dot, y, y_dot = b._trans, a, None, b.value, b.tangent
+        else:
+            return prim(a, b) if fallback else None
+        rule = prim.rule
+        if tag.state:  # paused by no_grad, or finished: the general path says what happens
+            return prim(a, b) if fallback else None
+        if type(rule) is not _BY_PARTIALS or type(x_dot) is Partials or type(y_dot) is Partials:
+            return prim(a, b) if fallback else None  # other rules and chunks: the general path
+        # values of an outer transformation: let it see this primitive too
+        out = prim(x, y) if isinstance(x, Box) or isinstance(y, Box) else impl(x, y)
+        out_dot = elementwise_tangent(rule.fns, (x, y), out, (x_dot, y_dot))
+        if type(out) is not float and out_dot is not None:
+            out_dot = broadcast_like(out_dot, out)
+        return Dual(out, out_dot, tag) if out_dot is not None else out
 
     name = f"Dual.{'r' if reflected else ''}{prim.name}"
     binary_operator.__name__ = binary_operator.__qualname__ = name
     return binary_operator
 
 
+def _inline(prim: Primitive, reflected: bool = False) -> Callable[..., Any] | None:
+    """The hot path of scalar programs, written out: for a Dual whose value and tangent are
+    Python floats (and a float or a Dual of the same derivative as the other operand), the
+    derivation compiled for floats (:func:`adlab.core.compiled.tangent_code`) inline, in
+    an operator method ``self <op> other`` (``other <op> self`` if ``reflected``) or, for
+    one argument, a function of the Dual. Anything else goes on to the general path (the
+    operator method returns :func:`_binary`'s answer, the function None). The code is
+    generated from the rule the primitive has now, and checks that it still has it;
+    None where the rule has no compiled form."""
+    rule = prim.rule
+    unary = isinstance(rule, _BY_PARTIALS) and len(rule.fns) == 1
+    namespace: dict[str, Any] = {"Dual": Dual, "new": object.__new__, "prim": prim,
+                                 "rule": rule, "impl": prim.impl}  # fmt: skip
+    codes = [tangent_code(rule, m, namespace) for m in ((_X1,) if unary else (
+        _XY, _Y if reflected else _X))]  # fmt: skip
+    if any(code is None for code in codes):
+        return None
+    op = infix_text(prim)
+    out = "impl(x)" if unary else f"x {op} y" if op else "impl(x, y)"
+
+    def block(code: Any, depth: int) -> str:
+        lines = [f"out = {out}", *code.lines, "made = new(Dual)", "made.value = out",
+                 f"made.tangent = {code.total}", "made._trans = tag", "made._level = tag.level",
+                 "return made"]  # fmt: skip
+        return "".join("    " * depth + line + "\n" for line in lines)
+
+    name = f"Dual_{'r' if reflected else ''}{prim.name}"
+    head = (f"def {name}(self):\n" if unary else f"def {name}(self, other, fallback=True):\n") + (
+        "    tag = self._trans\n    if not tag.state and prim.rule is rule:\n"
+    )
+    if unary:
+        body = (
+            "        x, x_dot = self.value, self.tangent\n"
+            "        if type(x) is float and type(x_dot) is float:\n" + block(codes[0], 3)
+        )
+        tail = "    return None\n"
+    else:
+        namespace["general"] = _binary(prim, reflected)
+        me, it = ("y", "x") if reflected else ("x", "y")  # self's and other's role in the rule
+        body = (
+            "        if type(other) is Dual:\n"
+            "            if other._trans is tag:\n"
+            f"                {me}, {me}_dot = self.value, self.tangent\n"
+            f"                {it}, {it}_dot = other.value, other.tangent\n"
+            "                if (type(x) is float and type(y) is float and type(x_dot) is float\n"
+            "                        and type(y_dot) is float):\n"
+            + block(codes[0], 5)
+            + "        elif type(other) is float:\n"
+            f"            {me}, {me}_dot, {it} = self.value, self.tangent, other\n"
+            f"            if type({me}) is float and type({me}_dot) is float:\n"
+            + block(codes[1], 4)
+        )
+        tail = "    return general(self, other, fallback)\n"
+    made = compile_source(head + body + tail, f"<adlab.forward {name}>", namespace, name)
+    made.__qualname__ = f"Dual.{'r' if reflected else ''}{prim.name}"
+    return made
+
+
+def _operator(prim: Primitive, reflected: bool = False) -> Callable[..., Any]:
+    """The operator method of Dual for an elementwise primitive (see :func:`_inline`)."""
+    return _inline(prim, reflected) or _binary(prim, reflected)
+
+
+_unaries: dict[Primitive, Any] = {}
+"""The inline path of each elementwise primitive of one argument met so far (False: none)."""
+
+
 _binaries: dict[Primitive, Callable[..., Any]] = {}
-"""The fast path of each elementwise primitive met so far, for ``Dual._process``."""
+"""The fast path of each elementwise binary primitive met so far, for ``Dual._process``."""
 
 
 def _unary(prim: Primitive, a: Any) -> Any:
     """``prim(a)`` for an elementwise primitive of one single-direction Dual, or None."""
-    fns = _PARTIALS.get(prim)
-    if fns is None or type(a) is not Dual or type(a.tangent) is Partials or fns[0] is None:
+    rule = prim.rule
+    if type(a) is not Dual or type(rule) is not _BY_PARTIALS:
+        return None
+    tag = a._trans
+    if tag.state or type(a.tangent) is Partials:
         return None
     x = a.value
     out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
-    d = fns[0]
-    d = d if type(d) is float else d(x, out)
-    if type(out) is float:
-        return Dual(out, d * a.tangent, a._level)
-    return Dual(out, broadcast_like(_times(d, a.tangent), out), a._level)
+    out_dot = elementwise_tangent(rule.fns, (x,), out, (a.tangent,))
+    if out_dot is None:
+        return out
+    return Dual(out, out_dot if type(out) is float else broadcast_like(out_dot, out), tag)
 
 
-def _times(d: Any, t: Any) -> Any:
-    """``d · t`` off the scalar hot path, where an exactly zero tangent component stays zero
-    even if the partial there is infinite or nan (a "strong zero"): forward mode seeds one
-    input component at a time, and 0 · inf = nan would spoil the other components of a
-    gradient."""
-    plain = (float, np.floating, np.ndarray)
-    if not (isinstance(t, plain) and isinstance(d, plain)) or np.all(np.isfinite(d)):
-        return d * t
-    with np.errstate(invalid="ignore"):  # the 0 · inf products are replaced just below
-        out_dot = d * t
-    if isinstance(out_dot, np.ndarray) and out_dot.ndim:
-        out_dot = np.where(t == 0, np.zeros_like(out_dot), out_dot)
-    elif t == 0:  # a scalar tangent (a chunk seeds a scalar input's other directions with 0.0)
-        out_dot = zeros_like(out_dot)
-    return out_dot
-
-
-class Dual(Operators, Box):
+class Dual(ArrayOperators, Box):
     """A value and its tangent: ``Dual(x, x_dot)`` stands for ``x + x_dot·ε`` with ε² = 0.
 
     ``tag`` says which derivative the tangent belongs to; leave it out for a
@@ -165,90 +226,111 @@ class Dual(Operators, Box):
     Dual(0.0, 1.0)
     """
 
-    __slots__ = ("_level", "tangent", "value")
+    __slots__ = ("_level", "_trans", "tangent", "value")
     _what = "dual number"
 
-    def __init__(self, value: Any, tangent: Any, tag: int = UNTAGGED) -> None:
+    def __init__(self, value: Any, tangent: Any, tag: Any = _TEXTBOOK) -> None:
         self.value = value
         self.tangent = tangent
-        self._level = tag
+        if type(tag) is not Tag:
+            tag = _as_tag(tag)
+        self._trans = tag
+        self._level = tag.level
 
     @property
     def tag(self) -> int:
         """Which derivative this dual belongs to (a transformation level)."""
         return self._level
 
-    def __repr__(self) -> str:
+    def _repr(self) -> str:
         return f"Dual({self.value!r}, {self.tangent!r})"
 
     def __format__(self, spec: str) -> str:
+        if self._finished():
+            return format(self.value, spec)
         return f"Dual({format(self.value, spec)}, {format(self.tangent, spec)})"
-
-    # The operators of scalar programs take the fast path directly.
-    __add__, __radd__ = _binary(S.add), _binary(S.add, reflected=True)
-    __sub__, __rsub__ = _binary(S.sub), _binary(S.sub, reflected=True)
-    __mul__, __rmul__ = _binary(S.mul), _binary(S.mul, reflected=True)
-    __truediv__, __rtruediv__ = _binary(S.truediv), _binary(S.truediv, reflected=True)
-    __pow__, __rpow__ = _binary(S.pow), _binary(S.pow, reflected=True)
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         __tracebackhide__ = True
         if not params and len(args) <= 2:
             if len(args) == 1:
-                fast = _unary(prim, args[0])
-            elif prim in _PARTIALS:
+                inline = _unaries.get(prim)
+                if inline is None or (inline and inline.__globals__["rule"] is not prim.rule):
+                    inline = _unaries[prim] = _inline(prim) or False
+                fast = inline(args[0]) if inline else None
+                if fast is None:
+                    fast = _unary(prim, args[0])
+            elif type(prim.rule) is _BY_PARTIALS:
                 fast = _binaries.get(prim) or _binaries.setdefault(prim, _binary(prim))
                 fast = fast(*args, False)
             else:
                 fast = None
             if fast is not None:
                 return fast
-        level = self._level
+        tag = self._trans
+        if tag.state == FINISHED and prim.differentiable:  # comparisons still compare
+            raise _escaped(prim)
         vals = list(args)
         tangents: list[Any] = [None] * len(args)
         plain = True
         for i, a in enumerate(args):
-            if type(a) is Dual and a._level == level:
+            if type(a) is Dual and a._trans is tag:
                 vals[i], tangents[i] = a.value, a.tangent
-            if plain and not _is_plain(vals[i]):
+            if plain and isinstance(vals[i], Box):
                 plain = False
         out = prim.impl(*vals, **params) if plain else prim(*vals, **params)
-        if not prim.differentiable:
+        if tag.state == PAUSED or not prim.differentiable:
             return out
-        rule = rules.jvps.get(prim)
+        rule = prim.rule
         if rule is None:
-            raise rules.missing_rule(prim, "forward")
+            raise missing_rule(prim, "forward")
         chunk = next((len(t) for t in tangents if type(t) is Partials), None)
         if chunk is None:
-            out_dot = rule(out, vals, tangents, **params)
-            return out if out_dot is None else Dual(out, out_dot, level)
-        fns = _PARTIALS.get(prim)
-        if fns is not None and not params:  # each partial once, then every direction
-            ds = [
-                (d if type(d) is float else d(*vals, out), t)
-                for d, t in zip(fns, tangents) if d is not None and t is not None
-            ]  # fmt: skip
-            if not ds:  # only non-differentiable arguments (where's condition) vary
-                return out
-            directions = [[(d, t[j] if type(t) is Partials else t) for d, t in ds]
-                          for j in range(chunk)]  # fmt: skip
-            out_dots = [broadcast_like(_sum(_times(d, t) for d, t in terms), out)
-                        for terms in directions]  # fmt: skip
-        else:
-            out_dots = [
-                rule(out, vals, [t[j] if type(t) is Partials else t for t in tangents], **params)
-                for j in range(chunk)
-            ]
-        if all(t is None for t in out_dots):
-            return out
-        return Dual(out, Partials(zeros_like(out) if t is None else t for t in out_dots), level)
+            out_dot = rule.jvp(out, vals, tangents, **params)
+            return out if out_dot is None else Dual(out, out_dot, tag)
+        return _chunk_of(prim, rule, out, vals, tangents, params, chunk, tag)
 
 
-def _sum(terms: Iterable[Any]) -> Any:
-    total = None
-    for term in terms:
-        total = term if total is None else total + term
-    return total
+# The operators of scalar programs: the derivation compiled for floats, inline.
+for _prim, _name in ((S.add, "add"), (S.sub, "sub"), (S.mul, "mul"), (S.truediv, "truediv"),
+                     (S.pow, "pow")):  # fmt: skip
+    setattr(Dual, f"__{_name}__", _operator(_prim))
+    setattr(Dual, f"__r{_name}__", _operator(_prim, reflected=True))
+
+
+def _chunk_of(prim: Primitive, rule: Any, out: Any, vals: list, tangents: list, params: dict,
+              chunk: int, tag: Tag) -> Any:  # fmt: skip
+    """``prim``'s output with the tangents of every direction of a chunk: declared partials
+    are evaluated once, then each direction takes the one derivation; other rules run once
+    per direction."""
+    if type(rule) is _BY_PARTIALS and not params:
+        moving = [i for i, t in enumerate(tangents) if t is not None]
+        ds: list[Any] = [None] * len(vals)
+        for i, d in zip(moving, partials_at(rule.fns, vals, out, moving)):
+            ds[i] = d
+        directions = [[t[j] if type(t) is Partials else t for t in tangents]
+                      for j in range(chunk)]  # fmt: skip
+        out_dots = [elementwise_tangent(ds, vals, out, d) for d in directions]
+        out_dots = [None if d is None else broadcast_like(d, out) for d in out_dots]
+    else:
+        out_dots = [rule.jvp(out, vals, [t[j] if type(t) is Partials else t for t in tangents],
+                             **params) for j in range(chunk)]  # fmt: skip
+    if all(t is None for t in out_dots):
+        return out
+    return Dual(out, Partials(zeros_like(out) if t is None else t for t in out_dots), tag)
+
+
+def _as_tag(tag: Any) -> Tag:
+    """A hand-made dual's tag: the textbook one, or a level it names."""
+    if isinstance(tag, Tag):
+        return tag
+    if tag == UNTAGGED:
+        return _TEXTBOOK
+    if isinstance(tag, int) and not isinstance(tag, bool):
+        made = Tag()
+        made.level = tag
+        return made
+    raise TypeError(f"a Dual's tag is a transformation level (an int), got {tag!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -263,10 +345,10 @@ def _check_tangent(x: Any, x_dot: Any, i: int) -> None:
         )
 
 
-def _read(outs: Any, level: int, zero: Callable[[Any], Any]) -> tuple[tuple, tuple]:
+def _read(outs: Any, tag: Tag, zero: Callable[[Any], Any]) -> tuple[tuple, tuple]:
     values, dots = [], []
     for o in outs:
-        if type(o) is Dual and o._level == level:
+        if type(o) is Dual and o._trans is tag:
             values.append(o.value)
             dots.append(o.tangent)
         else:  # the output does not depend on the inputs
@@ -284,19 +366,23 @@ def jvp(
 ) -> tuple[tuple, tuple]:
     """Run ``f(*primals)`` (returning a tuple of outputs) on duals: ``(outs, out_dots)``.
 
-    ``tagged=False`` reuses the one textbook tag instead of a fresh one: nested
-    derivatives then confuse their perturbations (for teaching only).
+    A ``None`` tangent holds its input constant (it stays a plain value). ``tagged=False``
+    reuses the one textbook tag instead of a fresh one: nested derivatives then confuse
+    their perturbations (for teaching only).
 
     >>> jvp(lambda x, y: (x * y,), (2.0, 3.0), (1.0, 0.0))
     ((6.0,), (3.0,))
     """
-    level = new_level() if tagged else UNTAGGED
     for i, (x, x_dot) in enumerate(zip(primals, tangents)):
         _check_tangent(x, x_dot, i)
-    outs = f(
-        *[x if x_dot is None else Dual(x, x_dot, level) for x, x_dot in zip(primals, tangents)]
-    )
-    values, dots = _read(outs, level, zeros_like)
+    count("passes")
+    if not tagged:
+        outs = f(*[x if t is None else Dual(x, t, _TEXTBOOK) for x, t in zip(primals, tangents)])
+        values, dots = _read(outs, _TEXTBOOK, zeros_like)
+        return values, tuple(unshared(dots, tangents))
+    with running(Tag()) as tag:
+        outs = f(*[x if t is None else Dual(x, t, tag) for x, t in zip(primals, tangents)])
+        values, dots = _read(outs, tag, zeros_like)
     return values, tuple(unshared(dots, tangents))
 
 
@@ -305,8 +391,8 @@ def jvp_chunk(
 ) -> tuple[tuple, list[tuple]]:
     """One pass of ``f`` carrying ``k = len(directions)`` tangent directions at once.
 
-    ``directions[j]`` holds one tangent per primal; the result is ``(outs,
-    out_dots)`` with ``out_dots[j]`` the tangents of the outputs along direction j.
+    ``directions[j]`` holds one tangent per primal (``None``: held constant); the result is
+    ``(outs, out_dots)`` with ``out_dots[j]`` the tangents of the outputs along direction j.
 
     >>> outs, dots = jvp_chunk(lambda x, y: (x * y,), (2.0, 3.0), [(1.0, 0.0), (0.0, 1.0)])
     >>> outs, dots
@@ -314,19 +400,19 @@ def jvp_chunk(
     """
     if not directions:
         raise ValueError("jvp_chunk needs at least one direction")
-    level = new_level()
-    seeds = []
-    for i, x in enumerate(primals):
-        column = [d[i] for d in directions]
-        if all(x_dot is None for x_dot in column):  # held constant in every direction
-            seeds.append(x)
-            continue
-        for x_dot in column:
-            if x_dot is not None:
-                _check_tangent(x, x_dot, i)
-        seeds.append(Dual(x, Partials(zeros_like(x) if t is None else t for t in column), level))
+    count("passes")
     k = len(directions)
-    values, dots = _read(f(*seeds), level, lambda o: Partials([zeros_like(o)] * k))
+    with running(Tag()) as tag:
+        seeds = []
+        for i, x in enumerate(primals):
+            column = [d[i] for d in directions]
+            if all(x_dot is None for x_dot in column):  # held constant in every direction
+                seeds.append(x)
+                continue
+            for x_dot in column:
+                _check_tangent(x, x_dot, i)
+            seeds.append(Dual(x, Partials(zeros_like(x) if t is None else t for t in column), tag))
+        values, dots = _read(f(*seeds), tag, lambda o: Partials([zeros_like(o)] * k))
     per_direction = [tuple(d[j] for d in dots) for j in range(k)]
     return values, [tuple(unshared(d, ())) for d in per_direction]
 
@@ -344,3 +430,6 @@ def derivative(f: Callable[[Any], Any], *, tagged: bool = True) -> Callable[[Any
 
     derivative_f.__name__ = f"derivative({getattr(f, '__name__', 'f')})"
     return derivative_f
+
+
+ENGINE = Engine("forward", jvp=jvp, jvp_chunk=jvp_chunk)

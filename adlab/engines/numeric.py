@@ -11,6 +11,11 @@ methods built from stencils (:func:`fdm`), the best-step formulas of the lecture
 (:func:`best_step`), error-versus-h sweeps (:func:`error_sweep`), gradients and
 Jacobians whose cost in calls of f is observable (:func:`count_calls`), and the
 engine protocol ``jvp`` / ``vjp`` that ``mode="numeric"`` runs on.
+
+Every call of ``f`` gets its own copy of each array argument, so an ``f`` that updates
+an argument in place (``y = x; y *= 2``) never changes the caller's array and never
+changes the point of a later call; and each call's array outputs are kept as they were
+returned, so an ``f`` that returns the same buffer every time is differenced correctly.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-EPS = float(np.finfo(np.float64).eps)
+from adlab.core.engine import Engine
+from adlab.core.errors import DifferentiationError
 
-EVALUATES_ONLY = True
-"""For the API's counters: differences only call ``f`` (no forward passes or reverse sweeps)."""
+EPS = float(np.finfo(np.float64).eps)
 
 # ---------------------------------------------------------------------------
 # Difference quotients, their best steps and their error curves
@@ -38,7 +43,7 @@ def forward_difference(f: Callable[[Any], Any], x: Any, h: float = 1e-8) -> Any:
     >>> float(forward_difference(np.sin, np.pi / 3, h=1e-8))
     0.4999999969612645
     """
-    return (f(x + h) - f(x)) / h
+    return (_fresh(f(x + h)) - f(_fresh(x))) / h
 
 
 def backward_difference(f: Callable[[Any], Any], x: Any, h: float = 1e-8) -> Any:
@@ -47,7 +52,7 @@ def backward_difference(f: Callable[[Any], Any], x: Any, h: float = 1e-8) -> Any
     >>> backward_difference(lambda x: x ** 2, 2.0, h=0.5)
     3.5
     """
-    return (f(x) - f(x - h)) / h
+    return (_fresh(f(_fresh(x))) - f(x - h)) / h
 
 
 def central_difference(f: Callable[[Any], Any], x: Any, h: float = 1e-5) -> Any:
@@ -56,7 +61,7 @@ def central_difference(f: Callable[[Any], Any], x: Any, h: float = 1e-5) -> Any:
     >>> central_difference(lambda x: x ** 2, 2.0, h=0.5)
     4.0
     """
-    return (f(x + h) - f(x - h)) / (2 * h)
+    return (_fresh(f(x + h)) - f(x - h)) / (2 * h)
 
 
 def central_step(x: Any) -> Any:
@@ -212,13 +217,20 @@ class FiniteDifferenceMethod:
         return "forward" if rs[0] >= 0 else "backward" if rs[-1] <= 0 else "custom"
 
     def step(self, x: Any) -> Any:
-        """The default step at ``x``: ``step_factor``·max(1, |x|) (see :func:`fdm`)."""
-        return self.step_factor * np.maximum(1.0, np.abs(x))
+        """The default step at ``x``: ``step_factor``·max(1, |x|) (see :func:`fdm`), for
+        float64; a numpy float of another precision scales it to its own ε (a float16 x
+        would not even notice float64's step)."""
+        factor = self.step_factor
+        eps = _eps(x)
+        if eps != EPS:
+            factor *= (eps / EPS) ** (1 / (self.accuracy + self.order))
+        return factor * np.maximum(1.0, np.abs(x))
 
     def _terms(self, f: Callable[[Any], Any], x: Any, h: Any) -> list[Any]:
         """wⱼ·f(x + rⱼ·h) for each point; a zero weight costs no call of f."""
         if np.any(np.asarray(h) == 0):
             raise ValueError("the step h must be nonzero; leave h=None for the default step")
+        # x + r·h is a new array for every call, and w·f(...) a new value after it
         return [float(w) * f(x + float(r) * h) for w, r in zip(self.weights, self.offsets) if w]
 
     def __call__(self, f: Callable[[Any], Any], x: Any, h: Any = None) -> Any:
@@ -365,14 +377,18 @@ def jacobian(
     """
     if scheme not in ("forward", "backward", "central"):
         raise ValueError(f"unknown scheme {scheme!r}; use 'forward', 'backward' or 'central'")
-    x = np.asarray(x, dtype=np.float64)
+    x = _point(x, "x")
     if h is None:
         steps = central_step(x) if scheme == "central" else np.sqrt(EPS) * np.maximum(1, np.abs(x))
     else:
         steps = np.broadcast_to(np.asarray(h, dtype=np.float64), x.shape)
     if not np.all(np.isfinite(steps) & (steps != 0)):
         raise ValueError(f"steps h must be finite and nonzero, got h={h!r}")
-    f0 = None if scheme == "central" else np.asarray(f(_like(x.copy(), x)), dtype=np.float64)
+
+    def f_at(v: np.ndarray) -> np.ndarray:  # a copy of f's value: f may reuse its buffer
+        return np.array(f(_like(v, x)), dtype=np.float64)
+
+    f0 = None if scheme == "central" else f_at(x.copy())
     columns = []
     for k in range(x.size):
         hk = float(steps.flat[k])
@@ -380,20 +396,80 @@ def jacobian(
         up.flat[k] += hk
         down.flat[k] -= hk
         if scheme == "forward":
-            columns.append((np.asarray(f(_like(up, x)), dtype=np.float64) - f0) / hk)
+            columns.append((f_at(up) - f0) / hk)
         elif scheme == "backward":
-            columns.append((f0 - np.asarray(f(_like(down, x)), dtype=np.float64)) / hk)
+            columns.append((f0 - f_at(down)) / hk)
         else:
-            f_up = np.asarray(f(_like(up, x)), dtype=np.float64)
-            columns.append((f_up - np.asarray(f(_like(down, x)), dtype=np.float64)) / (2 * hk))
+            columns.append((f_at(up) - f_at(down)) / (2 * hk))
     if not columns:
-        out_shape = np.shape(f(_like(x, x))) if f0 is None else f0.shape
+        out_shape = np.shape(f(_like(x.copy(), x))) if f0 is None else f0.shape
         return np.zeros(out_shape + x.shape)
     return np.stack(columns, axis=-1).reshape(columns[0].shape + x.shape)
 
 
 def _like(v: np.ndarray, x: np.ndarray) -> Any:
     return float(v) if x.ndim == 0 else v
+
+
+def _fresh(v: Any) -> Any:
+    """A private copy of an array for one call of f (or of one value f returned)."""
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
+def _eps(x: Any) -> float:
+    """The machine epsilon of ``x``'s floating type (float64's for Python numbers)."""
+    dtype = getattr(x, "dtype", None)
+    return float(np.finfo(dtype).eps) if dtype is not None and dtype.kind == "f" else EPS
+
+
+_NOT_REAL = {"b": "bools", "c": "complex numbers", "U": "strings", "S": "bytes",
+             "M": "dates", "m": "time spans", "V": "raw records"}  # fmt: skip
+
+
+def _point(x: Any, what: str) -> np.ndarray:
+    """``x`` as a float64 array to take differences around, or an error naming what is
+    wrong with it (not real numbers, or not finite) and the fix."""
+    arr = np.asarray(x)
+    kind = _NOT_REAL.get(arr.dtype.kind)
+    if kind is None and arr.dtype.kind == "O":
+        bad = [v for v in arr.flat if isinstance(v, bool | complex | str | bytes) or v is None]
+        kind = f"{type(bad[0]).__name__} values" if bad else None
+    try:
+        point = None if kind is not None else arr.astype(np.float64)
+    except (TypeError, ValueError):
+        kind = f"{arr.dtype} values that are not numbers"
+        point = None
+    if point is None:
+        it = f"{_short(x)} ({type(x).__name__})" if arr.ndim == 0 else f"an array of {kind}"
+        raise DifferentiationError(
+            f"finite differences take small real steps from {what}, but {what} is {it}; "
+            "pass real numbers (a float, or an array of floats)"
+        )
+    _check_finite(point, what)
+    return point
+
+
+def _check_finite(x: Any, what: str) -> None:
+    """Differences need a finite point: nan or inf in ``x`` is an error with the fix."""
+    finite = np.isfinite(x)
+    if np.all(finite):
+        return
+    index = np.argwhere(~np.asarray(finite))[0]
+    value = np.asarray(x)[tuple(index)]
+    where = f" at index {tuple(int(i) for i in index)}" if np.ndim(x) else ""
+    raise DifferentiationError(
+        f"finite differences take steps around the point, but {what} is {value}{where}: "
+        "no finite step moves it away. Differentiate at a finite point, or use mode='forward' or "
+        "mode='reverse', whose rules carry nan and inf through"
+    )
+
+
+def _short(x: Any) -> str:
+    """A value for a message: a number as a number, anything else by its repr, cut short."""
+    if isinstance(x, float | int | np.floating | np.integer) and not isinstance(x, bool):
+        return str(float(x))
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def gradient(f: Callable[[Any], Any], x: Any, *, scheme: str = "central", h: Any = None) -> Any:
@@ -421,13 +497,36 @@ def gradient(f: Callable[[Any], Any], x: Any, *, scheme: str = "central", h: Any
 
 
 def _outputs(outs: Any) -> tuple:
+    """f's outputs, each array copied as it was returned (f may reuse its buffers)."""
     if not isinstance(outs, tuple | list):
         raise TypeError(f"f must return a tuple of outputs (the engine protocol), got {outs!r}")
-    return tuple(outs)
+    return tuple(_fresh(o) for o in outs)
 
 
-def _as_float64(x: Any) -> Any:
-    return np.asarray(x, dtype=np.float64) if isinstance(x, np.ndarray) else float(x)
+def _check_values(values: Sequence[Any], outs: Sequence[Any], what: str, h: float) -> None:
+    """Differences of nan or inf are meaningless: an error saying where f stopped being
+    finite (at the point itself, or a step ``h`` away from it along ``what``)."""
+    if all(np.all(np.isfinite(v)) for v in values):
+        return
+    for o, out in enumerate(outs):
+        if not np.all(np.isfinite(out)):
+            raise DifferentiationError(
+                f"numeric mode: output {o} of f is {_short(out)} at the point, and differences "
+                "of non-finite values mean nothing. Use mode='forward' or mode='reverse', whose "
+                "rules give the limit where there is one"
+            )
+    raise DifferentiationError(
+        f"numeric mode: f is not finite a step (h = {h:.1e}) away from the point along {what}: "
+        "the point is at the edge of f's domain (sqrt or log at 0, say) or f overflows there, "
+        "and differences cannot look past that. Use mode='forward' or mode='reverse', which "
+        "apply the derivative rules, or move the point"
+    )
+
+
+def _as_float64(x: Any, like: Any = None) -> Any:
+    """``x`` in float64: an array if ``like`` (default: ``x``) is one, else a float."""
+    like = x if like is None else like
+    return np.asarray(x, dtype=np.float64) if isinstance(like, np.ndarray) else float(x)
 
 
 def _like_value(v: Any, like: Any) -> Any:
@@ -442,11 +541,13 @@ def _like_value(v: Any, like: Any) -> Any:
 
 
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]):
-    """``(outs, out_dots)``: ``f(*primals)`` and its derivative along ``tangents``.
+    """``(outs, out_dots)``: ``f(*primals)`` and its derivative along ``tangents`` (``None``
+    for an input held constant).
 
     One central difference along the direction: 3 calls of ``f`` (the value,
     then x ± h·t), with h = ε^(1/3)·max(1, max|x|) / max|t|, so no component
-    moves by more than a central step.
+    moves by more than a central step. Differences only call ``f``: no passes or
+    sweeps to count.
 
     >>> outs, out_dots = jvp(lambda x, y: (x * y,), (2.0, 3.0), (1.0, 0.0))
     >>> round(out_dots[0], 8)
@@ -455,21 +556,21 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents")
+    tangents = tuple(np.zeros(np.shape(x)) if t is None else t for x, t in zip(primals, tangents))
     for i, (x, t) in enumerate(zip(primals, tangents)):
         if np.shape(x) != np.shape(t):
             raise ValueError(f"tangent {i} has shape {np.shape(t)}, its primal {np.shape(x)}")
-    outs = _outputs(f(*primals))
-    xs = [_as_float64(x) for x in primals]
-    ts = [_as_float64(t) for t in tangents]
+    xs = [_as_float64(_point(x, f"input {i}"), x) for i, x in enumerate(primals)]
+    ts = [_as_float64(_point(t, f"tangent {i}"), t) for i, t in enumerate(tangents)]
+    outs = _outputs(f(*map(_fresh, primals)))
     t_max = max((float(np.max(np.abs(t), initial=0.0)) for t in ts), default=0.0)
-    if not math.isfinite(t_max):
-        raise ValueError("jvp needs finite tangents")
     if t_max == 0.0:
         return outs, tuple(_like_value(np.zeros(np.shape(o)), o) for o in outs)
     x_max = max((float(np.max(np.abs(x), initial=0.0)) for x in xs), default=0.0)
     h = EPS ** (1 / 3) * max(1.0, x_max) / t_max
     ups = _outputs(f(*(x + h * t for x, t in zip(xs, ts))))
     downs = _outputs(f(*(x - h * t for x, t in zip(xs, ts))))
+    _check_values([*ups, *downs], outs, "the tangent", h * t_max)
     out_dots = tuple(
         _like_value((_as_float64(u) - _as_float64(d)) / (2 * h), o)
         for u, d, o in zip(ups, downs, outs)
@@ -491,20 +592,26 @@ def vjp(f: Callable[..., Any], primals: Sequence[Any]):
     [3.0, 2.0]
     """
     primals = tuple(primals)
-    outs = _outputs(f(*primals))
+    points = [_point(x, f"input {i}") for i, x in enumerate(primals)]
+    outs = _outputs(f(*map(_fresh, primals)))
     sizes = [int(np.size(o)) for o in outs]
     jacobians = []  # per primal: (total output size,) + primal shape
-    for i, x in enumerate(primals):
+    for i, x in enumerate(points):
 
         def f_of_one(v: Any, i: int = i) -> np.ndarray:
-            args = (*primals[:i], v, *primals[i + 1 :])
+            args = (*map(_fresh, primals[:i]), v, *map(_fresh, primals[i + 1 :]))
             leaves = [np.ravel(np.asarray(o, dtype=np.float64)) for o in _outputs(f(*args))]
             return np.concatenate(leaves) if leaves else np.zeros(0)
 
         if np.size(x) == 0:
             jacobians.append(np.zeros((sum(sizes), *np.shape(x))))
-        else:
-            jacobians.append(jacobian(f_of_one, np.asarray(x, dtype=np.float64)))
+            continue
+        jac = jacobian(f_of_one, x)
+        if not np.all(np.isfinite(jac)):
+            k = np.argwhere(~np.isfinite(jac))[0][1:]
+            along = f"input {i}" + (f" at index {tuple(int(j) for j in k)}" if len(k) else "")
+            _check_values([jac], outs, along, float(central_step(x[tuple(k)])))
+        jacobians.append(jac)
 
     def numeric_pullback(cts: Sequence[Any]) -> tuple:
         cts = tuple(cts)
@@ -528,3 +635,6 @@ def vjp(f: Callable[..., Any], primals: Sequence[Any]):
         return tuple(_like_value(x_bar, x) for x_bar, x in zip(x_bars, primals))
 
     return outs, numeric_pullback
+
+
+ENGINE = Engine("numeric", jvp=jvp, vjp=vjp)

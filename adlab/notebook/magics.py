@@ -2,28 +2,30 @@
 
 A thin shell over the library: parse the arguments, record the cell with the
 reverse engine (``adlab.engines.reverse.record``) in the user's namespace, hand
-every value back as a plain number, and return a :class:`GradResult` that
-shows itself as a table. ``%load_ext adlab`` registers it.
+every value back as a plain number, and show a :class:`GradResult` (the answer,
+as a table) before any picture. ``%load_ext adlab`` registers it.
 
-With ``--mode MODE`` the engine differentiates the cell compiled as a function
-of its inputs, out of sight; the cell itself still runs exactly once in the
-notebook, with plain numbers. Runs the user does not see (the engine's, the
-pictures' reverse-mode trace, ``--check``) happen in a *sandbox*: prints are
-swallowed and the notebook's lists, dicts, arrays and objects that the cell
-names are private copies, so their side effects do not count twice.
+The cell runs exactly once in the notebook. With ``--mode MODE`` another engine
+differentiates it out of sight, and that run, the pictures' reverse-mode trace and
+``--check``'s differences are *hidden runs*: each starts from the notebook as it was
+before the cell, with prints swallowed, the same random numbers as the cell's own run,
+and private copies of the values the cell may change (``effects.changes`` reads them
+from the code: ``log.append(v)`` changes ``log``, ``ad.sum(big * x)`` only reads
+``big``, which is shared at no cost). The notebook's functions and methods read that
+namespace as their globals, so their side effects count once too.
 """
 
 from __future__ import annotations
 
 import ast
-import collections
 import contextlib
 import copy
-import io
 import keyword
 import linecache
+import random
+import re
+import sys
 import traceback
-import types
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,6 +35,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
+from IPython.utils.capture import capture_output
 
 from adlab import api
 from adlab.core.errors import ADLAB_DIR, DifferentiationError
@@ -40,12 +43,16 @@ from adlab.core.tangents import shape_of
 from adlab.core.tree import flatten, unflatten
 from adlab.core.values import as_primal
 from adlab.engines import numeric, reverse
+from adlab.notebook.effects import changes
 from adlab.notebook.result import GradResult
-from adlab.notebook.scrub import scrub, users_object
+from adlab.notebook.scrub import scrub
 from adlab.notebook.widgets import Stepper
 from adlab.viz.svg import draw
 
 __all__ = ["GradMagics", "GradResult", "load_ipython_extension"]
+
+FUNCTION = "grad_cell"
+"""The name of the cell's function form (never shown: an engine's errors say "the cell")."""
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -59,7 +66,7 @@ The cell runs once, as ordinary Python in the notebook, with the inputs
 replaced by traced values; names it assigns stay assigned afterwards, as
 plain numbers. The output is --of NAME, else the cell's last expression, else
 the name its last statement assigns. The result (value, gradient, trace) is
-shown as a table, returned as the cell's output and stored as ``_grad``::
+shown first, as a table, and stored as ``_grad``; pictures follow::
 
   %%grad x=0.5 y=-0.5
   t = x**2
@@ -81,16 +88,15 @@ Inputs are a variable of the notebook (x) or a name with a value (x=0.5,
 evaluated in the notebook); a value may have spaces inside its brackets
 (w=np.array([1.0, 2.0])), and a value in quotes may have any.
 
---mode MODE: the engine differentiates the cell as a function of its inputs
-(def grad_cell(x, y): ...), out of sight; the cell itself still runs exactly
-once in the notebook, with plain numbers, for its prints and the names it
-assigns. Code the reverse engine cannot trace (math.sin(x), say) works when
-MODE can differentiate it; --graph, --tape and --step draw the reverse
-engine's trace, so they need a cell it can trace too, and print a note
-otherwise. --check and the engine call the cell again, quietly, on private
-copies of the lists, dicts, arrays and objects it names: side effects on
-those happen once; a function of the notebook that changes things when the
-cell calls it runs each time.
+--mode MODE: the engine differentiates the cell as a function of its inputs,
+out of sight; the cell itself still runs exactly once in the notebook, with
+plain numbers, for its prints and the names it assigns. Code the reverse
+engine cannot trace (math.sin(x), say) works when MODE can differentiate it;
+--graph, --tape and --step draw the reverse engine's trace, so they need a
+cell it can trace too, and print a note otherwise. --check and the engine run
+the cell again, quietly, each time from the notebook as it was before the
+cell, with the same random numbers and private copies of what the cell (or a
+function of the notebook it calls) may change: its side effects happen once.
 """
 
 
@@ -128,10 +134,10 @@ class GradMagics(Magics):
     @argument(
         "--check",
         action="store_true",
-        help="compare the gradient with central differences and print the largest error",
+        help="compare the gradient with central differences and show the largest difference",
     )
     @cell_magic
-    def grad(self, line: str, cell: str) -> GradResult:
+    def grad(self, line: str, cell: str) -> None:
         """Differentiate the cell's output with respect to its inputs (see ``_DOC``)."""
         __tracebackhide__ = True
         args = _parse(line)
@@ -140,19 +146,22 @@ class GradMagics(Magics):
         source = self.shell.transform_cell(cell)
         number = self.shell.execution_count
         filename = self.shell.compile.cache(f"%%grad {line}\n{source}", number)
-        program = _Program(source, filename, args.of, names)
+        program = _Program(source, filename, args.of, names, ns)
         pictures = [f"--{o}" for o in ("graph", "tape", "step") if getattr(args, o)]
+        # taken before the cell's own run: every hidden run starts from the notebook as it was
+        hidden = _Hidden(program, ns) if args.mode != "reverse" or args.check else None
+        notes = []  # said after the answer
 
         if args.mode == "reverse":  # the cell's one run is the recorded one
             trace = _run_cell(program, ns, values, traced=True)
             value, grads = trace.output, trace.backward()
         else:
-            value, grads = _other_mode(program, ns, values, args.mode, number)
-            trace, why = _sandboxed_trace(program, ns, values)
+            value, grads = _other_mode(program, hidden, values, args.mode, number)
+            trace, why = _hidden_trace(program, hidden, values)
             _run_cell(program, ns, values, traced=False)
             if trace is None and pictures:
                 need = "needs" if len(pictures) == 1 else "need"
-                print(
+                notes.append(
                     f"note: {'/'.join(pictures)} {need} the reverse engine's trace of the cell, "
                     f"and it cannot trace this one ({why}); the gradient comes from --mode "
                     f"{args.mode}"
@@ -161,15 +170,21 @@ class GradMagics(Magics):
         node = trace.output_node if trace is not None else None
         output = program.output_name or (node.name if node is not None else "out")
         if trace is not None and node is None:
-            print(
+            notes.append(
                 f"note: {output} does not depend on {', '.join(names)}: "
                 f"its gradient is 0 (the cell computes it from constants only)."
             )
-        check = _check(program, ns, values, grads, number) if args.check else None
+        check = _check(program, hidden, values, grads) if args.check else None
         result = GradResult(
             value, dict(zip(names, grads)), trace, output, dict(zip(names, values)),
             args.mode, check,
         )  # fmt: skip
+        # Shown, not returned: the answer comes before the pictures, and IPython's Out keeps
+        # no result (a re-run cell would keep every trace alive); _grad holds the newest.
+        ns["_grad"] = result
+        display(result)
+        for note in notes:
+            print(note)
         if trace is not None:
             if args.graph:
                 display(draw(result))
@@ -177,10 +192,6 @@ class GradMagics(Magics):
                 display(trace.tape)
             if args.step:
                 self._show_stepper(trace)
-        if check is not None:
-            print(f"--check: largest difference from central differences: {check:.2e}")
-        ns["_grad"] = result
-        return result
 
     def _show_stepper(self, trace: Any) -> None:
         try:
@@ -283,9 +294,14 @@ class _Program:
     The output is ``--of NAME``, else the last expression, else the name the last
     statement assigns (``z = ...``): ``output_name`` names it (``None`` for an
     unnamed expression) and ``from_name`` says whether it is read from the namespace.
+    ``changed`` are the names of the notebook ``ns`` whose values the cell may change in
+    place, ``assigned`` those it binds; between them, every name it may leave a traced
+    value in.
     """
 
-    def __init__(self, source: str, filename: str, of: str | None, inputs: list[str]) -> None:
+    def __init__(
+        self, source: str, filename: str, of: str | None, inputs: list[str], ns: dict
+    ) -> None:
         self.inputs = inputs
         self.filename = filename
         self.lines = ["", *source.splitlines()]  # line k is lines[k - 1]; 1 is %%grad
@@ -322,17 +338,21 @@ class _Program:
             for n in ast.walk(tree)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
         )
+        defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
         assigned = dict.fromkeys(name for *_, name in stores)
+        assigned.update(dict.fromkeys(n.name for n in ast.walk(tree) if isinstance(n, defined)))
         if self.output_name:
             assigned.setdefault(self.output_name, None)
         # an input re-bound in the cell keeps its own name; the new value gets a fresh one
         self.assigned = [n for n in assigned if n not in inputs]
-        self.reads = list(dict.fromkeys(
-            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in inputs
-        ))  # fmt: skip
-        defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        # every name the cell may have stored a traced value under
-        self.mentioned = [*self.reads, *(n.name for n in ast.walk(tree) if isinstance(n, defined))]
+        self.changed = sorted(changes(tree, ns) - set(inputs))
+        loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in ns}
+        # names the cell reads and assigns, whose old values its function form must be given
+        self.carried = [n for n in self.assigned if n in loaded]
+        self.magics = any(  # %time ... became get_ipython().run_line_magic("time", "...")
+            isinstance(n, ast.Attribute) and n.attr in ("run_line_magic", "run_cell_magic")
+            for n in ast.walk(tree)
+        )
 
     def run(self, ns: dict, traced: list[Any]) -> tuple[Any, dict[str, Any]]:
         """Run the cell in ``ns`` with the inputs bound to ``traced``: ``(output, named)``."""
@@ -348,15 +368,17 @@ class _Program:
         return out, {n: ns[n] for n in self.assigned if n in ns}
 
     def function(self, ns: dict, number: int) -> Callable:
-        """The cell as a Python function of its inputs, ``def grad_cell(x, y): ...``, whose
-        globals are ``ns``; its source, registered with ``linecache`` for ``inspect`` and
+        """The cell as a Python function, for an engine that reads source code (sct):
+        ``def grad_cell(x, y, count): ...`` of its inputs and of the names it reads and
+        assigns (``count = count + 1``: given their values before the cell), whose globals
+        are ``ns``. Its source, registered with ``linecache`` for ``inspect`` and
         tracebacks, keeps the cell's line numbers (the ``def`` stands on the %%grad line)."""
         text = self.function_source()
         filename = f"<%%grad cell {number}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         scope: dict[str, Any] = {}
         exec(compile(text, filename, "exec", dont_inherit=True), ns, scope)
-        return scope["grad_cell"]
+        return scope[FUNCTION]
 
     def function_source(self) -> str:
         """The cell's lines indented under ``def grad_cell(...)`` (lines inside a string
@@ -372,7 +394,7 @@ class _Program:
             line if k in inside_strings or not line.strip() else "    " + line
             for k, line in enumerate(self.lines, start=1)
         ]
-        lines[0] = f"def grad_cell({', '.join(self.inputs)}):"
+        lines[0] = f"def {FUNCTION}({', '.join([*self.inputs, *self.carried])}):"
         if self.from_name:
             lines.append(f"    return {self.output_name}")
         else:  # `return` where the last expression starts (col_offset counts UTF-8 bytes)
@@ -436,21 +458,42 @@ def _from_cell(e: BaseException, filename: str) -> BaseException:
     return e.with_traceback(tb)
 
 
-def _from_engine(e: BaseException, filename: str) -> BaseException:
-    """An engine's exception as the user should see it: from the cell's own line (the
-    function ``grad_cell``, or the code sct generated from it) on, without adlab's
-    machinery; a DifferentiationError raised before any of the cell's code ran names the
-    line in its message, so it shows as that message alone."""
+def _from_engine(e: BaseException) -> BaseException:
+    """An engine's exception as the user should see it: from the first line of the user's
+    code (the cell, its function form, the code sct generated from it, a function of the
+    notebook) on, without adlab's machinery; a DifferentiationError raised before any of
+    that code ran names the line in its message, so it shows as that message alone, in
+    the words of a cell (sct speaks of functions and modules)."""
     tb = e.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(ADLAB_DIR):
         tb = tb.tb_next
     if tb is not None:
-        return e.with_traceback(tb)
+        return _from_cell(e, tb.tb_frame.f_code.co_filename)
     if isinstance(e, DifferentiationError):
-        message = f"{type(e).__name__}: {e}".replace(f"file {filename}", "the %%grad cell")
+        message = _in_a_cells_words(f"{type(e).__name__}: {e}")
         e._render_traceback_ = lambda: [message]  # type: ignore[attr-defined]  # IPython's hook
         return e.with_traceback(None)
     return e  # adlab's own failure: keep every frame
+
+
+_CELL_WORDS = [
+    (re.compile(r"; file <%%grad cell \d+>"), ""),
+    (re.compile(rf"\b{FUNCTION}\b"), "the cell"),
+    (re.compile(r"\bat module level\b"), "in an earlier cell"),
+    (re.compile(r"\ba module-level function\b"), "a function of the notebook"),
+]
+
+
+def _in_a_cells_words(message: str) -> str:
+    """An engine's message about the cell's function form, told about the cell.
+
+    >>> _in_a_cells_words("an import at line 2 (import os) of grad_cell: import at module "
+    ...                   "level [sct; file <%%grad cell 7>]")
+    'an import at line 2 (import os) of the cell: import in an earlier cell [sct]'
+    """
+    for pattern, words in _CELL_WORDS:
+        message = pattern.sub(words, message)
+    return message
 
 
 def _run_cell(program: _Program, ns: dict, values: list[Any], *, traced: bool) -> Any:
@@ -473,81 +516,115 @@ def _run_cell(program: _Program, ns: dict, values: list[Any], *, traced: bool) -
                 ns[n] = saved[n]
             else:
                 ns.pop(n, None)
-        scrub(ns, program.mentioned)
+        scrub(ns, [*program.assigned, *program.changed])
 
 
 # -- runs the user does not see ------------------------------------------------------------
 
-_COPIED = (list, dict, set, bytearray, collections.deque, np.ndarray, types.SimpleNamespace)
 
+class _Hidden:
+    """Runs of the cell the user does not see, each as if it were the cell's own run: in
+    the notebook's namespace as it was before the cell (swapped in for the run, and back
+    out after it), with private copies of the values the cell may change, the random
+    numbers the cell's own run draws, and prints and warnings swallowed. The notebook's
+    functions and methods read that namespace as their globals: what they change, they
+    change in the copies."""
 
-def _sandbox(program: _Program, ns: dict) -> dict:
-    """The namespace for a run the user does not see: the notebook's, with private copies of
-    the mutable values the cell names (lists, dicts, arrays, objects of the notebook's
-    classes), so that what the cell does to them counts once, in its own run."""
-    box = dict(ns)
-    memo: dict[int, Any] = {}  # one memo: values that share parts still share them
-    for name in program.reads:
-        value = ns.get(name)
-        if isinstance(value, _COPIED) or users_object(value):
+    def __init__(self, program: _Program, ns: dict) -> None:
+        self.program, self.live = program, ns
+        self.before = dict(ns)  # the bindings before the cell
+        self.pristine = {}  # copies of the values the cell may change, as they were
+        memo: dict[int, Any] = {}  # one memo: values that share parts still share them
+        for name in program.changed:
             with contextlib.suppress(Exception):  # what cannot be copied is shared
-                box[name] = copy.deepcopy(value, memo)
-    return box
+                self.pristine[name] = copy.deepcopy(ns[name], memo)
+        self.randomness = (random.getstate(), np.random.get_state())
+
+    @contextlib.contextmanager
+    def run(self) -> Iterator[dict]:
+        """One hidden run: the namespace to run the cell in (the notebook's own dict, its
+        contents swapped), with the random numbers of the cell's own run, and quiet: no
+        prints, displays, warnings or new matplotlib figures get out."""
+        live = self.live
+        after, randomness = dict(live), (random.getstate(), np.random.get_state())
+        pyplot = sys.modules.get("matplotlib.pyplot")  # figures, if the notebook draws any
+        figures = set(pyplot.get_fignums()) if pyplot is not None else set()
+        live.clear()
+        live.update(self.before)
+        live.update(copy.deepcopy(self.pristine))
+        random.setstate(self.randomness[0])
+        np.random.set_state(self.randomness[1])
+        try:
+            with capture_output(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield live
+        finally:
+            live.clear()
+            live.update(after)
+            random.setstate(randomness[0])
+            np.random.set_state(randomness[1])
+            if pyplot is not None:
+                for number in set(pyplot.get_fignums()) - figures:
+                    pyplot.close(number)
+
+    def cell(self) -> Callable:
+        """The cell as a function of its inputs, each call a hidden run."""
+        program = self.program
+
+        def hidden_cell(*inputs: Any) -> Any:
+            with self.run() as ns:
+                return program.run(ns, list(inputs))[0]
+
+        return hidden_cell
 
 
-@contextlib.contextmanager
-def _quietly() -> Iterator[None]:
-    """No prints and no warnings: the cell's own run shows them, once."""
-    with (
-        contextlib.redirect_stdout(io.StringIO()),
-        contextlib.redirect_stderr(io.StringIO()),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore")
-        yield
-
-
-def _other_mode(program: _Program, ns: dict, values: list[Any], mode: str,
+def _other_mode(program: _Program, hidden: _Hidden, values: list[Any], mode: str,
                 number: int) -> tuple[Any, tuple]:  # fmt: skip
-    """Value and gradient by another engine, from the cell as a Python function, run in a
-    sandbox. Nothing of the cell runs in the notebook if the engine fails."""
+    """Value and gradient by another engine, in hidden runs: an engine that reads source code
+    gets the cell's function form, the others the cell itself. Nothing of the cell runs in
+    the notebook if the engine fails."""
     __tracebackhide__ = True
-    fn = program.function(_sandbox(program, ns), number)
     argnums = tuple(range(len(values)))
     try:
-        with _quietly():
-            return api.value_and_grad(fn, argnums=argnums, mode=mode)(*values)
+        if mode != "sct":
+            return api.value_and_grad(hidden.cell(), argnums=argnums, mode=mode)(*values)
+        if program.magics:
+            raise _usage(
+                "--mode sct transforms the cell's code and cannot read the code inside a line "
+                "magic (%time ...): move the magic to a cell of its own, or use another --mode"
+            )
+        with hidden.run() as ns:
+            fn, extra = program.function(ns, number), [ns[n] for n in program.carried]
+            return api.value_and_grad(fn, argnums=argnums, mode=mode)(*values, *extra)
     except NotImplementedError as e:
         raise _usage(f"--mode {mode}: {e}. Use --mode reverse (the default) for now.") from None
     except UsageError:
         raise
     except Exception as e:
         if not isinstance(e, DifferentiationError):  # the cell's own error? Show its line
-            _reproduce(program, ns, values)
-        raise _from_engine(e, fn.__code__.co_filename) from None
+            _reproduce(program, hidden, values)
+        raise _from_engine(e) from None
 
 
-def _reproduce(program: _Program, ns: dict, values: list[Any]) -> None:
-    """Run the cell with plain numbers in a sandbox: an exception there is the cell's own,
+def _reproduce(program: _Program, hidden: _Hidden, values: list[Any]) -> None:
+    """Run the cell with plain numbers, hidden: an exception there is the cell's own,
     raised from its own line."""
     __tracebackhide__ = True
-    box = _sandbox(program, ns)
     try:
-        with _quietly():
-            program.run(box, values)
+        with hidden.run() as ns:
+            program.run(ns, values)
     except UsageError:
         return  # the engine's exception says more
     except Exception as e:
         raise _from_cell(e, program.filename) from e.__cause__
 
 
-def _sandboxed_trace(program: _Program, ns: dict, values: list[Any]) -> tuple[Any, str]:
-    """The reverse engine's trace of the cell for the pictures, taken in a sandbox, or
+def _hidden_trace(program: _Program, hidden: _Hidden, values: list[Any]) -> tuple[Any, str]:
+    """The reverse engine's trace of the cell for the pictures, from a hidden run, or
     ``(None, why)`` when the reverse engine cannot run the cell."""
-    box = _sandbox(program, ns)
     try:
-        with _quietly():
-            trace = reverse.record(lambda inputs: program.run(box, inputs), values, program.inputs)
+        with hidden.run() as ns:
+            trace = reverse.record(lambda inputs: program.run(ns, inputs), values, program.inputs)
     except Exception as e:
         tb, line = e.__traceback__, None
         while tb is not None:
@@ -559,21 +636,20 @@ def _sandboxed_trace(program: _Program, ns: dict, values: list[Any]) -> tuple[An
     return trace, ""
 
 
-def _check(program: _Program, ns: dict, values: list[Any], grads: tuple, number: int) -> float:
-    """The largest difference between the gradient and central differences (in a sandbox)."""
-    fn = program.function(_sandbox(program, ns), number)
+def _check(program: _Program, hidden: _Hidden, values: list[Any], grads: tuple) -> float:
+    """The largest difference between the gradient and central differences (hidden runs)."""
+    fn = hidden.cell()
     leaves, tree = flatten(list(values))
     grad_leaves, _ = flatten(list(grads))
     worst = 0.0
-    with _quietly():  # the cell runs 2n times, out of sight
-        for k, x in enumerate(leaves):
+    for k, x in enumerate(leaves):
 
-            def f_of_leaf(v: Any, k: int = k) -> Any:
-                args = list(leaves)
-                args[k] = v
-                return fn(*unflatten(tree, args))
+        def f_of_leaf(v: Any, k: int = k) -> Any:
+            args = list(leaves)
+            args[k] = v
+            return fn(*unflatten(tree, args))
 
-            numbers = numeric.jacobian(f_of_leaf, x)
-            diff = np.max(np.abs(np.asarray(numbers, dtype=float) - np.asarray(grad_leaves[k])))
-            worst = max(worst, float(diff))
+        numbers = numeric.jacobian(f_of_leaf, x)
+        diff = np.max(np.abs(np.asarray(numbers, dtype=float) - np.asarray(grad_leaves[k])))
+        worst = max(worst, float(diff))
     return worst

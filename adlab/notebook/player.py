@@ -18,6 +18,27 @@ import traitlets
 __all__ = ["Player"]
 
 
+def small_png(data: bytes) -> bytes:
+    """A PNG re-encoded with a palette of at most 256 colours, when that is smaller: plots
+    of lines and flat colours lose nothing visible, and an animation's saved state shrinks
+    about threefold. (Pillow comes with matplotlib.)"""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:  # not an image Pillow reads: shown as given
+        return data
+    with image:
+        if image.format != "PNG":
+            return data
+        fewer = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+        out = io.BytesIO()
+        fewer.save(out, format="PNG")
+    return out.getvalue() if out.tell() < len(data) else data
+
+
 class Player(widgets.VBox):
     """Frames with a Play button and a slider: ``Player(frames, captions, title=...)``.
 
@@ -53,9 +74,13 @@ class Player(widgets.VBox):
             raise ValueError(f"start={start} is not a frame (there are {n})")
         self.title = title
         self.captions = list(captions) if captions is not None else [""] * n
+        # one Layout for every frame and box: the saved state is the frames, not their layouts
+        self._layout = widgets.Layout()
         children = [self._frame(f, c) for f, c in zip(frames, self.captions)]
-        self._stack = widgets.Stack(children, selected_index=start)
-        play = widgets.Play(value=start, min=0, max=n - 1, interval=interval, description="play")
+        lay = self._layout
+        self._stack = widgets.Stack(children, selected_index=start, layout=lay)
+        play = widgets.Play(value=start, min=0, max=n - 1, interval=interval, description="play",
+                            layout=lay)  # fmt: skip
         self._slider = widgets.IntSlider(
             value=start, min=0, max=n - 1, description=label, readout=False,
             continuous_update=True,
@@ -67,27 +92,27 @@ class Player(widgets.VBox):
         for w, cls in ((play, "adlab-play"), (self._slider, "adlab-slider"),
                        (self._stack, "adlab-frames")):  # fmt: skip
             w.add_class(cls)
-        head = [widgets.HTML(f"<b>{title}</b>")] if title else []
-        super().__init__([*head, widgets.HBox([play, self._slider]), self._stack])
+        head = [widgets.HTML(f"<b>{title}</b>", layout=lay)] if title else []
+        super().__init__([*head, widgets.HBox([play, self._slider], layout=lay), self._stack])
         self.add_class("adlab-player")
         self.frame = start
         self._slider.observe(lambda ch: setattr(self, "frame", ch["new"]), names="value")
 
-    @staticmethod
-    def _frame(frame: bytes | str, caption: str) -> widgets.Widget:
+    def _frame(self, frame: bytes | str, caption: str) -> widgets.Widget:
+        lay = self._layout
         if isinstance(frame, bytes):
-            view: widgets.Widget = widgets.Image(value=frame, format="png")
+            view: widgets.Widget = widgets.Image(value=small_png(frame), format="png", layout=lay)
         elif isinstance(frame, str):
-            view = widgets.HTML(frame)
+            view = widgets.HTML(frame, layout=lay)
         else:
             raise TypeError(
                 f"a frame is PNG bytes or an HTML/SVG string, not {type(frame).__name__}"
             )
         if not caption:
             return view
-        text = widgets.HTML(f'<div style="font-family:monospace">{caption}</div>')
+        text = widgets.HTML(f'<div style="font-family:monospace">{caption}</div>', layout=lay)
         text.add_class("adlab-caption")
-        return widgets.VBox([text, view])
+        return widgets.VBox([text, view], layout=lay)
 
     @traitlets.validate("frame")
     def _valid_frame(self, proposal: dict) -> int:

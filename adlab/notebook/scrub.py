@@ -3,14 +3,14 @@
 The cell ran with traced inputs, so whatever it stored may hold Variables: new
 names, the lists, dicts and objects it appended to, the defaults and closures of
 functions it defined, and the globals changed by the notebook's functions it
-called. :func:`scrub` starts from the names the cell mentions, follows the
-global names that the notebook's own functions and classes among them mention,
-and replaces every Variable it meets by its number *in place*: a list stays the
-same list, so every other reference to it sees plain numbers too.
+called. :func:`scrub` searches the names it is given (the magic gives the names
+the cell assigns and those it may change, read from its code by
+:mod:`adlab.notebook.effects`) and replaces every Variable it meets by its number
+*in place*: a list stays the same list, so every other reference to it sees plain
+numbers too; a frozen dataclass gets its number as its constructor would set it.
 
-Names the cell does not mention (directly or through those functions) are not
-searched deeply; the walk costs nothing for the rest of the namespace. It is
-iterative (any depth) and visits each object once (cycles are fine).
+Values the cell only reads are not searched: the walk costs nothing for them. It
+is iterative (any depth) and visits each object once (cycles are fine).
 
 >>> from adlab.engines import reverse
 >>> log = []
@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import functools
 import re
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,8 @@ def scrub(ns: dict, names: Iterable[str]) -> None:
     """Replace every Variable reachable from ``names`` in ``ns`` by its number, in place;
     and any Variable bound directly to a name of ``ns``."""
     cleaner = _Cleaner()
-    for name in _reachable(ns, names):
+    wanted = set(names)
+    for name in [n for n in ns if n in wanted and not IPYTHON_NAMES.match(n)]:  # ns's order
         value = ns[name]
         clean = cleaner.clean(value)
         if clean is not value:
@@ -58,41 +60,6 @@ def scrub(ns: dict, names: Iterable[str]) -> None:
     for name, value in list(ns.items()):  # a global set by a function the cell called
         if type(value) is Variable and not IPYTHON_NAMES.match(name):
             ns[name] = plain(value)
-
-
-def _reachable(ns: dict, names: Iterable[str]) -> list[str]:
-    """``names``, and the global names read or set by the notebook's functions and classes
-    among them, and by the functions those mention, and so on."""
-    todo, seen = list(names), set()
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in ns or IPYTHON_NAMES.match(name):
-            continue
-        seen.add(name)
-        for code in _codes(ns[name]):
-            todo += code.co_names
-    return [name for name in ns if name in seen]  # the namespace's order: deterministic
-
-
-def _codes(value: Any) -> Iterator[types.CodeType]:
-    """The code objects of a function or class of the notebook, nested ones included."""
-    if isinstance(value, types.MethodType):
-        value = value.__func__
-    if isinstance(value, type) and _of_notebook(value):
-        members = list(vars(value).values())
-    elif isinstance(value, types.FunctionType) and _of_notebook(value):
-        members = [value]
-    else:
-        return
-    for m in members:
-        m = getattr(m, "__func__", m)  # staticmethod, classmethod
-        for f in (m, getattr(m, "fget", None), getattr(m, "fset", None)):  # property
-            if isinstance(f, types.FunctionType):
-                stack = [f.__code__]
-                while stack:
-                    code = stack.pop()
-                    yield code
-                    stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
 
 
 def _of_notebook(value: Any) -> bool:
@@ -212,8 +179,16 @@ def _rebuilt(obj: Any, done: dict[int, Any]) -> Any:
         for name, v in list(pairs):
             if clean(v) is not v:
                 with contextlib.suppress(AttributeError, TypeError):  # read-only: left as it is
-                    setattr(obj, name, clean(v))
+                    _set(obj, name, clean(v))
     return obj
+
+
+def _set(obj: Any, name: str, value: Any) -> None:
+    """``obj.name = value``, also on a frozen dataclass (as its own ``__init__`` does)."""
+    try:
+        setattr(obj, name, value)
+    except dataclasses.FrozenInstanceError:
+        object.__setattr__(obj, name, value)
 
 
 def _attributes(obj: Any) -> list[tuple[str, Any]]:

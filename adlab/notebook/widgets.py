@@ -1,10 +1,12 @@
 """The Stepper: step through the forward, tangent and backward sweeps of a recorded trace
 (and the :class:`~adlab.notebook.player.Player` of pre-rendered frames, for animations).
 
-Every frame is rendered once, up front (:mod:`adlab.viz.frames`), and put in a
-``Stack``; ``jslink`` ties Play → slider → visible frame, the step box ↔ slider,
-and the mode toggle → visible panel, in the browser. So stepping works with no
-kernel at all: in an exported HTML page and in slides as well as live.
+The picture (graph and Wengert list) is drawn once (:mod:`adlab.viz.storyboard`); a
+step is a few lines of style that change what it shows, one small ``HTML`` widget per
+step in a ``Stack``. ``jslink`` ties Play → slider → the visible step, the step box ↔
+slider, and the mode toggle → visible panel, in the browser. So stepping works with no
+kernel at all (in an exported HTML page and in slides as well as live), and the saved
+state grows linearly with the number of steps.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from typing import Any
 
 import ipywidgets as widgets
 import traitlets
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from adlab.notebook.player import Player
-from adlab.viz.frames import MODE_LABELS, STEPPER_MODES, Frame, all_frames
+from adlab.viz.storyboard import MODE_LABELS, STEPPER_MODES, Step, Storyboard
 
 __all__ = ["Player", "Stepper"]
 
 _EMPTY = (
-    '<div class="adlab-explain" style="font-family:monospace;padding:6px">Nothing to step '
-    "through: {why}</div>"
+    '<div class="adlab-explain">Nothing to step through: {why}</div><style>.{uid}{{--s:-1}}</style>'
 )
 
 
@@ -32,13 +34,14 @@ class Stepper(widgets.VBox):
     each node's tangent ẋ for the seed ``seed``, an input's name or index) and
     ``"reverse"`` (adjoints x̄ accumulate, one ``+=`` contribution per step).
 
-    Without a kernel (exported HTML, slides) every control but the four buttons
-    works, linked in the browser: the mode toggle, Play and its speed, the step
-    slider (arrow keys, Home/End) and the step box next to it, whose arrows (or
-    ArrowUp/ArrowDown) step back and forward; it counts from 1, like the
-    explanation. The buttons first / back / forward / last run in the kernel,
-    for live use. The state is two traitlets, ``mode`` and ``step`` (0-based),
-    kept in sync with the controls.
+    Every control works without a kernel (exported HTML, slides), linked in the
+    browser: the mode toggle, Play (Space on it plays and pauses) and its speed, the
+    step slider (←/→, Home/End once it has the focus) and the step box next to it,
+    whose arrows (or ↑/↓) step back and forward; it counts from 1, like the
+    explanation. A big graph scrolls, following the current node ("follow the step"
+    switches that off to look around). The state is two traitlets, ``mode`` and
+    ``step`` (0-based), kept in sync with the controls; ``first()``, ``back()``,
+    ``forward()`` and ``last()`` move it from Python.
 
     >>> import adlab as ad
     >>> s = ad.widgets.Stepper(ad.trace(lambda x, y: x * (x + y), 2.0, 3.0))
@@ -58,18 +61,11 @@ class Stepper(widgets.VBox):
         *,
         seed: Any = None,
         interval: int = 800,
-        max_nodes: int = 150,
     ) -> None:
         if mode not in STEPPER_MODES:
             raise ValueError(f"Stepper mode {mode!r}: choose one of {', '.join(STEPPER_MODES)}")
-        if len(trace.nodes) > max_nodes:
-            raise ValueError(
-                f"the Stepper pre-renders every step, and this trace has {len(trace.nodes)} "
-                f"nodes (the limit is max_nodes={max_nodes}); step through a smaller example, "
-                "or draw the whole graph with ad.draw(trace)"
-            )
         self.trace = trace
-        self.frames: dict[str, list[Frame]] = all_frames(trace, seed=seed)
+        self.board = Storyboard(trace, seed=seed)
         self._toggle = widgets.ToggleButtons(
             options=[(MODE_LABELS[m], m) for m in STEPPER_MODES],
             value=mode,
@@ -84,47 +80,41 @@ class Stepper(widgets.VBox):
         self._sliders: dict[str, widgets.IntSlider] = {}  # value: the step, counted from 1
         self._boxes: dict[str, widgets.BoundedIntText] = {}
         self._links: list[widgets.Widget] = []  # jslinks: they work without a kernel
+        # one Layout and one style for every step's HTML: a model per step, not three
+        self._shared = {"layout": widgets.Layout(), "style": HTMLStyle()}
         panels = [self._panel(m, speed) for m in STEPPER_MODES]
         self._panels = widgets.Stack(panels, selected_index=STEPPER_MODES.index(mode))
         self._links.append(
             widgets.jslink((self._toggle, "index"), (self._panels, "selected_index"))
         )
-        buttons = []
-        for name, icon, move in (
-            ("first", "fast-backward", self.first),
-            ("back", "step-backward", self.back),
-            ("forward", "step-forward", self.forward),
-            ("last", "fast-forward", self.last),
-        ):
-            b = widgets.Button(description=name, icon=icon,
-                               tooltip=f"{name} (runs in the kernel; without one, use the step "
-                               "box's arrows or the slider)",
-                               layout=widgets.Layout(width="auto"))  # fmt: skip
-            b.add_class(f"adlab-{name}")
-            b.on_click(lambda _, move=move: move())
-            buttons.append(b)
-        super().__init__(
-            [widgets.HBox([self._toggle]), widgets.HBox([*buttons, speed]), self._panels]
-        )
+        picture = widgets.HTML(self.board.picture, **self._shared)
+        picture.add_class("adlab-picture-box")
+        super().__init__([widgets.HBox([self._toggle, speed]), self._panels, picture])
         self.add_class("adlab-stepper")
+        self.add_class(self.board.uid)
         self.mode = mode
         self._toggle.observe(lambda ch: setattr(self, "mode", ch["new"]), names="value")
 
     def _panel(self, mode: str, speed: widgets.IntSlider) -> widgets.Widget:
-        frames = self.frames[mode]
-        if not frames:
+        steps = self.board.steps[mode]
+        if not steps:
             why = "the output does not depend on the inputs (its gradient is 0)"
-            return widgets.HTML(_EMPTY.format(why=why))
-        n = len(frames)
+            return widgets.HTML(_EMPTY.format(why=why, uid=self.board.uid))
+        n = len(steps)
         # steps count from 1, as in "step 1 of n": the Stack's child 0 is never shown
-        play = widgets.Play(value=1, min=1, max=n, interval=speed.value, description="play")
+        lay = self._shared["layout"]
+        play = widgets.Play(value=1, min=1, max=n, interval=speed.value, description="play",
+                            layout=lay)  # fmt: skip
         slider = widgets.IntSlider(value=1, min=1, max=n, description="step", readout=False,
                                    continuous_update=True)  # fmt: skip
         box = widgets.BoundedIntText(value=1, min=1, max=n, continuous_update=True,
-                                     layout=widgets.Layout(width="64px"))  # fmt: skip
+                                     layout=widgets.Layout(width="72px"))  # fmt: skip
+        shared = self._shared
         stack = widgets.Stack(
-            [widgets.HTML(""), *(widgets.HTML(f.html) for f in frames)], selected_index=1
-        )
+            [widgets.HTML("", **shared),
+             *(widgets.HTML(self.board.step_html(s), **shared) for s in steps)],
+            selected_index=1, layout=lay,
+        )  # fmt: skip
         self._links += [
             widgets.jslink((play, "value"), (slider, "value")),
             widgets.jslink((slider, "value"), (stack, "selected_index")),
@@ -137,8 +127,10 @@ class Stepper(widgets.VBox):
         slider.observe(lambda ch, mode=mode: self._slid(mode, ch["new"] - 1), names="value")
         self._sliders[mode] = slider
         self._boxes[mode] = box
-        of_n = widgets.Label(f"of {n}")
-        return widgets.VBox([widgets.HBox([play, slider, box, of_n]), stack])
+        of_n = widgets.Label(f"of {n}", layout=lay)
+        return widgets.VBox(
+            [widgets.HBox([play, slider, box, of_n], layout=lay), stack], layout=lay
+        )
 
     # -- state -----------------------------------------------------------------------
     def _slid(self, mode: str, value: int) -> None:
@@ -161,21 +153,21 @@ class Stepper(widgets.VBox):
     @property
     def steps(self) -> int:
         """The number of steps of the current mode."""
-        return len(self.frames[self.mode])
+        return len(self.board.steps[self.mode])
 
     @property
-    def frame(self) -> Frame | None:
-        """The current frame (``None`` when the mode has no steps)."""
-        frames = self.frames[self.mode]
-        return frames[self.step] if frames else None
+    def current(self) -> Step | None:
+        """The current step (``None`` when the mode has no steps)."""
+        steps = self.board.steps[self.mode]
+        return steps[self.step] if steps else None
 
     @property
     def explanation(self) -> str:
         """The current step, explained in one line with its numbers."""
-        frame = self.frame
-        return frame.explanation if frame else ""
+        step = self.current
+        return step.explanation if step else ""
 
-    # -- the buttons -----------------------------------------------------------------
+    # -- moving from Python ------------------------------------------------------------
     def first(self) -> None:
         self.step = 0
 

@@ -21,12 +21,38 @@ from typing import Any
 import numpy as np
 
 from adlab.core.errors import DifferentiationError
-from adlab.core.primitive import Primitive
+from adlab.core.operators import equal, mul
+from adlab.core.operators import matmul as matmul_p
+from adlab.core.primitive import Box, Primitive
 from adlab.core.rules import defjvp, defkink, deflinear, defvjp
 from adlab.core.tangents import dtype_of, shape_of, sum_to_shape
-from adlab.ops.scalar import equal, exp, mul
+from adlab.ops.scalar import exp
 
 Axes = tuple[int, ...] | None
+
+PUBLIC: dict[str, Any] = {}
+"""The functions of this module by name: what ``adlab`` exports (each checks and normalises
+its arguments, then calls its primitive)."""
+NUMPY: dict[Any, tuple[Any, frozenset[str]]] = {}
+"""numpy functions -> the function of this module that stands for them on traced values,
+and the keywords it takes (what ``__array_function__`` dispatches)."""
+METHODS: dict[str, Any] = {}
+"""ndarray method names -> the function of this module a traced value's method calls."""
+
+
+def _public(*numpy: Any, method: str | None = None, keywords: Sequence[str] = ()) -> Any:
+    """Declare a function of the table: exported by ``adlab``, reached by the ``numpy``
+    functions given (with these keywords) and by the array method ``method``."""
+
+    def declare(fn: Any) -> Any:
+        PUBLIC[fn.__name__] = fn
+        for np_fn in numpy:
+            NUMPY[np_fn] = (fn, frozenset(keywords))
+        if method is not None:
+            METHODS[method] = fn
+        return fn
+
+    return declare
 
 
 def _axes(axis: int | Sequence[int] | None, x: Any) -> Axes:
@@ -77,16 +103,19 @@ mean_p = Primitive("mean", _mean_impl, doc="mean over axes")
 max_p = Primitive("max", _max_impl, doc="maximum over axes (ties share the gradient)")
 
 
+@_public(np.sum, method="sum", keywords=("axis", "keepdims"))
 def sum(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Any:
     """Sum of ``x`` over ``axis`` (all axes by default), like ``np.sum``."""
     return sum_p(x, axis=_axes(axis, x), keepdims=keepdims)
 
 
+@_public(np.mean, method="mean", keywords=("axis", "keepdims"))
 def mean(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Any:
     """Mean of ``x`` over ``axis`` (all axes by default), like ``np.mean``."""
     return mean_p(x, axis=_axes(axis, x), keepdims=keepdims)
 
 
+@_public(np.max, np.amax, method="max", keywords=("axis", "keepdims"))
 def max(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Any:
     """Maximum of ``x`` over ``axis``; tied maxima share the gradient evenly."""
     return max_p(x, axis=_axes(axis, x), keepdims=keepdims)
@@ -155,6 +184,7 @@ def _logsumexp_impl(x: Any, *, axis: Axes, keepdims: bool) -> Any:
 logsumexp_p = Primitive("logsumexp", _logsumexp_impl, doc="log(sum(exp(x))), computed stably")
 
 
+@_public()
 def logsumexp(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Any:
     """``log(sum(exp(x), axis))`` without overflow; its gradient is the softmax."""
     return logsumexp_p(x, axis=_axes(axis, x), keepdims=keepdims)
@@ -192,6 +222,7 @@ transpose_p = Primitive("transpose", _transpose_impl, doc="permute axes")
 broadcast_to_p = Primitive("broadcast_to", _broadcast_to_impl, doc="repeat along new axes")
 
 
+@_public(method="reshape")
 def reshape(x: Any, shape: int | Sequence[int]) -> Any:
     """``x`` with a new shape (one entry may be ``-1``), like ``np.reshape``."""
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(n) for n in shape)
@@ -204,6 +235,7 @@ def reshape(x: Any, shape: int | Sequence[int]) -> Any:
     return reshape_p(x, shape=shape)
 
 
+@_public(np.transpose, method="transpose", keywords=("axes",))
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
     """Permute the axes of ``x`` (reverse them by default), like ``np.transpose``."""
     ndim = len(shape_of(x))
@@ -213,6 +245,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
     return transpose_p(x, axes=axes)
 
 
+@_public(np.broadcast_to, keywords=("shape",))
 def broadcast_to(x: Any, shape: int | Sequence[int]) -> Any:
     """``x`` broadcast to ``shape``, like ``np.broadcast_to``."""
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(int(n) for n in shape)
@@ -270,10 +303,11 @@ scatter_add_p = Primitive(
 )
 
 
+@_public()
 def getitem(x: Any, index: Any) -> Any:
     """``x[index]`` for basic slices, ``None``, ``...`` and integer arrays."""
     for part in index if isinstance(index, tuple) else (index,):
-        if hasattr(part, "_process"):
+        if isinstance(part, Box):
             raise DifferentiationError(
                 "indexing with a traced value: indices are not differentiable; "
                 "index with its number, e.g. x[int(i.value)]"
@@ -306,13 +340,7 @@ deflinear(scatter_add_p, _scatter_add_transpose)
 # Products
 
 
-def _matmul_impl(x: Any, y: Any) -> Any:
-    return np.matmul(x, y)
-
-
-matmul_p = Primitive("matmul", _matmul_impl, symbol="@", doc="matrix product x @ y")
-
-
+@_public()
 def matmul(x: Any, y: Any) -> Any:
     """Matrix product ``x @ y`` with numpy's rules for vectors and stacks."""
     if not shape_of(x) or not shape_of(y):
@@ -320,6 +348,7 @@ def matmul(x: Any, y: Any) -> Any:
     return matmul_p(x, y)
 
 
+@_public(np.dot, method="dot")
 def dot(x: Any, y: Any) -> Any:
     """``np.dot`` for scalars, vectors and matrices (products of the table)."""
     nx, ny = len(shape_of(x)), len(shape_of(y))
@@ -394,6 +423,7 @@ concatenate_p = Primitive("concatenate", _concatenate_impl, doc="join arrays alo
 stack_p = Primitive("stack", _stack_impl, doc="join arrays along a new axis")
 
 
+@_public(np.concatenate, keywords=("axis",))
 def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join ``arrays`` along an existing ``axis``, like ``np.concatenate``."""
     arrays = tuple(arrays)
@@ -402,6 +432,7 @@ def concatenate(arrays: Sequence[Any], axis: int = 0) -> Any:
     return concatenate_p(*arrays, axis=_axes(axis, arrays[0])[0])
 
 
+@_public(np.stack, keywords=("axis",))
 def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
     """Join ``arrays`` along a new ``axis``, like ``np.stack``."""
     arrays = tuple(arrays)

@@ -1,82 +1,77 @@
-"""Python operators and numpy's protocols for adlab's boxes, routed to the table.
+"""numpy's protocols and array methods for traced values, routed to the table.
 
-:class:`Operators` is mixed into every traced value type (reverse-mode
-``Variable``, forward-mode ``Dual``), so ``x * y``, ``x @ w``, ``x.T``,
-``x[1:]``, ``np.sin(x)`` and ``np.sum(x, axis=0)`` all call the same primitives
-as ``ad.mul``, ``ad.sin`` and ``ad.sum``. Anything that would silently drop a
-traced value out of the computation (``float(x)``, ``math.sin(x)``,
-``np.asarray(x)``, item assignment, a numpy function without a rule) raises
-:class:`~adlab.DifferentiationError` with the fix in the message.
+:class:`ArrayOperators` extends the core operator mixin
+(:class:`adlab.core.operators.Operators`: ``+ - * / ** @``, comparisons) for the
+traced value types that hold a number, reverse mode's ``Variable`` and forward
+mode's ``Dual``: ``x.T``, ``x[1:]``, ``x.sum(axis=0)``, ``np.sin(x)`` and
+``np.sum(x, axis=0)`` call the same primitives as ``ad.sin`` and ``ad.sum``.
+Anything that would silently drop a traced value out of the computation
+(``float(x)``, ``math.sin(x)``, ``np.asarray(x)``, item assignment, a numpy function
+without a rule) raises :class:`~adlab.DifferentiationError` with the fix in the
+message; once the value's transformation has finished, it converts as the plain
+number it holds (and takes part in no new computation).
+
+:data:`UFUNCS` is generated from the table: every primitive declares the numpy ufuncs
+it ``stands_for``, so a primitive declared later is reached by numpy as well.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import numpy as np
 
 from adlab.core.errors import DifferentiationError
-from adlab.core.primitive import Primitive
+from adlab.core.operators import Operators, mul
+from adlab.core.primitive import standing_for
+from adlab.core.rules import table
 from adlab.core.tangents import shape_of, zeros_like
+from adlab.core.transform import FINISHED
 from adlab.ops import array as A
 from adlab.ops import scalar as S
 
 
 def _square(x: Any) -> Any:
-    return S.mul(x, x)
+    return mul(x, x)
 
 
 def _positive(x: Any) -> Any:
     return x
 
 
-UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
-    np.add: S.add,
-    np.subtract: S.sub,
-    np.multiply: S.mul,
-    np.divide: S.truediv,
-    np.negative: S.neg,
-    np.positive: _positive,
-    np.power: S.pow,
-    np.float_power: S.pow,
-    np.square: _square,
-    np.exp: S.exp,
-    np.log: S.log,
-    np.log1p: S.log1p,
-    np.expm1: S.expm1,
-    np.sin: S.sin,
-    np.cos: S.cos,
-    np.tan: S.tan,
-    np.tanh: S.tanh,
-    np.sqrt: S.sqrt,
-    np.absolute: S.abs,
-    np.fabs: S.abs,
-    np.maximum: S.maximum,
-    np.minimum: S.minimum,
-    np.matmul: A.matmul,
-    np.greater: S.greater,
-    np.greater_equal: S.greater_equal,
-    np.less: S.less,
-    np.less_equal: S.less_equal,
-    np.equal: S.equal,
-    np.not_equal: S.not_equal,
-    np.logical_not: S.logical_not,
-    np.sign: S.sign,
-}
-"""numpy ufuncs with a rule in the table."""
-
-_ZERO_DERIVATIVE_UFUNCS = (
-    np.floor, np.ceil, np.trunc, np.rint, np.isnan, np.isinf, np.isfinite, np.signbit,
-    np.logical_and, np.logical_or, np.logical_xor,
-)  # fmt: skip
-"""Piecewise-constant or boolean ufuncs: derivative zero wherever it exists."""
-
-for _uf in _ZERO_DERIVATIVE_UFUNCS:
-    UFUNCS[_uf] = Primitive(_uf.__name__, _uf, differentiable=False, doc=f"np.{_uf.__name__}")
+COMPOSITES: dict[np.ufunc, Callable[..., Any]] = {np.square: _square, np.positive: _positive}
+"""numpy ufuncs written with table operations (they have no primitive of their own)."""
 
 
-_round = Primitive("round", round, differentiable=False, doc="round(x): derivative zero")
+def ufunc_rule(ufunc: np.ufunc) -> Callable[..., Any] | None:
+    """What ``ufunc`` on a traced value calls: the primitive declared to stand for it, or a
+    composite of table operations; None when the table has neither."""
+    return standing_for(ufunc) or COMPOSITES.get(ufunc)
+
+
+class _Ufuncs(Mapping):
+    """A live view: every numpy ufunc with a rule, generated from the table's declarations."""
+
+    def _items(self) -> dict[np.ufunc, Callable[..., Any]]:
+        declared = [u for p in table() for u in p.stands_for if isinstance(u, np.ufunc)]
+        return {**{u: standing_for(u) for u in declared}, **COMPOSITES}
+
+    def __getitem__(self, ufunc: Any) -> Callable[..., Any]:
+        fn = ufunc_rule(ufunc) if isinstance(ufunc, np.ufunc) else None
+        if fn is None:
+            raise KeyError(ufunc)
+        return fn
+
+    def __iter__(self) -> Any:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+
+UFUNCS: Mapping[np.ufunc, Callable[..., Any]] = _Ufuncs()
+"""numpy ufuncs with a rule in the table (a live view of the primitives' ``stands_for``)."""
 
 
 def _reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None) -> Any:
@@ -100,16 +95,8 @@ def _zeros_like(a: Any, dtype: Any = None) -> Any:
 
 
 FUNCTIONS: dict[Callable[..., Any], tuple[Callable[..., Any], frozenset[str]]] = {
-    np.sum: (A.sum, frozenset({"axis", "keepdims"})),
-    np.mean: (A.mean, frozenset({"axis", "keepdims"})),
-    np.max: (A.max, frozenset({"axis", "keepdims"})),
-    np.amax: (A.max, frozenset({"axis", "keepdims"})),
+    **A.NUMPY,  # the table's array functions, each declared with the numpy ones it stands for
     np.reshape: (_reshape, frozenset({"shape", "newshape", "order"})),
-    np.transpose: (A.transpose, frozenset({"axes"})),
-    np.broadcast_to: (A.broadcast_to, frozenset({"shape"})),
-    np.dot: (A.dot, frozenset()),
-    np.concatenate: (A.concatenate, frozenset({"axis"})),
-    np.stack: (A.stack, frozenset({"axis"})),
     np.where: (_where, frozenset()),
     np.shape: (shape_of, frozenset()),
     np.ndim: (lambda a: len(shape_of(a)), frozenset()),
@@ -143,7 +130,7 @@ def apply_ufunc(ufunc: np.ufunc, method: str, inputs: tuple, kwargs: dict) -> An
         raise DifferentiationError(
             f"np.{ufunc.__name__}(..., {', '.join(kwargs)}=...) is not supported on traced values"
         )
-    fn = UFUNCS.get(ufunc)
+    fn = ufunc_rule(ufunc)
     if fn is None:
         raise DifferentiationError(
             f"np.{ufunc.__name__} has no differentiation rule in adlab. Use an operation of the "
@@ -171,16 +158,15 @@ def apply_function(func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     return fn(*args, **kwargs)
 
 
-class Operators:
-    """Operators, array methods and numpy protocols shared by every traced value type.
+class ArrayOperators(Operators):
+    """Array methods, numpy's protocols and conversions for the traced value types.
 
     A subclass holds its number in ``value`` (which gives ``shape``, ``dtype`` and
-    truth) and names itself in ``_what`` (how the errors call it, e.g. ``"traced
-    Variable"``).
+    truth), its transformation in ``_trans`` (see :mod:`adlab.core.transform`) and names
+    itself in ``_what`` (how the errors call it, e.g. ``"traced Variable"``).
     """
 
     __slots__ = ()
-    _what = "traced value"
     _read = ".value"
 
     @property
@@ -194,108 +180,55 @@ class Operators:
     def __bool__(self) -> bool:
         return bool(self.value)  # type: ignore[attr-defined]
 
-    # -- arithmetic ---------------------------------------------------------
-    def __add__(self, other: Any) -> Any:
-        return S.add(self, other)
-
-    def __radd__(self, other: Any) -> Any:
-        return S.add(other, self)
-
-    def __sub__(self, other: Any) -> Any:
-        return S.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return S.sub(other, self)
-
-    def __mul__(self, other: Any) -> Any:
-        return S.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return S.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Any:
-        return S.truediv(self, other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return S.truediv(other, self)
-
-    def __pow__(self, other: Any) -> Any:
-        return S.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return S.pow(other, self)
-
     def __matmul__(self, other: Any) -> Any:
         return A.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Any:
         return A.matmul(other, self)
 
-    def __neg__(self) -> Any:
-        return S.neg(self)
+    def _finished(self) -> bool:
+        """Whether this value's transformation has finished: it is then only its number."""
+        return self._trans.state == FINISHED  # type: ignore[attr-defined]
 
-    def __pos__(self) -> Any:
-        return self
+    def __repr__(self) -> str:
+        if self._finished():
+            return repr(self.value)  # type: ignore[attr-defined]
+        return self._repr()
 
-    def __abs__(self) -> Any:
-        return S.abs(self)
+    def _repr(self) -> str:
+        return f"{type(self).__name__}({self.value!r})"  # type: ignore[attr-defined]
 
-    def __floordiv__(self, other: Any) -> NoReturn:
-        raise DifferentiationError(
-            "// (floor division) has no derivative rule; use / for the derivative, "
-            "or the number (.value) if the result is meant to be constant"
-        )
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)  # type: ignore[attr-defined]
 
-    __rfloordiv__ = __floordiv__
-
-    def __mod__(self, other: Any) -> NoReturn:
-        raise DifferentiationError(
-            "% (modulo) has no derivative rule in adlab; write x - k * period with a constant k"
-        )
-
-    __rmod__ = __mod__
-
-    # -- comparisons: plain answers about the current values ----------------
-    # Tracing records the branch a comparison takes; the comparison itself has
-    # no derivative.
-    def __lt__(self, other: Any) -> Any:
-        return S.less(self, other)
-
-    def __le__(self, other: Any) -> Any:
-        return S.less_equal(self, other)
-
-    def __gt__(self, other: Any) -> Any:
-        return S.greater(self, other)
-
-    def __ge__(self, other: Any) -> Any:
-        return S.greater_equal(self, other)
-
-    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return S.equal(self, other)
-
-    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return S.not_equal(self, other)
-
-    __hash__ = object.__hash__
-
-    def __round__(self, ndigits: int | None = None) -> Any:
-        return _round(self) if ndigits is None else _round(self, ndigits)
+    def __hash__(self) -> int:
+        """Its number's hash, as ``==`` compares its number: a dict or a set takes the branch
+        the plain program takes (``table.get(x)`` finds the entry for ``x``'s value)."""
+        __tracebackhide__ = True
+        try:
+            return hash(self.value)  # type: ignore[attr-defined]
+        except TypeError:
+            raise DifferentiationError(
+                f"a {self._what} holding an array cannot be hashed (used as a dict key, in a "
+                "set, or by a cache), as an array cannot; use a tuple of its numbers: "
+                "tuple(x.value.ravel())"
+            ) from None
 
     # -- arrays ---------------------------------------------------------------
     @property
     def ndim(self) -> int:
-        return len(self.shape)  # type: ignore[attr-defined]
+        return len(self.shape)
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))  # type: ignore[attr-defined]
+        return int(np.prod(self.shape))
 
     @property
     def T(self) -> Any:
         return A.transpose(self)
 
     def __len__(self) -> int:
-        shape = self.shape  # type: ignore[attr-defined]
+        shape = self.shape
         if not shape:
             raise TypeError(f"len() of a scalar {self._what}")
         return shape[0]
@@ -314,23 +247,13 @@ class Operators:
             "or ad.stack([...])"
         )
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return A.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return A.mean(self, axis, keepdims)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Any:
-        return A.max(self, axis, keepdims)
-
+    # x.sum(axis=0), x.dot(w) ...: the table's functions, declared with their method names
+    # (below); reshape and transpose take their shape or axes spread out, as numpy's do
     def reshape(self, *shape: Any) -> Any:
         return A.reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes: Any) -> Any:
         return A.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
-
-    def dot(self, other: Any) -> Any:
-        return A.dot(self, other)
 
     # -- numpy protocols --------------------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -341,7 +264,7 @@ class Operators:
         __tracebackhide__ = True
         return apply_function(func, args, kwargs)
 
-    # -- conversions that would drop the value: clear errors --------------------
+    # -- conversions: the number once finished, else a clear error ---------------
     def _dropped(self, construct: str) -> NoReturn:
         __tracebackhide__ = True
         raise DifferentiationError(
@@ -350,37 +273,65 @@ class Operators:
             f"to read its number without differentiating, use x{self._read}"
         )
 
-    def __float__(self) -> NoReturn:
+    def __float__(self) -> float:
         __tracebackhide__ = True
+        if self._finished():
+            return float(self.value)  # type: ignore[attr-defined]
         self._dropped("float() (also called by math.* functions)")
 
-    def __int__(self) -> NoReturn:
+    def __int__(self) -> int:
         __tracebackhide__ = True
+        if self._finished():
+            return int(self.value)  # type: ignore[attr-defined]
         self._dropped("int()")
 
-    def __index__(self) -> NoReturn:
+    def __index__(self) -> int:
         __tracebackhide__ = True
+        if self._finished():
+            return self.value.__index__()  # type: ignore[attr-defined]
         self._dropped("using as an index or int")
 
-    def __complex__(self) -> NoReturn:
+    def __complex__(self) -> complex:
         __tracebackhide__ = True
+        if self._finished():
+            return complex(self.value)  # type: ignore[attr-defined]
         self._dropped("complex()")
 
-    def item(self, *args: Any) -> NoReturn:
+    def item(self, *args: Any) -> Any:
         __tracebackhide__ = True
+        if self._finished():
+            return np.asarray(self.value).item(*args)  # type: ignore[attr-defined]
         self._dropped(".item()")
 
-    def tolist(self) -> NoReturn:
+    def tolist(self) -> Any:
         __tracebackhide__ = True
+        if self._finished():
+            return np.asarray(self.value).tolist()  # type: ignore[attr-defined]
         self._dropped(".tolist()")
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> NoReturn:
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         __tracebackhide__ = True
+        if self._finished():
+            return np.asarray(self.value, dtype=dtype)  # type: ignore[attr-defined]
         raise DifferentiationError(
             f"np.array / np.asarray of a {self._what} would drop it out of the computation. "
             "Pass it to numpy functions directly, build arrays with ad.stack([...]) or "
             f"ad.concatenate([...]), or read its number with x{self._read}"
         )
+
+
+def _method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _method_name, _fn in A.METHODS.items():
+    if _method_name not in vars(ArrayOperators):
+        setattr(ArrayOperators, _method_name, _method(_fn))
 
 
 # ---------------------------------------------------------------------------
@@ -474,4 +425,4 @@ def _explain_missing_array_methods(cls: type) -> None:
         setattr(cls, name, _NotAnArrayMethod(name, instead))
 
 
-_explain_missing_array_methods(Operators)
+_explain_missing_array_methods(ArrayOperators)

@@ -1,4 +1,4 @@
-"""Elementwise primitives: each implementation beside its partial derivatives.
+"""Elementwise primitives: each one declared once, its implementation beside its partials.
 
 Every primitive here acts elementwise (with numpy broadcasting), so its rule is
 a list of partial derivatives, one per argument, ``d(*args, out)``. From that
@@ -12,38 +12,73 @@ Inside rules, ``+ - *`` and unary ``-`` are used directly (they route to the
 table for every value type); divisions call :func:`div` and powers ``pow``,
 which give numpy's ``inf``/``nan`` where Python floats would raise.
 
-Python floats take a fast path through :mod:`math` and stay Python floats;
-everything else goes through numpy and keeps its dtype (float32 stays float32).
+A function of one argument is one :func:`elementwise` declaration: its name, the
+``math`` and numpy functions it stands for (Python floats take the fast path
+through :mod:`math` and stay Python floats; everything else goes through numpy and
+keeps its dtype, float32 stays float32), its partial, and its LaTeX command. The
+maps of numpy's ufuncs and ``math`` functions, the exports of ``adlab`` and the
+LaTeX printer all read these declarations. Python's operators (``add``, ``mul``,
+``pow`` ...) are declared in :mod:`adlab.core.operators`; their rules are here.
 
 Conventions at kinks (the derivative at a non-differentiable point is a fixed
 subgradient, never an exception): ``abs'(0) = 0``, ``relu'(0) = 0``, ties of
 ``maximum``/``minimum`` split evenly (½ each), ``sqrt'(0) = inf`` (the true
 limit), ``d/dx x**0 = 0`` and ``d/dy 0**y = 0`` for ``y > 0``. Each is declared
-with :func:`~adlab.core.rules.defkink` beside its rule; :data:`KINKS` lists them
-all, the array primitives' too, by name.
+with its primitive; :data:`KINKS` lists them all, the array primitives' too, by name.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from adlab.core.operators import (
+    absolute,
+    add,
+    div,
+    equal,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    mul,
+    neg,
+    not_equal,
+    pow,
+    sub,
+    truediv,
+)
 from adlab.core.primitive import Primitive
-from adlab.core.rules import ByName, defkink, defpartials, kinks
+from adlab.core.rules import ByName, defpartials, kinks
+
+__all__ = [
+    "KINKS", "PUBLIC", "abs", "add", "cos", "div", "elementwise", "equal", "exp", "expm1",
+    "greater", "greater_equal", "less", "less_equal", "log", "log1p", "logical_not", "maximum",
+    "minimum", "mul", "neg", "not_equal", "pow", "relu", "sigmoid", "sign", "sin", "sqrt", "sub",
+    "tan", "tanh", "truediv", "where",
+]  # fmt: skip
 
 _PY_NUMBER = (float, int)
 _SCALAR_BOOL = (bool, np.bool_)
 
+PUBLIC: dict[str, Primitive] = {}
+"""The differentiable primitives of this module by name: what ``adlab`` exports."""
 
-def _elementwise(name: str, math_fn: Callable, np_fn: Callable, doc: str) -> Primitive:
-    """A one-argument primitive: ``math`` on Python numbers, numpy elsewhere."""
+
+def elementwise(name: str, math_fn: Callable | None, np_fn: Callable, doc: str, *,
+                partial: Callable[..., Any], kink: str | None = None,
+                latex: str | tuple[str, str] | None = None) -> Primitive:  # fmt: skip
+    """Declare a primitive of one argument: ``math_fn`` on Python numbers (``np_fn`` where
+    it would raise, numpy's inf or nan), ``np_fn`` elsewhere; ``partial(x, out)`` its
+    derivative; ``kink`` its convention at non-differentiable points; ``latex`` its
+    command. Both functions become names it stands for (``np.sin(x)``, ``math.sin(x)``).
+    """
 
     def impl(x: Any) -> Any:
-        if type(x) in _PY_NUMBER:
+        if type(x) in _PY_NUMBER and math_fn is not None:
             try:
                 return math_fn(x)
             except (ValueError, OverflowError):  # numpy's answer: inf or nan, with a warning
@@ -51,30 +86,17 @@ def _elementwise(name: str, math_fn: Callable, np_fn: Callable, doc: str) -> Pri
         return np_fn(x)
 
     impl.__name__ = impl.__qualname__ = name
-    return Primitive(name, impl, doc=doc)
+    stands_for = tuple(f for f in (np_fn, math_fn) if isinstance(f, np.ufunc) or (
+        f is not None and getattr(f, "__module__", None) == "math"))  # fmt: skip
+    prim = Primitive(name, impl, doc=doc, kink=kink, stands_for=stands_for, latex=latex)
+    defpartials(prim, partial)
+    PUBLIC[name] = prim
+    return prim
 
 
-def div(x: Any, y: Any) -> Any:
-    """``x / y`` with numpy's answer (±inf, nan) where Python floats would raise.
-
-    This is ``truediv``'s implementation, and rules call it directly: Python's
-    ``/`` hands traced and symbolic values to the table's ``truediv``, so it is
-    the primitive for every value type, without a second dispatch for numbers.
-    """
-    try:
-        return x / y
-    except ZeroDivisionError:  # silently, as at the kinks of the rules (sqrt'(0) = inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.divide(np.float64(x), y))
-
-
-def _pow_impl(x: Any, y: Any) -> Any:
-    if type(x) in _PY_NUMBER and type(y) in _PY_NUMBER:
-        try:
-            return math.pow(x, y)
-        except (ValueError, OverflowError, ZeroDivisionError):
-            return float(np.power(np.float64(x), y))
-    return np.power(x, y)
+def _public(prim: Primitive) -> Primitive:
+    PUBLIC[prim.name] = prim
+    return prim
 
 
 def _sigmoid_float(x: float) -> float:
@@ -130,27 +152,25 @@ def _sign_impl(x: Any) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Comparisons and sign: zero derivative wherever defined. Rules use these (not
-# Python's `>`), so that a rule applied to a symbolic value stays symbolic.
+# Zero derivative wherever defined: passed through as constants by every engine
 
-greater = Primitive("greater", operator.gt, symbol=">", differentiable=False, doc="x > y")
-greater_equal = Primitive("greater_equal", operator.ge, symbol=">=", differentiable=False)
-less = Primitive("less", operator.lt, symbol="<", differentiable=False, doc="x < y")
-less_equal = Primitive("less_equal", operator.le, symbol="<=", differentiable=False)
-equal = Primitive("equal", operator.eq, symbol="==", differentiable=False, doc="x == y")
-not_equal = Primitive("not_equal", operator.ne, symbol="!=", differentiable=False)
-logical_not = Primitive("logical_not", np.logical_not, differentiable=False)
-sign = Primitive("sign", _sign_impl, differentiable=False, doc="-1, 0 or 1 (nan stays nan)")
+logical_not = Primitive("logical_not", np.logical_not, differentiable=False,
+                        stands_for=(np.logical_not,))  # fmt: skip
+sign = Primitive("sign", _sign_impl, differentiable=False, doc="-1, 0 or 1 (nan stays nan)",
+                 stands_for=(np.sign,))  # fmt: skip
+ZERO_DERIVATIVE = tuple(
+    Primitive(u.__name__, u, differentiable=False, doc=f"np.{u.__name__}", stands_for=(u,))
+    for u in (np.floor, np.ceil, np.trunc, np.rint, np.isnan, np.isinf, np.isfinite,
+              np.signbit, np.logical_and, np.logical_or, np.logical_xor)
+)  # fmt: skip
+"""numpy's piecewise-constant and boolean ufuncs."""
 
 # ---------------------------------------------------------------------------
-# Arithmetic
+# Python's operators (declared in adlab.core.operators): their rules
 
-add = Primitive("add", operator.add, symbol="+", doc="x + y")
-sub = Primitive("sub", operator.sub, symbol="-", doc="x - y")
-mul = Primitive("mul", operator.mul, symbol="*", doc="x * y")
-truediv = Primitive("truediv", div, symbol="/", doc="x / y")
-neg = Primitive("neg", operator.neg, symbol="-", doc="-x")
-pow = Primitive("pow", _pow_impl, symbol="**", doc="x ** y (covers x**c, c**x and x**y)")
+abs = _public(absolute)
+for _prim in (add, sub, mul, truediv, neg, pow):
+    _public(_prim)
 
 defpartials(add, 1.0, 1.0)
 defpartials(sub, 1.0, -1.0)
@@ -163,38 +183,49 @@ defpartials(
     # x^y·log x; at x = 0 the guard makes it x^y·0 = 0 (the limit for y > 0)
     lambda x, y, out: out * log(where(equal(x, 0.0), 1.0, x)),
 )
-defkink(pow, "d/dx x**0 = 0; d/dy 0**y = 0 (the limit for y > 0)")
+pow.kink = "d/dx x**0 = 0; d/dy 0**y = 0 (the limit for y > 0)"
 
 # ---------------------------------------------------------------------------
 # Elementary functions
 
-exp = _elementwise("exp", math.exp, np.exp, "e**x")
-log = _elementwise("log", math.log, np.log, "natural logarithm")
-log1p = _elementwise("log1p", math.log1p, np.log1p, "log(1 + x), accurate for small x")
-expm1 = _elementwise("expm1", math.expm1, np.expm1, "exp(x) - 1, accurate for small x")
-sin = _elementwise("sin", math.sin, np.sin, "sine")
-cos = _elementwise("cos", math.cos, np.cos, "cosine")
-tan = _elementwise("tan", math.tan, np.tan, "tangent")
-tanh = _elementwise("tanh", math.tanh, np.tanh, "hyperbolic tangent")
-sqrt = _elementwise("sqrt", math.sqrt, np.sqrt, "square root")
-abs = _elementwise("abs", math.fabs, np.abs, "absolute value")
-sigmoid = _elementwise("sigmoid", _sigmoid_float, _sigmoid_array, "1 / (1 + exp(-x)), stable")
-relu = Primitive("relu", _relu_impl, doc="max(x, 0)")
-maximum = Primitive("maximum", _maximum_impl, doc="elementwise maximum")
-minimum = Primitive("minimum", _minimum_impl, doc="elementwise minimum")
-where = Primitive("where", _where_impl, doc="x where condition holds, else y")
+exp = elementwise("exp", math.exp, np.exp, "e**x", partial=lambda x, out: out, latex=r"\exp")
+log = elementwise("log", math.log, np.log, "natural logarithm",
+                  partial=lambda x, out: div(1.0, x), latex=r"\log")  # fmt: skip
+log1p = elementwise("log1p", math.log1p, np.log1p, "log(1 + x), accurate for small x",
+                    partial=lambda x, out: div(1.0, 1.0 + x))  # fmt: skip
+expm1 = elementwise("expm1", math.expm1, np.expm1, "exp(x) - 1, accurate for small x",
+                    partial=lambda x, out: out + 1.0)  # fmt: skip
+sin = elementwise("sin", math.sin, np.sin, "sine", partial=lambda x, out: cos(x), latex=r"\sin")
+cos = elementwise("cos", math.cos, np.cos, "cosine", partial=lambda x, out: -sin(x),
+                  latex=r"\cos")  # fmt: skip
+tan = elementwise("tan", math.tan, np.tan, "tangent", partial=lambda x, out: 1.0 + out * out,
+                  latex=r"\tan")  # fmt: skip
+tanh = elementwise("tanh", math.tanh, np.tanh, "hyperbolic tangent",
+                   partial=lambda x, out: 1.0 - out * out, latex=r"\tanh")  # fmt: skip
+sqrt = elementwise("sqrt", math.sqrt, np.sqrt, "square root",
+                   partial=lambda x, out: div(0.5, out),  # inf at 0: the true limit
+                   latex=(r"\sqrt{", "}"),
+                   kink="sqrt'(0) = inf (the true limit)")  # fmt: skip
+defpartials(absolute, lambda x, out: sign(x))  # abs'(0) = 0
+absolute.kink = "abs'(0) = 0"
+sigmoid = elementwise("sigmoid", _sigmoid_float, _sigmoid_array, "1 / (1 + exp(-x)), stable",
+                      partial=lambda x, out: out * (1.0 - out))  # fmt: skip
 
-defpartials(exp, lambda x, out: out)
-defpartials(log, lambda x, out: div(1.0, x))
-defpartials(log1p, lambda x, out: div(1.0, 1.0 + x))
-defpartials(expm1, lambda x, out: out + 1.0)
-defpartials(sin, lambda x, out: cos(x))
-defpartials(cos, lambda x, out: -sin(x))
-defpartials(tan, lambda x, out: 1.0 + out * out)
-defpartials(tanh, lambda x, out: 1.0 - out * out)
-defpartials(sqrt, lambda x, out: div(0.5, out))  # inf at 0: the true limit
-defpartials(abs, lambda x, out: sign(x))  # abs'(0) = 0
-defpartials(sigmoid, lambda x, out: out * (1.0 - out))
+relu = _public(Primitive("relu", _relu_impl, doc="max(x, 0)", kink="relu'(0) = 0"))
+maximum = _public(Primitive("maximum", _maximum_impl, doc="elementwise maximum",
+                            stands_for=(np.maximum,),
+                            kink="ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y"))  # fmt: skip
+minimum = _public(Primitive("minimum", _minimum_impl, doc="elementwise minimum",
+                            stands_for=(np.minimum,),
+                            kink="ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y"))  # fmt: skip
+where = _public(Primitive(
+    "where", _where_impl, doc="x where condition holds, else y",
+    kink="the condition gets no derivative; the branch not taken gets a zero cotangent, which "
+    "still multiplies that branch's own derivative: where(x > 0, sqrt(x), 0) has gradient "
+    "nan at x <= 0 (0 · inf at 0, 0 · nan below: the 'where trap'); make the untaken branch "
+    "safe: sqrt(where(x > 0, x, 1))",
+))  # fmt: skip
+
 defpartials(relu, lambda x, out: greater(x, 0.0))  # relu'(0) = 0
 defpartials(
     maximum,
@@ -213,18 +244,7 @@ defpartials(
     lambda condition, x, y, out: logical_not(condition),
 )
 
-defkink(sqrt, "sqrt'(0) = inf (the true limit)")
-defkink(abs, "abs'(0) = 0")
-defkink(relu, "relu'(0) = 0")
-defkink(maximum, "ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y")
-defkink(minimum, "ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y")
-defkink(
-    where,
-    "the condition gets no derivative; the branch not taken gets a zero cotangent, which "
-    "still multiplies that branch's own derivative: where(x > 0, sqrt(x), 0) has gradient "
-    "nan at x <= 0 (0 · inf at 0, 0 · nan below: the 'where trap'); make the untaken branch "
-    "safe: sqrt(where(x > 0, x, 1))",
-)
+COMPARISONS = (greater, greater_equal, less, less_equal, equal, not_equal)
 
 KINKS: Mapping[str, str] = ByName(kinks)
 """The documented subgradient choice at each kink of the table, by primitive name (a live

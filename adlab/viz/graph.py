@@ -51,6 +51,11 @@ class GraphNode:
     kind: str = "value"
     state: str = "normal"
     title: str = ""
+    #: lines shown only for a while, on a timeline (the Stepper's): ``(slot, role, text,
+    #: start, end)`` is shown at line ``slot`` while ``start <= step < end``
+    timed: tuple[tuple[int, str, str, int, int], ...] = ()
+    #: the step from which the node is computed; it is faded before (the Stepper's timeline)
+    since: int | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class GraphEdge:
     target: str
     label: str = ""
     active: bool = False
+    #: labels shown only for a while: ``(text, start, end)``, as :attr:`GraphNode.timed`
+    timed: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adlab.core.events import OVERLINE
+from adlab.core.events import DOT, OVERLINE
 from adlab.core.expr import register_drawer
 from adlab.viz.graph import Graph, GraphNode, as_graph
+from adlab.viz.groups import grouped
 from adlab.viz.layout import Layout, Placed, Rect, layered_layout
 
-FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace"
-NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE = 13.0, 12.0, 10.5, 12.5
+FONT = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', 'Noto Sans Mono CJK JP', monospace"
+NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE = 13.0, 12.0, 11.5, 12.5
+#: The smallest text a drawing ever shows, in CSS pixels: pictures shrink to fit no further.
+MIN_TEXT = 10.0
 ADVANCE = 0.602  # em per character of the monospace font
 PAD_X, PAD_Y, NAME_LH, LINE_LH = 9.0, 5.0, 17.0, 15.0
 OP_H, OP_PAD, OP_GAP = 26.0, 7.0, 16.0
@@ -45,6 +48,7 @@ COLOURS = {
     "output": ("#e6f5ec", "#2c9a5a"),
     "const": ("#f3f3f3", "#b5b5b5"),
     "op": ("#fff3dc", "#dc9328"),
+    "group": ("#f3effa", "#8e7cc3"),  # a box standing for repeated blocks (viz.groups)
 }
 ROLE_COLOUR = {"value": "#1d2630", "tangent": "#7a2eb8", "adjoint": "#c0392b", "note": "#67717c"}
 EDGE, ACTIVE, OP_TEXT = "#8c98a5", "#ea7a00", "#8a5300"
@@ -80,13 +84,16 @@ class Shape:
 
 
 def measure(node: GraphNode) -> Shape:
-    """The room a node needs: its operation badge and its card of text."""
+    """The room a node needs: its operation badge and its card of text (lines shown for a
+    while, :attr:`~adlab.viz.graph.GraphNode.timed`, get the room of their widest)."""
     op_w = max(OP_H, text_width(node.op, OP_SIZE) + 2 * OP_PAD) if node.op else 0.0
-    if not node.name and not node.lines:
+    if not node.name and not node.lines and not node.timed:
         return Shape(op_w, 0.0, 0.0)
-    widths = [text_width(node.name, NAME_SIZE)] + [text_width(t, LINE_SIZE) for _, t in node.lines]
+    texts = [t for _, t in node.lines] + [t for _, _, t, _, _ in node.timed]
+    widths = [text_width(node.name, NAME_SIZE)] + [text_width(t, LINE_SIZE) for t in texts]
     card_w = max(widths) + 2 * PAD_X
-    card_h = (NAME_LH if node.name else 2.0) + LINE_LH * len(node.lines) + 2 * PAD_Y
+    slots = max([len(node.lines), *(slot + 1 for slot, *_ in node.timed)])
+    card_h = (NAME_LH if node.name else 2.0) + LINE_LH * slots + 2 * PAD_Y
     return Shape(op_w, max(card_w, 34.0), card_h)
 
 
@@ -123,23 +130,73 @@ def _esc(s: str) -> str:
     return html.escape(s, quote=True)
 
 
-_OVERLINED = re.compile(f"((?:[^{OVERLINE}]{OVERLINE})+)")
+_MARKED = re.compile(f"((?:[^{OVERLINE}{DOT}][{OVERLINE}{DOT}])+)")
 
 
-def rich(text: str, *, html: bool = False) -> str:
-    """``text`` escaped for SVG (or HTML), each overlined run (``x̅``, ``v̅1̅``: see
-    ``core.events.bar``) drawn with a real overline; combining overlines sit unevenly
-    over letters and digits. Plain-text explanations keep the combining marks.
+def _plain(text: str) -> str:
+    return text.replace(OVERLINE, "").replace(DOT, "")
+
+
+def rich(text: str) -> str:
+    """``text`` escaped for HTML, each overlined run (``x̅``, ``v̅1̅``: see
+    ``core.events.bar``) with one real overline and each dotted run (``ȯu̇ṫ``:
+    ``core.events.dot``) with one dot centred over it; combining marks sit unevenly,
+    one per letter. Plain-text explanations keep the combining marks (:func:`svg_text`
+    draws the marks in SVG).
 
     >>> rich("v̅1̅ = 2.0")
-    '<tspan text-decoration="overline">v1</tspan> = 2.0'
+    '<span style="text-decoration:overline">v1</span> = 2.0'
     """
-    tag = '<span style="text-decoration:overline">{}</span>' if html else (
-        '<tspan text-decoration="overline">{}</tspan>'
-    )  # fmt: skip
-    parts = _OVERLINED.split(text)  # odd parts are the overlined runs
-    return "".join(
-        tag.format(_esc(p.replace(OVERLINE, ""))) if k % 2 else _esc(p) for k, p in enumerate(parts)
+    out = []
+    for k, part in enumerate(_MARKED.split(text)):
+        clean = _esc(_plain(part))
+        if k % 2 == 0:
+            out.append(clean)
+        elif OVERLINE in part:
+            out.append(f'<span style="text-decoration:overline">{clean}</span>')
+        else:
+            out.append(
+                f'<span style="position:relative">{clean}<span style="position:absolute;'
+                'left:50%;top:-0.55em;transform:translateX(-50%);line-height:1">˙</span></span>'
+            )
+    return "".join(out)
+
+
+def svg_text(text: str, cx: float, y: float, size: float, colour: str, attrs: str = "") -> str:
+    """A line of SVG text centred at ``cx`` on baseline ``y``, its overlined and dotted runs
+    marked by a drawn bar or dot. The text is stretched to its measured width
+    (``textLength``), so the marks sit over their letters whatever the font."""
+    attrs = f'{attrs} fill="{colour}"'.strip()
+    plain = _plain(text)
+    parts = _MARKED.split(text)
+    if len(parts) == 1:
+        return (
+            f'<text x="{_f(cx)}" y="{_f(y)}" text-anchor="middle" font-size="{size}" '
+            f"{attrs}>{_esc(plain)}</text>"
+        )
+    width = text_width(plain, size)
+    x0 = cx - width / 2
+    marks, before = [], ""
+    for k, part in enumerate(parts):
+        clean = _plain(part)
+        if k % 2:
+            xa = x0 + text_width(before, size)
+            xb = xa + text_width(clean, size)
+            if OVERLINE in part:
+                marks.append(
+                    f'<path d="M{_f(xa + 1)},{_f(y - size * 0.8)}H{_f(xb - 1)}" '
+                    'stroke="currentColor" stroke-width="1"/>'
+                )
+            else:
+                marks.append(
+                    f'<circle cx="{_f((xa + xb) / 2)}" cy="{_f(y - size * 0.88)}" r="1.2" '
+                    'fill="currentColor"/>'
+                )
+        before += clean
+    return (
+        f'<g {attrs} color="{colour}"><text x="{_f(x0)}" y="{_f(y)}" font-size="{size}" '
+        f'textLength="{_f(width)}" lengthAdjust="spacingAndGlyphs">{_esc(plain)}</text>'
+        f"{''.join(marks)}</g>"
     )
 
 
@@ -149,13 +206,22 @@ def render(
     shapes: Mapping[str, Shape] | None = None,
     lay: Layout | None = None,
     css_class: str = "adlab-graph",
+    uid: str | None = None,
+    chunk: int = 32,
 ) -> str:
-    """The SVG text of ``graph``; pass ``shapes``/``lay`` to draw several frames of one
-    graph at the same positions."""
+    """The SVG text of ``graph``; pass ``shapes``/``lay`` to draw several pictures of one
+    graph at the same positions.
+
+    With ``uid`` the picture is a Stepper's, drawn once for every step: nodes, edges and
+    table rows get ids (``{uid}-n3``, ``{uid}-e5``), each node a hidden highlight and
+    each edge a hidden highlighted route that a step's style sheet shows, and the timed
+    lines and labels show themselves when the step (the CSS variable ``--s``) is in their
+    interval (:data:`STEPPER_CSS`); nodes are grouped ``chunk`` at a time, edges and their
+    labels twice as many, each group with its own ``--s``.
+    """
     shapes = shapes or {n.id: measure(n) for n in graph.nodes}
     lay = lay or layout(graph, shapes)
-    digest = hashlib.sha1(repr(graph).encode()).hexdigest()[:8]
-    pid = f"adlab-{digest}"
+    pid = uid or f"adlab-{hashlib.sha1(repr(graph).encode()).hexdigest()[:8]}"
     width, height = lay.width, lay.height
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{_f(width)}" '
@@ -174,31 +240,59 @@ def render(
     ]
     # -- edges: each bus once, then every edge's last hop; highlighted ones on top ------
     routes = _routes(graph, lay, shapes)
-    quiet, hot_paths, labels = [], [], []
+    quiet, hot_paths = [], []
+    faded: dict[int, list[str]] = {}  # a Stepper's edges that fade in, by chunk
+    labels: dict[int, list[str]] = {}  # by chunk of edges
     for source in dict.fromkeys(e.source for e in graph.edges):
         bus = lay.bus(source)
         if bus:
             quiet.append(_edge_path(_stubbed(lay, source, bus), False, pid, arrow=False))
-    for edge, points in zip(graph.edges, routes):
+    for i, (edge, points) in enumerate(zip(graph.edges, routes)):
         path = _edge_path(points, edge.active, pid)
-        if graph.node(edge.target).state == "pending":  # not computed yet: faded like its node
+        target = graph.node(edge.target)
+        if target.state == "pending":  # not computed yet: faded like its node
             path = path.replace("<path ", '<path opacity="0.3" ', 1)
-        (hot_paths if edge.active else quiet).append(path)
+        elif target.since is not None:
+            path = path.replace('class="', f'style="--a:{target.since}" class="adlab-fade ', 1)
+        if uid is not None and target.since is not None:
+            faded.setdefault(i // (2 * chunk), []).append(path)
+        else:
+            (hot_paths if edge.active else quiet).append(path)
+        if uid is not None:  # the whole route, highlighted, shown by a step's style sheet
+            route = _stubbed(lay, edge.source, lay.route(i))
+            route[-1] = points[-1]
+            hot_paths.append(
+                _edge_path(route, True, pid).replace("<path ", f'<path id="{uid}-e{i}" ', 1)
+            )
     for box in _place_labels(graph, lay, routes):
         edge = graph.edges[box.id]
-        style = f'fill="{ACTIVE}" font-weight="bold"' if edge.active else 'fill="#4b5560"'
-        labels.append(
-            f'<text class="adlab-edge-label" x="{_f(box.x + box.width / 2)}" '
-            f'y="{_f(box.y + LABEL_SIZE * 0.36)}" text-anchor="middle" font-size="{LABEL_SIZE}" '
-            f'{style} stroke="#fff" stroke-width="3" paint-order="stroke">'
-            f"{_esc(edge.label)}</text>"
+        x, y = _f(box.x + box.width / 2), _f(box.y + LABEL_SIZE * 0.36)
+        hot = edge.active or bool(edge.timed)
+        style = f'fill="{ACTIVE}" font-weight="bold"' if hot else 'fill="#4b5560"'
+        for text, a, b in edge.timed or [(edge.label, None, None)]:
+            timed = "" if a is None else f' adlab-t" style="--a:{a};--b:{b}'
+            labels.setdefault(box.id // (2 * chunk), []).append(
+                f'<text class="adlab-edge-label{timed}" x="{x}" y="{y}" text-anchor="middle" '
+                f'font-size="{LABEL_SIZE}" {style} stroke="#fff" stroke-width="3" '
+                f'paint-order="stroke">{_esc(text)}</text>'
+            )
+    nodes: dict[int, list[str]] = {}
+    for i, n in enumerate(graph.nodes):
+        nodes.setdefault(i // chunk, []).extend(
+            _node(n, lay.nodes[n.id], shapes[n.id], pid, stepper=uid is not None)
         )
-    out += ['<g class="adlab-edges">', *quiet, *hot_paths, "</g>"]
-    out.append('<g class="adlab-nodes">')
-    for n in graph.nodes:
-        out += _node(n, lay.nodes[n.id], shapes[n.id], pid)
-    out.append("</g>")
-    out += labels
+
+    def chunks(kind: str, parts: dict[int, list[str]]) -> list[str]:
+        """A Stepper's picture groups its elements in chunks, each with its own step
+        variable ``--s`` (see adlab.viz.storyboard); other drawings need no groups."""
+        if uid is None:
+            return [p for k in sorted(parts) for p in parts[k]]
+        return [f'<g id="{uid}-{kind}{k}">{"".join(parts[k])}</g>'
+                for k in sorted(parts)]  # fmt: skip
+
+    out += ['<g class="adlab-edges">', *quiet, *chunks("p", faded), *hot_paths, "</g>"]
+    out += ['<g class="adlab-nodes">', *chunks("g", nodes), "</g>"]
+    out += chunks("l", labels)
     out.append("</svg>")
     return "".join(out)
 
@@ -338,9 +432,15 @@ def _ports(graph: Graph, lay: Layout, shapes: Mapping[str, Shape]) -> list[tuple
     return ends
 
 
-def _node(n: GraphNode, p: Any, shape: Shape, pid: str) -> list[str]:
+def _node(n: GraphNode, p: Any, shape: Shape, pid: str, stepper: bool = False) -> list[str]:
+    """A node's SVG: badge and card. In a Stepper's picture (``stepper``) the highlight of
+    the current node (``adlab-hl``) and of the node an adjoint comes from (``adlab-src``)
+    are drawn hidden, for a step's style sheet to show."""
     classes = f"adlab-node adlab-{n.kind}" + ("" if n.state == "normal" else f" adlab-{n.state}")
     opacity = ' opacity="0.33"' if n.state == "pending" else ""
+    if n.since is not None:
+        classes += " adlab-fade"
+        opacity = f' style="--a:{n.since}"'
     hot = n.state == "current"
     parts = [
         f'<g class="{classes}" id="{pid}-{_esc(n.id)}" data-name="{_esc(n.name)}"{opacity}>',
@@ -351,12 +451,13 @@ def _node(n: GraphNode, p: Any, shape: Shape, pid: str) -> list[str]:
     if shape.op_w:
         fill, stroke = COLOURS["op"]
         top = cy - OP_H / 2
-        if hot:
-            parts.append(
-                f'<rect x="{_f(x - 3)}" y="{_f(top - 3)}" width="{_f(shape.op_w + 6)}" '
-                f'height="{_f(OP_H + 6)}" rx="{_f(OP_H / 2 + 3)}" fill="none" stroke="{ACTIVE}" '
-                'stroke-opacity="0.35" stroke-width="5"/>'
-            )
+        glow = (
+            f'<rect {{}}x="{_f(x - 3)}" y="{_f(top - 3)}" width="{_f(shape.op_w + 6)}" '
+            f'height="{_f(OP_H + 6)}" rx="{_f(OP_H / 2 + 3)}" fill="none" stroke="{ACTIVE}" '
+            'stroke-opacity="0.35" stroke-width="5"/>'
+        )
+        if hot or stepper:
+            parts.append(glow.format('class="adlab-hl" ' if stepper else ""))
         parts.append(
             f'<rect class="adlab-op" x="{_f(x)}" y="{_f(top)}" width="{_f(shape.op_w)}" '
             f'height="{_f(OP_H)}" rx="{_f(OP_H / 2)}" fill="{fill}" stroke="{stroke}" '
@@ -376,20 +477,26 @@ def _node(n: GraphNode, p: Any, shape: Shape, pid: str) -> list[str]:
         fill, stroke = COLOURS.get(n.kind, COLOURS["value"])
         top = cy - shape.card_h / 2
         w, h = shape.card_w, shape.card_h
-        if hot:
-            parts.append(
-                f'<rect x="{_f(x - 4)}" y="{_f(top - 4)}" width="{_f(w + 8)}" '
-                f'height="{_f(h + 8)}" rx="9" fill="#fff2cc" stroke="{ACTIVE}" '
-                'stroke-opacity="0.45" stroke-width="5"/>'
-            )
-        sw = "2.6" if hot else "1.4"
-        dash = ' stroke-dasharray="5 3"' if n.state == "source" else ""
-        edge_colour = ACTIVE if n.state in ("current", "source") else stroke
-        parts.append(
-            f'<rect class="adlab-card" x="{_f(x)}" y="{_f(top)}" width="{_f(w)}" '
-            f'height="{_f(h)}" rx="6" fill="{fill}" stroke="{edge_colour}" '
-            f'stroke-width="{sw}"{dash}/>'
+        glow = (
+            f'<rect {{}}x="{_f(x - 4)}" y="{_f(top - 4)}" width="{_f(w + 8)}" '
+            f'height="{_f(h + 8)}" rx="9" fill="#fff2cc" stroke="{ACTIVE}" '
+            'stroke-opacity="0.45" stroke-width="5"/>'
         )
+        if hot or stepper:
+            parts.append(glow.format('class="adlab-hl" ' if stepper else ""))
+        sw = "2.6" if hot else "1.4"
+        dash = ' stroke-dasharray="5 3"' if n.state == "source" or n.kind == "group" else ""
+        edge_colour = ACTIVE if n.state in ("current", "source") else stroke
+        card = (
+            f'<rect {{}}x="{_f(x)}" y="{_f(top)}" width="{_f(w)}" height="{_f(h)}" rx="6" '
+            f'fill="{fill}" stroke="{{}}" stroke-width="{{}}"{{}}/>'
+        )
+        parts.append(card.format('class="adlab-card" ', edge_colour, sw, dash))
+        if stepper:  # the outline of the node an adjoint flows from, and of the current one
+            parts.append(
+                card.format('class="adlab-src" ', ACTIVE, "1.4", ' stroke-dasharray="5 3"')
+            )
+            parts.append(card.format('class="adlab-hl" ', ACTIVE, "2.6", ""))
         ty = top + PAD_Y + NAME_SIZE * 0.95
         if n.name:
             parts.append(
@@ -397,13 +504,16 @@ def _node(n: GraphNode, p: Any, shape: Shape, pid: str) -> list[str]:
                 f'font-size="{NAME_SIZE}" font-weight="bold" fill="#111">{_esc(n.name)}</text>'
             )
         ty += (NAME_LH if n.name else 2.0) - NAME_SIZE * 0.95 + LINE_SIZE * 0.95
-        for role, text in n.lines:
+        lines = [(k, role, text, "") for k, (role, text) in enumerate(n.lines)] + [
+            (slot, role, text, f' adlab-t" style="--a:{a};--b:{b}')
+            for slot, role, text, a, b in n.timed
+        ]
+        for slot, role, text, timed in lines:
+            colour = ROLE_COLOUR.get(role, ROLE_COLOUR["note"])
             parts.append(
-                f'<text class="adlab-{role}" x="{_f(x + w / 2)}" y="{_f(ty)}" '
-                f'text-anchor="middle" font-size="{LINE_SIZE}" '
-                f'fill="{ROLE_COLOUR.get(role, ROLE_COLOUR["note"])}">{rich(text)}</text>'
-            )
-            ty += LINE_LH
+                svg_text(text, x + w / 2, ty + slot * LINE_LH, LINE_SIZE, colour,
+                         f'class="adlab-{role}{timed}"')
+            )  # fmt: skip
     parts.append("</g>")
     return parts
 
@@ -411,7 +521,9 @@ def _node(n: GraphNode, p: Any, shape: Shape, pid: str) -> list[str]:
 class Drawing:
     """An SVG picture that shows itself in a notebook; ``.svg`` is the text.
 
-    Small pictures display as SVG; big ones as HTML, in a box that scrolls.
+    A notebook shows it as HTML: fitted to the width of the page, but never shrunk below
+    the size where its smallest text is :data:`MIN_TEXT` pixels (bigger pictures scroll).
+    JupyterLab would otherwise shrink a wide SVG to any size (``max-width: 100%``).
 
     >>> import adlab as ad
     >>> d = ad.draw(ad.trace(lambda x: ad.sin(x) * x, 1.0))
@@ -419,11 +531,14 @@ class Drawing:
     <Drawing: computation graph of out, 3 nodes, 3 edges>
     """
 
-    def __init__(self, svg: str, graph: Graph, width: float, height: float) -> None:
+    def __init__(
+        self, svg: str, graph: Graph, width: float, height: float, grouped: str | None = None
+    ) -> None:
         self.svg = svg
         self.graph = graph
         self.width = width
         self.height = height
+        self.grouped = grouped  # the SVG with repeated blocks collapsed (viz.groups), if any
 
     @property
     def fits(self) -> bool:
@@ -436,11 +551,17 @@ class Drawing:
     def __str__(self) -> str:
         return self.svg
 
-    def _repr_svg_(self) -> str | None:
-        return self.svg if self.fits else None
-
-    def _repr_html_(self) -> str | None:
-        return None if self.fits else scroll_box(self.svg)
+    def _repr_html_(self) -> str:
+        if self.grouped is None:
+            return scroll_box(self.svg)
+        n = len(self.graph.nodes)
+        return (
+            f'<div class="adlab-grouping"><style>{_GROUPING_CSS}</style>'
+            '<label style="font:12px sans-serif"><input type="checkbox" class="adlab-expand"> '
+            f"show all {n} nodes (the dashed box stands for blocks that repeat)</label>"
+            f'<div class="adlab-collapsed">{scroll_box(self.grouped)}</div>'
+            f'<div class="adlab-full">{scroll_box(self.svg)}</div></div>'
+        )
 
     def save(self, path: Any) -> None:
         """Write the SVG to a file."""
@@ -448,15 +569,48 @@ class Drawing:
             fh.write(self.svg)
 
 
+_SIZE = re.compile(r'<svg [^>]*?width="([0-9.]+)" height="([0-9.]+)"')
+
+#: Colours that follow JupyterLab's theme (light or dark) where its CSS variables exist;
+#: elsewhere (exported HTML, slides, files) the fallbacks are the drawing's own colours.
+THEME_CSS = (
+    ".adlab-graph .adlab-bg{fill:var(--jp-layout-color0,#fff)}"
+    ".adlab-graph .adlab-edge-label{fill:var(--jp-content-font-color1,#4b5560);"
+    "stroke:var(--jp-layout-color0,#fff)}"
+    ".adlab-graph .adlab-edge-label[font-weight]{fill:#ea7a00}"
+)
+
+
+def least_width(width: float) -> float:
+    """The narrowest a picture ``width`` wide may be shown: its smallest text at
+    :data:`MIN_TEXT` px, even in a deck (reveal.js shows a slide at 96 % of the window)."""
+    return width * MIN_TEXT / min(NAME_SIZE, LINE_SIZE, LABEL_SIZE, OP_SIZE) / 0.96
+
+
 def scroll_box(svg: str, max_height: float = FITS[1]) -> str:
-    """An HTML box that shows ``svg`` at full size and scrolls when it is bigger."""
+    """An HTML box for ``svg``: as wide as the page allows, never smaller than the scale at
+    which its smallest text is :data:`MIN_TEXT` px, scrolling when it is still too big."""
+    m = _SIZE.match(svg)
+    width = float(m.group(1)) if m else FITS[0]
+    least = least_width(width)
+    sized = svg.replace(
+        "<svg ", f'<svg style="width:100%;max-width:{_f(width)}px;min-width:{_f(least)}px;'
+        'height:auto;display:block" ', 1
+    )  # fmt: skip
     return (
+        f"<style>{THEME_CSS}</style>"
         f'<div class="adlab-scroll" style="overflow:auto;max-width:100%;'
-        f'max-height:{_f(max_height)}px">{svg}</div>'
+        f'max-height:{_f(max_height)}px">{sized}</div>'
     )
 
 
-def draw(obj: Any, **options: Any) -> Drawing:
+_GROUPING_CSS = (
+    ".adlab-grouping:has(.adlab-expand:checked)>.adlab-collapsed,"
+    ".adlab-grouping:not(:has(.adlab-expand:checked))>.adlab-full{display:none}"
+)
+
+
+def draw(obj: Any, *, group: bool = True, **options: Any) -> Drawing:
     """Draw a Trace, a Wengert list (``trace.tape``), a ``%%grad`` result or a Graph as SVG.
 
     Options go to the object's adapter, for a trace: ``adjoints=True`` (each
@@ -467,11 +621,18 @@ def draw(obj: Any, **options: Any) -> Drawing:
     >>> t = ad.trace(lambda x, y: x * y + ad.sin(x), 2.0, 3.0)
     >>> ad.draw(t, adjoints=True, partials=True)
     <Drawing: computation graph of out, 5 nodes, 5 edges>
+
+    A big graph whose operations repeat (a loop, a layer) is shown grouped, its middle
+    repetitions in one box, with a switch to the whole picture (``group=False``: never).
     """
     graph = as_graph(obj, **options)
     shapes = {n.id: measure(n) for n in graph.nodes}
     lay = layout(graph, shapes)
-    return Drawing(render(graph, shapes=shapes, lay=lay), graph, lay.width, lay.height)
+    small = grouped(graph) if group else None
+    return Drawing(
+        render(graph, shapes=shapes, lay=lay), graph, lay.width, lay.height,
+        render(small) if small is not None else None,
+    )  # fmt: skip
 
 
 register_drawer(draw)  # expressions draw themselves in notebooks

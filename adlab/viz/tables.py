@@ -63,11 +63,15 @@ class Table:
         body = []
         for i, row in enumerate(self.rows):
             style = (
-                ' class="adlab-current" style="background:#fff3b0"' if i == self.highlight
-                else ' class="adlab-marked" style="background:#fdf6e3"' if i == self.mark
+                ' class="adlab-current" style="background:#fff3b0;color:#1d2630"'
+                if i == self.highlight
+                else ' class="adlab-marked" style="background:#fdf6e3;color:#1d2630"'
+                if i == self.mark
                 else ""
             )  # fmt: skip
-            cells = "".join(f"<td>{esc(str(c))}</td>" for c in row)
+            cells = "".join(
+                f"<td{_WRAP if len(str(c)) > _LONG else ''}>{esc(str(c))}</td>" for c in row
+            )
             body.append(f"<tr{style}>{cells}</tr>")
         caption = f"<caption>{esc(self.title)}</caption>" if self.title else ""
         note = f'<p style="margin:2px 0;color:#555">{esc(self.note)}</p>' if self.note else ""
@@ -78,6 +82,8 @@ class Table:
         )
 
 
+_LONG = 48  # characters: a longer cell (an error message, say) wraps instead of widening
+_WRAP = ' style="white-space:normal;min-width:22em;max-width:40em"'
 _CSS = (
     ".adlab-table td,.adlab-table th{padding:1px 10px;text-align:left;white-space:nowrap}"
     ".adlab-table th{border-bottom:1px solid #999}"

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,24 +80,36 @@ def wait_kernel_connected(base: str, timeout: float = 60) -> None:
     raise TimeoutError(f"no connected idle kernel after {timeout} s: {sessions}")
 
 
-@pytest.fixture
-def lab(tmp_path: Path):
-    """A JupyterLab server serving ``tmp_path/root``; yields (base url, root, log path)."""
+@contextmanager
+def jupyter_server(tmp_path: Path, app: str = "lab", *, theme: str | None = None,
+                   app_settings: Path | None = None):  # fmt: skip
+    """A JupyterLab (``app="lab"``) or Notebook 7 (``"notebook"``) server serving
+    ``tmp_path/root``; yields (base url, root, log path). ``theme`` picks a Lab theme
+    ("JupyterLab Dark"); ``app_settings`` is the folder of its ``overrides.d``."""
     pytest.importorskip("jupyterlab")
+    if app == "notebook":
+        pytest.importorskip("notebook")
     root = tmp_path / "root"
-    root.mkdir()
+    root.mkdir(exist_ok=True)
     settings = tmp_path / "user-settings"
     _quiet_lab_settings(settings)
+    if theme:
+        d = settings / "@jupyterlab" / "apputils-extension"
+        (d / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
     port = _free_port()
+    module = "jupyterlab" if app == "lab" else "notebook"
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        sys.executable, "-m", module, "--no-browser", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={root}",
         "--ServerApp.allow_root=True", f"--LabServerApp.user_settings_dir={settings}",
-        f"--LabServerApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.news_url=None",
-        "--LabApp.extension_manager=readonly",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabServerApp.workspaces_dir={tmp_path / 'workspaces'}",
     ]  # fmt: skip
+    if app_settings is not None:
+        cmd.append(f"--LabServerApp.app_settings_dir={app_settings}")
+    if app == "lab":
+        cmd += ["--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
@@ -107,13 +120,13 @@ def lab(tmp_path: Path):
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited rc={proc.returncode}:\n{log_path.read_text()}")
+                pytest.fail(f"jupyter {app} exited rc={proc.returncode}:\n{log_path.read_text()}")
             try:
                 urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"jupyter lab not up after 60 s:\n{log_path.read_text()[-3000:]}")
+                    pytest.fail(f"jupyter {app} not up after 60 s:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.2)
         yield base, root, log_path
     finally:  # SIGTERM: the server shuts its kernels down; only our own process
@@ -123,6 +136,13 @@ def lab(tmp_path: Path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture
+def lab(tmp_path: Path):
+    """A JupyterLab server serving ``tmp_path/root``; yields (base url, root, log path)."""
+    with jupyter_server(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -187,3 +207,54 @@ def write_stepper_notebook(path: Path) -> None:
         nbformat.v4.new_code_cell(CELL),
     ]
     nbformat.write(nb, path)
+
+
+CURRENT_NODE = """stepper => {
+  const hl = [...stepper.querySelectorAll("svg .adlab-node > .adlab-hl")]
+    .find(e => getComputedStyle(e).display !== "none");
+  return hl ? hl.parentElement.getAttribute("data-name") : null;
+}"""
+
+
+def current_node(stepper) -> str | None:
+    """The name of the node the Stepper highlights now (its highlight is displayed)."""
+    return stepper.evaluate(CURRENT_NODE)
+
+
+IN_VIEW = """stepper => {
+  const hl = [...stepper.querySelectorAll("svg .adlab-node > .adlab-hl")]
+    .find(e => getComputedStyle(e).display !== "none");
+  const view = stepper.querySelector(".adlab-view").getBoundingClientRect();
+  const r = hl.getBoundingClientRect();
+  const cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2;
+  return cx >= view.left && cx <= view.right && cy >= view.top && cy <= view.bottom;
+}"""
+
+SMALLEST_TEXT = """root => {
+  let least = Infinity, seen = 0;  // the rendered size of every shown text, in CSS px
+  for (const t of root.querySelectorAll("svg text")) {
+    const m = t.getScreenCTM();
+    if (!m || !t.getClientRects().length) continue;  // not shown
+    const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    least = Math.min(least, px);
+    seen += 1;
+  }
+  return seen ? least : 0;
+}"""
+
+SHOWN_TEXT = """e => [...e.querySelectorAll(".adlab-t")]
+  .filter(s => parseFloat(getComputedStyle(s).opacity) > 0.5)
+  .map(s => s.textContent).join("")"""
+
+
+def scroll_to(page, selector: str) -> None:
+    """Scroll the notebook (Lab, Notebook 7) down until ``selector`` is in the page."""
+    for _ in range(120):
+        if page.locator(selector).count():
+            page.locator(selector).first.scroll_into_view_if_needed()
+            return
+        page.evaluate(
+            "() => { for (const e of document.querySelectorAll('.jp-WindowedPanel-outer,"
+            " .jp-NotebookPanel-notebook, #main-panel')) e.scrollBy(0, 600); }"
+        )
+        page.wait_for_timeout(100)

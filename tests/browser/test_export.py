@@ -4,9 +4,12 @@ LOCAL widget manager (npm @jupyter-widgets/html-manager), opened offline in Chro
 from __future__ import annotations
 
 import adlab as ad
+from adlab.core.events import format_value
 from tests.browser.conftest import (
     HTML_MANAGER,
     REQUIRE_JS,
+    SHOWN_TEXT,
+    current_node,
     need,
     stepper_program,
     write_stepper_notebook,
@@ -69,8 +72,12 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         expect(explain).to_contain_text(f"step 2 of {n}")
         page.keyboard.press("End")
         expect(explain).to_contain_text(f"step {n} of {n}")
-        current = stepper.locator("svg .adlab-node.adlab-current >> visible=true")
-        expect(current).to_have_attribute("data-name", "y")
+        element = stepper.element_handle()
+        assert current_node(element) == "y"
+        # the node shows its adjoint, summed over its two contributions, and only that
+        y_node = stepper.locator("svg .adlab-node[data-name='y']").element_handle()
+        gy = ad.trace(stepper_program, 2.0, 3.0).backward()[1]
+        assert y_node.evaluate(SHOWN_TEXT).endswith(f"= {format_value(gy)}")
 
         # no kernel: the step box steps back and forward with its arrow keys (and buttons)
         box = stepper.locator(".adlab-step input >> visible=true")
@@ -82,11 +89,11 @@ def test_exported_stepper_steps_offline(tmp_path, page, shot):
         expect(explain).to_contain_text(f"step {n - 2} of {n}")
         page.keyboard.press("ArrowUp")
         expect(explain).to_contain_text(f"step {n - 1} of {n}")
-        expect(current).not_to_have_attribute("data-name", "y")
+        assert current_node(element) != "y"
         box.fill("1")
         box.press("Enter")
         expect(explain).to_contain_text(f"step 1 of {n}")
-        expect(current).to_have_attribute("data-name", "z")
+        assert current_node(element) == "z"
 
         # the mode toggle switches panels in the browser too
         stepper.locator(".adlab-mode button", has_text="values").click()

@@ -9,6 +9,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+import pytest
+
 import adlab as ad
 from adlab.core.events import OVERLINE
 from tests.browser.conftest import REPO, need
@@ -163,3 +165,134 @@ def test_offline_deck_starts_typesets_and_steps(tmp_path, page, shot, capsys):
     assert not errors, errors
     assert not remote, f"the deck asked the network for {remote}"
     assert not failed, f"assets missing from {out / 'assets'}: {failed}"
+
+
+def _tiny(path: Path, title: str, *, talk: bool = True, widgets: bool = False) -> None:
+    """A small lecture-like notebook: a title, a tagged cell, an untagged one."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
+    tags = {"tags": ["talk"]} if talk else {}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            f"# {title}\n\ncredits", metadata={"slideshow": {"slide_type": "slide"}}
+        ),
+        nbformat.v4.new_markdown_cell(
+            f"on the talk's path: {title}", metadata={"slideshow": {"slide_type": "-"}, **tags}
+        ),
+        nbformat.v4.new_markdown_cell(
+            f"only in the lecture: {title}", metadata={"slideshow": {"slide_type": "slide"}}
+        ),
+    ]
+    if widgets:  # a widget output whose state is not stored (as JupyterLab saves it)
+        out = nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/plain": "Stepper(...)",
+                "application/vnd.jupyter.widget-view+json": {
+                    "model_id": "abc",
+                    "version_major": 2,
+                    "version_minor": 0,
+                },
+            },
+        )
+        cell = nbformat.v4.new_code_cell("ad.widgets.Stepper(t)", outputs=[out])
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+
+
+def test_talk_japanese_edition_index_and_missing_widget_state(tmp_path, capsys):
+    build = _build_module()
+    for package in build.COPY:
+        need((build.NODE_MODULES / package / "package.json").exists(),
+             f"slides/node_modules/{package} (npm ci --prefix slides)")  # fmt: skip
+    en, ja, out = tmp_path / "en", tmp_path / "ja", tmp_path / "build"
+    en.mkdir()
+    ja.mkdir()
+    _tiny(en / "01_gradients.ipynb", "Gradients and descent")
+    _tiny(en / "02_graphs.ipynb", "Graphs and the chain rule", talk=False)
+    _tiny(ja / "01_gradients.ipynb", "勾配と勾配降下法")
+    with sandboxed(tmp_path):
+        assert build.main([*map(str, sorted(en.glob("*.ipynb"))), "-o", str(out)]) == 0
+        assert build.main([*map(str, sorted(en.glob("*.ipynb"))), "-o", str(out), "--talk"]) == 0
+        assert build.main([str(ja / "01_gradients.ipynb"), "-o", str(out), "--lang", "ja"]) == 0
+    talk = (out / "talk.slides.html").read_text(encoding="utf-8")
+    assert "on the talk&#39;s path: Gradients" in talk or "on the talk's path: Gradients" in talk
+    assert "only in the lecture" not in talk and "Graphs and the chain rule" not in talk
+    deck = (out / "01_gradients.ja.slides.html").read_text(encoding="utf-8")
+    assert "<title>勾配と勾配降下法 slides</title>" in deck and "Noto Sans CJK JP" in deck
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for text in ('href="talk.slides.html"', "Gradients and descent", "Graphs and the chain rule",
+                 'href="01_gradients.ja.slides.html">勾配と勾配降下法'):  # fmt: skip
+        assert text in index
+    # a notebook saved without its widget state is refused, with the fix
+    _tiny(en / "03_saved.ipynb", "Saved by Lab", widgets=True)
+    with sandboxed(tmp_path):
+        assert build.main([str(en / "03_saved.ipynb"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "no stored widget state" in err and "--execute" in err
+    assert not (out / "03_saved.slides.html").exists()
+
+
+FITS = """() => {
+  const leaves = [...document.querySelectorAll(".reveal .slides section")]
+    .filter(s => !s.querySelector("section"));
+  const tall = [];
+  leaves.forEach((s, i) => {
+    const was = [s.style.display, s.style.position, s.style.height];
+    s.style.display = "block"; s.style.position = "static"; s.style.height = "auto";
+    const h = s.scrollHeight;
+    [s.style.display, s.style.position, s.style.height] = was;
+    if (h > 720) tall.push([i, h, !!s.querySelector(".adlab-stepper"), s.innerText.slice(0, 50)]);
+  });
+  return [leaves.length, tall];
+}"""
+
+
+def _too_tall(tmp_path, page, capsys) -> dict:
+    """Build every lecture deck; the slides whose content is taller than 720 px, per deck."""
+    build = _build_module()
+    for package in build.COPY:
+        need((build.NODE_MODULES / package / "package.json").exists(),
+             f"slides/node_modules/{package} (npm ci --prefix slides)")  # fmt: skip
+    out = tmp_path / "build"
+    with sandboxed(tmp_path):
+        assert build.main(["-o", str(out)]) == 0, capsys.readouterr()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.route("http://**/*", lambda route: route.abort())
+    page.route("https://**/*", lambda route: route.abort())
+    too_tall = {}
+    for deck in sorted(out.glob("[0-9][0-9]_*.slides.html")):
+        page.goto(deck.as_uri())
+        page.locator(".reveal.ready").wait_for(state="attached", timeout=30_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jupyter-widgets-view')].length === 0"
+            " || document.querySelector('.widget-box') !== null"
+        )  # the widgets rendered (when there are any)
+        count, tall = page.evaluate(FITS)
+        assert count > 1
+        if tall:
+            too_tall[deck.name] = tall
+    return too_tall
+
+
+def test_every_stepper_slide_of_the_lecture_fits_1280x720(tmp_path, page, capsys):
+    too_tall = _too_tall(tmp_path, page, capsys)
+    steppers = {deck: [t for t in tall if t[2]] for deck, tall in too_tall.items()}
+    assert not any(steppers.values()), f"Stepper slides taller than 720 px: {steppers}"
+    # and the others, for the record (the lecture's own cut; see the next test)
+    print({deck: [t[:2] for t in tall] for deck, tall in too_tall.items()})
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the lecture notebooks are being re-cut into 1280×720 slides (issue 17): "
+    "remove this mark when they are",
+)
+def test_every_lecture_slide_fits_1280x720(tmp_path, page, capsys):
+    too_tall = _too_tall(tmp_path, page, capsys)
+    assert not too_tall, f"slides taller than 720 px: {too_tall}"

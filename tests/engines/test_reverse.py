@@ -368,8 +368,8 @@ def test_fast_and_general_paths_record_the_same_graph():
 
 
 def test_the_node_layout():
-    tracer = reverse._Tracer(record=False)
-    x, y = reverse._watch(tracer, [2.0, 3.0])
+    tracer = reverse.engine._Tracer()
+    x, y = reverse.engine._watch(tracer, [2.0, 3.0])
     z = x * y
     seq, aval, pullback, *pairs = z._node
     assert aval is None and pullback is None and pairs == [x._node, 3.0, y._node, 2.0]

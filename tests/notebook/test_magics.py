@@ -22,9 +22,15 @@ TALK = "%%grad x=0.5 y=-0.5\nt = x**2\nz = t * y + 1 / (x**2 + y**2 + 1)"
 
 
 def run(ip, cell):
-    """Run a cell; return (result, captured output)."""
+    """Run a cell; return (result, captured output). A %%grad cell shows its GradResult and
+    returns nothing (IPython's Out keeps no trace alive): ``result.grad`` is the one it
+    stored as ``_grad``."""
+    ip.user_ns.pop("_grad", None)
     with capture_output() as out:
         result = ip.run_cell(cell, store_history=True)
+    result.grad = ip.user_ns.get("_grad")
+    if cell.startswith("%%grad"):
+        assert result.result is None
     return result, out
 
 
@@ -100,15 +106,17 @@ def assert_clean(ns):
 
 
 def test_the_talks_function(ip):
-    res, _ = run(ip, TALK)
+    res, out = run(ip, TALK)
     assert res.success
-    r = res.result
+    r = res.grad
     assert isinstance(r, GradResult)
     assert r.grads == pytest.approx({"x": -17 / 18, "y": 25 / 36}, abs=1e-15)
     assert r.value == pytest.approx(13 / 24) and r.output == "z"
-    # returned as the cell's output, and stored as _grad
-    assert ip.user_ns["_"] is r and ip.user_ns["_grad"] is r
-    assert ip.user_ns["Out"][ip.execution_count - 1] is r
+    # shown (as the cell's one output) and stored as _grad; not returned, so that IPython's
+    # Out does not keep every result's trace alive
+    assert [o.data["text/plain"] for o in out.outputs] == [repr(r)]
+    assert "adlab-gradresult" in out.outputs[0].data["text/html"]
+    assert ip.execution_count - 1 not in ip.user_ns["Out"]
     # names assigned in the cell stay, as plain values; x=EXPR inputs were not defined before
     assert type(ip.user_ns["t"]) is float and ip.user_ns["t"] == 0.25
     assert ip.user_ns["z"] == pytest.approx(13 / 24) and type(ip.user_ns["z"]) is float
@@ -117,7 +125,7 @@ def test_the_talks_function(ip):
 
 
 def test_traced_values_are_named_after_the_users_variables(ip):
-    r = run(ip, TALK)[0].result
+    r = run(ip, TALK)[0].grad
     names = [n.name for n in r.trace.nodes]
     assert names[:2] == ["x", "y"] and names[2] == "t" and names[-1] == "z"
     assert r.trace.tape.lines()[0] == "t = x ** 2"
@@ -126,7 +134,7 @@ def test_traced_values_are_named_after_the_users_variables(ip):
 
 def test_inputs_by_name_keep_their_values(ip):
     ip.run_cell("a = 2.0\nb = np.array([1.0, 2.0])\nkeep = b")
-    r = run(ip, "%%grad a b --of c\nc = ad.sum(a * b ** 2)\na = 100.0")[0].result
+    r = run(ip, "%%grad a b --of c\nc = ad.sum(a * b ** 2)\na = 100.0")[0].grad
     assert r.grads["a"] == 5.0
     np.testing.assert_array_equal(r.grads["b"], [4.0, 8.0])
     assert ip.user_ns["a"] == 2.0  # re-bound in the cell, restored afterwards
@@ -137,17 +145,17 @@ def test_inputs_by_name_keep_their_values(ip):
 
 def test_an_input_defined_before_is_restored_when_given_with_a_value(ip):
     ip.run_cell("x = 'a string'")
-    r = run(ip, "%%grad x=3.0\nx * x")[0].result
+    r = run(ip, "%%grad x=3.0\nx * x")[0].grad
     assert r.grads == {"x": 6.0} and ip.user_ns["x"] == "a string"
 
 
 def test_the_output_is_the_last_expression_or_of(ip):
-    r = run(ip, "%%grad x=2.0\nu = x * 3\nu + x")[0].result
+    r = run(ip, "%%grad x=2.0\nu = x * 3\nu + x")[0].grad
     assert (r.value, r.grads["x"], r.output) == (8.0, 4.0, "out")
-    r = run(ip, "%%grad x=2.0 --of u\nu = x * 3\nw = u * u\nw")[0].result
+    r = run(ip, "%%grad x=2.0 --of u\nu = x * 3\nw = u * u\nw")[0].grad
     assert (r.value, r.grads["x"], r.output) == (6.0, 3.0, "u")
     assert ip.user_ns["w"] == 36.0
-    r = run(ip, "%%grad x=2.0\nu = x * 3\nu")[0].result
+    r = run(ip, "%%grad x=2.0\nu = x * 3\nu")[0].grad
     assert r.output == "u"
 
 
@@ -172,7 +180,7 @@ def test_namespace_hygiene_nothing_traced_is_left_anywhere(ip):
 def test_traced_values_kept_in_attributes_of_plain_objects_become_numbers(ip):
     ip.run_cell("import types\nclass Box_:\n    pass\nbox = Box_()\nns = types.SimpleNamespace()")
     res, _ = run(ip, "%%grad x=2.0\nbox.w = x * 2\nns.h = [x, x * 3]\nz = x * box.w")
-    assert res.success and res.result.grads == {"x": 8.0}
+    assert res.success and res.grad.grads == {"x": 8.0}
     assert type(ip.user_ns["box"].w) is float and ip.user_ns["box"].w == 4.0
     assert ip.user_ns["ns"].h == [2.0, 6.0]
     assert_clean(ip.user_ns)
@@ -243,14 +251,17 @@ def test_names_stay_clean_when_the_cell_fails(ip):
 def test_graph_draws_the_graph_with_adjoints(ip):
     res, out = run(ip, TALK.replace("y=-0.5", "y=-0.5 --graph"))
     assert res.success
+    answer, graph = out.outputs  # the answer first, then the picture
+    assert "adlab-gradresult" in answer.data["text/html"]
     # small pictures display as SVG, wide ones as HTML that scrolls
-    (svg,) = [o.data.get("image/svg+xml") or o.data["text/html"] for o in out.outputs[:1]]
+    svg = graph.data.get("image/svg+xml") or graph.data["text/html"]
     assert "<svg" in svg and 'data-name="t"' in svg and "adlab-adjoint" in svg
 
 
 def test_tape_shows_the_wengert_list(ip):
     _, out = run(ip, TALK.replace("y=-0.5", "y=-0.5 --tape"))
-    (html,) = [o.data["text/html"] for o in out.outputs if "text/html" in o.data]
+    answer, html = [o.data["text/html"] for o in out.outputs]
+    assert "adlab-gradresult" in answer
     assert "Wengert list" in html and "x ** 2" in html
 
 
@@ -259,16 +270,20 @@ def test_step_shows_the_stepper(ip, monkeypatch):
     monkeypatch.setattr("adlab.notebook.magics.display", shown.append)
     res, _ = run(ip, TALK.replace("y=-0.5", "y=-0.5 --step"))
     assert res.success
-    (stepper,) = shown
+    answer, stepper = shown
+    assert answer is res.grad
     assert isinstance(stepper, Stepper) and stepper.mode == "reverse"
-    assert stepper.trace is res.result.trace
+    assert stepper.trace is res.grad.trace
 
 
 def test_check_compares_with_central_differences(ip):
     res, out = run(ip, TALK.replace("y=-0.5", "y=-0.5 --check"))
-    assert "largest difference from central differences" in out.stdout
-    assert res.result.check < 1e-8
-    r = run(ip, "%%grad 'w=np.array([0.5, -1.0])' --check\nad.sum(ad.sin(w) * w)")[0].result
+    assert res.grad.check < 1e-8
+    # said once, in the table's note (issue 16: --check printed it a second time)
+    (answer,) = out.outputs
+    assert answer.data["text/html"].count("largest difference from central differences") == 1
+    assert out.stdout == ""
+    r = run(ip, "%%grad 'w=np.array([0.5, -1.0])' --check\nad.sum(ad.sin(w) * w)")[0].grad
     assert r.check < 1e-8
 
 
@@ -276,11 +291,12 @@ def test_options_combine(ip, monkeypatch):
     shown = []
     monkeypatch.setattr("adlab.notebook.magics.display", shown.append)
     res, out = run(ip, "%%grad x=1.0 --graph --tape --step --check --mode reverse\nad.exp(x)")
-    assert res.success and len(shown) == 3 and "largest difference" in out.stdout
-    assert res.result.grads["x"] == pytest.approx(math.e)
+    assert res.success and len(shown) == 4 and shown[0] is res.grad and out.stdout == ""
+    assert "largest difference" in res.grad._repr_html_()
+    assert res.grad.grads["x"] == pytest.approx(math.e)
 
 
-def test_other_modes_run_the_cell_as_a_function_and_say_when_unavailable(ip, monkeypatch):
+def test_an_engine_that_reads_source_gets_the_cell_as_a_function(ip, monkeypatch):
     import inspect
 
     from adlab import api
@@ -293,13 +309,16 @@ def test_other_modes_run_the_cell_as_a_function_and_say_when_unavailable(ip, mon
         return real(fn, argnums, mode="reverse")
 
     monkeypatch.setattr("adlab.notebook.magics.api.value_and_grad", fake_value_and_grad)
-    res, out = run(ip, "%%grad x=2.0 y=3.0 --mode forward\nprint('hello')\nu = x * y\nu + x")
-    assert res.success and res.result.grads == {"x": 4.0, "y": 2.0}
-    assert res.result.mode == "forward" and res.result.trace is not None
-    assert seen["source"].startswith("def grad_cell(x, y):")
+    ip.run_cell("count = 0")
+    cell = "%%grad x=2.0 y=3.0 --mode sct\nprint('hello')\ncount = count + 1\nu = x * y\nu + x"
+    res, out = run(ip, cell)
+    assert res.success and res.grad.grads == {"x": 4.0, "y": 2.0}
+    assert res.grad.mode == "sct" and res.grad.trace is not None
+    # count is read before the cell assigns it: the function is given its old value
+    assert seen["source"].startswith("def grad_cell(x, y, count):")
     assert "return u + x" in seen["source"]
     assert out.stdout.count("hello") == 1  # the cell prints once
-    assert ip.user_ns["u"] == 6.0
+    assert ip.user_ns["u"] == 6.0 and ip.user_ns["count"] == 1
 
 
 def test_an_engine_that_is_not_built_yet_says_so(ip, monkeypatch):
@@ -317,10 +336,10 @@ def test_an_engine_that_is_not_built_yet_says_so(ip, monkeypatch):
 def test_source_transformation_reads_the_cell(ip):
     res, _ = run(ip, "%%grad x=2.0 y=3.0 --mode sct --check\nu = x * y\nz = u + ad.sin(x) * y")
     assert res.success, res.error_in_exec
-    assert res.result.grads == pytest.approx(
+    assert res.grad.grads == pytest.approx(
         {"x": 3.0 + 3.0 * math.cos(2.0), "y": 2.0 + math.sin(2.0)}
     )
-    assert res.result.check < 1e-8 and ip.user_ns["u"] == 6.0
+    assert res.grad.check < 1e-8 and ip.user_ns["u"] == 6.0
 
 
 def test_other_modes_run_the_cells_side_effects_once(ip):
@@ -329,18 +348,18 @@ def test_other_modes_run_the_cells_side_effects_once(ip):
         ip, "%%grad x=2.0 y=3.0 --mode sct\nlog.append(x)\nprint('hello')\nu = x * y\nz = u + x"
     )
     assert res.success, res.error_in_exec
-    assert res.result.grads == {"x": 4.0, "y": 2.0} and res.result.value == 8.0
+    assert res.grad.grads == {"x": 4.0, "y": 2.0} and res.grad.value == 8.0
     assert ip.user_ns["log"] == [2.0] and out.stdout.count("hello") == 1
     assert ip.user_ns["u"] == 6.0 and ip.user_ns["z"] == 8.0 and "x" not in ip.user_ns
     # the pictures' reverse-mode trace was taken as well, out of sight
-    assert [n.name for n in res.result.trace.nodes] == ["x", "y", "u", "z"]
+    assert [n.name for n in res.grad.trace.nodes] == ["x", "y", "u", "z"]
     assert_clean(ip.user_ns)
 
 
 def test_check_runs_the_cell_out_of_sight(ip):
     ip.run_cell("log = []")
     res, out = run(ip, "%%grad x=2.0 --check\nlog.append(1)\nprint('once')\nz = x * x")
-    assert res.result.check < 1e-6
+    assert res.grad.check < 1e-6
     assert ip.user_ns["log"] == [1] and out.stdout.count("once") == 1
 
 
@@ -350,12 +369,12 @@ def test_another_engine_needs_no_reverse_trace(ip, monkeypatch):
     ip.run_cell("import math")
     res, out = run(ip, "%%grad x=2.0 --mode sct --graph --step\nz = math.sin(x) * x")
     assert res.success, res.error_in_exec
-    assert res.result.grads["x"] == pytest.approx(math.cos(2.0) * 2.0 + math.sin(2.0))
+    assert res.grad.grads["x"] == pytest.approx(math.cos(2.0) * 2.0 + math.sin(2.0))
     assert ip.user_ns["z"] == pytest.approx(math.sin(2.0) * 2.0)
-    assert res.result.trace is None and shown == []
+    assert res.grad.trace is None and shown == [res.grad]  # the answer, and no picture
     (note,) = [line for line in out.stdout.splitlines() if "--graph" in line]
     assert "--step" in note and "reverse" in note and "line 2" in note
-    assert "x̅" not in repr(res.result)  # the table still shows
+    assert "x̅" not in repr(res.grad)  # the table still shows
 
 
 @pytest.mark.parametrize(
@@ -407,7 +426,7 @@ def test_available_modes_are_the_registered_engines_in_lecture_order(monkeypatch
 
 
 def test_argument_values_are_not_expanded_by_ipython(ip):
-    r = run(ip, "%%grad \"p={'a': 1.0, 'b': 2.0}\"\np['a'] * p['b']")[0].result
+    r = run(ip, "%%grad \"p={'a': 1.0, 'b': 2.0}\"\np['a'] * p['b']")[0].grad
     assert r.grads["p"] == {"a": 2.0, "b": 1.0}
 
 
@@ -453,8 +472,8 @@ def test_a_value_may_have_spaces(ip, line, name, value, monkeypatch):
     monkeypatch.setattr("adlab.notebook.magics.display", lambda *a, **k: None)
     res, _ = run(ip, f"%%grad {line}\nz = ad.sum(x * x)")
     assert res.success, res.error_in_exec
-    np.testing.assert_array_equal(res.result.inputs[name], value)
-    np.testing.assert_array_equal(res.result.grads[name], 2 * np.array(value))
+    np.testing.assert_array_equal(res.grad.inputs[name], value)
+    np.testing.assert_array_equal(res.grad.grads[name], 2 * np.array(value))
 
 
 def test_a_bracket_that_never_closes_is_a_usage_error(ip):
@@ -489,7 +508,7 @@ def test_non_scalar_outputs_are_refused_with_the_fix(ip, cell, words):
 
 def test_an_output_that_does_not_depend_on_the_inputs(ip):
     res, out = run(ip, "%%grad x=1.0 y=2.0\nz = 3.0 * 2")
-    assert res.success and res.result.grads == {"x": 0.0, "y": 0.0}
+    assert res.success and res.grad.grads == {"x": 0.0, "y": 0.0}
     assert "z does not depend on x, y: its gradient is 0" in out.stdout
 
 
@@ -536,8 +555,8 @@ def test_nothing_is_registered_at_import_time():
 def test_every_engine_differentiates_a_cell(ip, mode):
     res, _ = run(ip, f"%%grad x=2.0 y=3.0 --mode {mode}\nu = x * y\nz = u + ad.sin(x)")
     assert res.success, res.error_in_exec
-    assert res.result.mode == mode and res.result.trace is not None
+    assert res.grad.mode == mode and res.grad.trace is not None
     tol = 1e-6 if mode == "numeric" else 1e-15
-    assert res.result.grads["x"] == pytest.approx(3.0 + math.cos(2.0), abs=tol)
-    assert res.result.grads["y"] == pytest.approx(2.0, abs=tol)
+    assert res.grad.grads["x"] == pytest.approx(3.0 + math.cos(2.0), abs=tol)
+    assert res.grad.grads["y"] == pytest.approx(2.0, abs=tol)
     assert ip.user_ns["z"] == 6.0 + math.sin(2.0)

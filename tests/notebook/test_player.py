@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 
 import adlab as ad
@@ -50,3 +51,43 @@ def test_the_frame_is_the_state_and_is_clamped():
 def test_bad_frames_are_explained(args, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         Player(*args, **kwargs)
+
+
+def test_png_frames_are_stored_with_a_palette_when_smaller():
+    import io
+
+    from PIL import Image
+
+    from adlab.lecture.figures import figure, png
+    from adlab.notebook.player import small_png
+
+    fig, ax = figure()
+    grid = np.linspace(-2, 2, 120)
+    xs, ys = np.meshgrid(grid, grid)
+    ax.contourf(xs, ys, xs**2 + 3 * ys**2, 20)
+    ax.plot([0, 1], [1, 0], "r-o")
+    data = png(fig)
+    small = small_png(data)
+    assert len(small) < len(data) / 2
+    with Image.open(io.BytesIO(data)) as a, Image.open(io.BytesIO(small)) as b:
+        assert b.format == "PNG" and a.size == b.size and b.mode == "P"
+    assert small_png(b"not a png") == b"not a png"  # shown as given
+
+
+def test_inline_figures_can_be_small_pngs():
+    import io
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from PIL import Image
+
+    from adlab.lecture.figures import figure
+    from adlab.notebook.figures import small_inline_png
+
+    shell = InteractiveShell.instance()
+    small_inline_png(shell)
+    fig, ax = figure()
+    grid = np.linspace(-2, 2, 120)
+    ax.contourf(*np.meshgrid(grid, grid), np.add.outer(grid**2, 3 * grid**2), 20)
+    data, _ = shell.display_formatter.format(fig, include=["image/png"])
+    with Image.open(io.BytesIO(data["image/png"])) as image:
+        assert image.format == "PNG" and image.mode == "P"

@@ -1,6 +1,9 @@
-"""The Stepper: pre-rendered frames, browser-side links, a small kernel-side state."""
+"""The Stepper: one picture, a small style per step, browser-side links, a small kernel state."""
 
 from __future__ import annotations
+
+import json
+import re
 
 import ipywidgets as widgets
 import pytest
@@ -9,7 +12,7 @@ import traitlets
 import adlab as ad
 from adlab.core.events import format_value
 from adlab.notebook.widgets import Stepper
-from adlab.viz.frames import STEPPER_MODES, all_frames, frames
+from adlab.viz.storyboard import STEPPER_MODES, Storyboard
 
 
 def fan_out(x, y):
@@ -27,46 +30,109 @@ def test_ad_widgets_is_the_widgets_module():
     assert ad.widgets.Stepper is Stepper
 
 
-def test_one_frame_per_event_explained_by_the_event(trace):
+def test_one_step_per_event_explained_by_the_event(trace):
     s = Stepper(trace)
     events = {
         "forward": trace.forward_events(),
         "tangent": trace.tangent_events(),
         "reverse": trace.backward_events(),
     }
+    times = []
     for mode in STEPPER_MODES:
-        assert [f.explanation for f in s.frames[mode]] == [e.explain() for e in events[mode]]
-        assert [f.node for f in s.frames[mode]] == [e.node for e in events[mode]]
+        steps = s.board.steps[mode]
+        assert [st.explanation for st in steps] == [e.explain() for e in events[mode]]
+        assert [st.node for st in steps] == [e.node for e in events[mode]]
+        times += [st.time for st in steps]
+    assert times == list(range(len(times)))  # one timeline, the modes one after the other
 
 
-def test_each_frame_highlights_its_node_row_and_explains_itself(trace):
-    for f in frames(trace, "forward"):
-        name = trace.nodes[f.node].name
-        assert f'class="adlab-node adlab-{"input" if f.node < 2 else ""}'.rstrip("-") in f.html
-        assert 'adlab-current" id=' in f.html and f'data-name="{name}"' in f.html
-        assert 'class="adlab-current"' in f.html  # the table row
-        assert f"step {f.step + 1} of {f.steps}" in f.html
-    later = frames(trace, "forward")[2].html
-    assert 'opacity="0.33"' in later  # values not computed yet are faded
+def test_each_step_highlights_its_node_and_row_and_explains_itself(trace):
+    board = Storyboard(trace)
+    u = board.uid
+    for st in board.steps["forward"]:
+        style = board.style(st)
+        # the step variable of the chunk holding the node jumps to this step (its value
+        # appears now); chunks with nothing new keep theirs, so only they are restyled
+        assert f"#{u}-g{st.node // board._chunk}{{--s:{st.time}}}" in style
+        assert f"#{u}-n{st.node}>.adlab-hl{{display:inline}}" in style
+        assert f"#{u}-r{st.node}{{background:" in style
+        assert f"#{u}-a{st.node}," in style  # the scrolling box follows the node
+        assert f"step {st.step + 1} of {st.steps}" in board.step_html(st)
+    # the picture is drawn once: each node fades in at its own forward step
+    for st in board.steps["forward"]:
+        assert (
+            f'id="{u}-n{st.node}" data-name="{trace.nodes[st.node].name}" style="--a:{st.time}"'
+            in (board.picture)
+        )
+    assert board.picture.count("<svg") == 1
 
 
-def test_reverse_frames_accumulate_adjoints_with_plus_equals(trace):
-    fs = frames(trace, "reverse")
-    last = fs[-1].html
+def test_reverse_steps_accumulate_adjoints_with_plus_equals(trace):
+    board = Storyboard(trace)
+    steps = board.steps["reverse"]
     gx, gy = trace.backward()
-    # x receives two contributions (fan-out): shown as a sum on the node
-    assert f"= {format_value(gx)}</text>" in last and " + " in last
-    assert "adlab-active" in fs[1].html and "+= " in fs[1].html
-    assert "adlab-source" in fs[1].html  # the node the adjoint flows from
+    end = steps[-1].time + 1
+    # x receives two contributions (fan-out): its node shows the sum from the second one on
+    second = [st for st in steps if st.node == 0][1]
+    assert re.search(
+        rf'class="adlab-adjoint adlab-t" style="--a:{second.time};--b:{end}"[^>]*>'
+        rf"<text[^>]*>x = [^<]* \+ [^<]* = {re.escape(format_value(gx))}</text>",
+        board.picture,
+    )
+    # the first partial sum is shown only until the second arrives
+    first = next(st for st in steps if st.node == 0)
+    assert f'style="--a:{first.time};--b:{second.time}"' in board.picture
+    st = steps[1]
+    assert st.source is not None and len(st.edges) == 1
+    assert f"#{board.uid}-n{st.source}>.adlab-src{{display:inline}}" in board.style(st)
+    assert f"#{board.uid}-e{st.edges[0]}{{display:inline}}" in board.style(st)
+    label = f"+= {format_value(trace.backward_events()[1].contribution, 4)}"
+    assert f'style="--a:{st.time};--b:{st.time + 1}"' in board.picture and label in board.picture
     # the Wengert list's adjoint column ends with the gradient
-    for name, value, g in (("x", 2.0, gx), ("y", 3.0, gy)):
-        row = f"<td>{name}</td><td>input</td><td>{value}</td><td>{format_value(g)}</td>"
-        assert row in last
+    for name, g in (("x", gx), ("y", gy)):
+        node = trace.node(name)
+        row = re.search(rf'<tr id="{board.uid}-r{node.index}">.*?</tr>', board.picture).group(0)
+        assert f'--b:{end}">{format_value(g)}</span>' in row
 
 
-def test_tangent_frames_follow_the_seed(trace):
-    dy = frames(trace, "tangent", seed="y")
+def test_tangent_steps_follow_the_seed(trace):
+    dy = Storyboard(trace, seed="y").steps["tangent"]
     assert dy[-1].explanation.endswith(format_value(trace.backward()[1]))
+
+
+def test_the_saved_state_grows_linearly_with_the_steps():
+    """One picture, and one small HTML model per step (sharing one layout and style)."""
+
+    def chain(n):
+        def f(x):
+            for _ in range(n):
+                x = ad.sin(x) * 1.01 + x
+            return x
+
+        return ad.trace(f, 0.3)
+
+    def state_bytes(s):
+        models = {}
+        stack = [s]
+        while stack:
+            w = stack.pop()
+            if w.model_id in models:
+                continue
+            state = w.get_state()
+            models[w.model_id] = len(json.dumps(state, default=str))
+            stack += [v for v in w._trait_values.values() if isinstance(v, widgets.Widget)]
+            stack += list(getattr(w, "children", ()))
+        return sum(models.values()), len(models)
+
+    sizes = {}
+    for n in (40, 80):
+        s = Stepper(chain(n))
+        steps = sum(len(v) for v in s.board.steps.values())
+        total, models = state_bytes(s)
+        sizes[n] = total
+        assert models < steps + 100  # a model per step, and the controls (a fixed number)
+        assert total / steps < 30_000  # bytes per step, the picture's share included
+    assert sizes[80] < 2.3 * sizes[40]  # linear, not quadratic
 
 
 def test_controls_are_linked_in_the_browser(trace):
@@ -80,14 +146,15 @@ def test_controls_are_linked_in_the_browser(trace):
     assert links.count(("IntSlider", "value", "BoundedIntText", "value")) == 3
     assert {type(l).__name__ for l in s._links} == {"Link"}  # jslink: no kernel needed
     stacks = [w for w in _walk(s) if isinstance(w, widgets.Stack)]
-    # one frame per step, after a child 0 that is never shown (steps count from 1)
-    frame_counts = sorted(len(st.children) - 1 for st in stacks if st is not s._panels)
-    assert frame_counts == sorted(len(s.frames[m]) for m in STEPPER_MODES)
+    # one step per child, after a child 0 that is never shown (steps count from 1)
+    step_counts = sorted(len(st.children) - 1 for st in stacks if st is not s._panels)
+    assert step_counts == sorted(len(s.board.steps[m]) for m in STEPPER_MODES)
     classes = {c for w in _walk(s) for c in w._dom_classes}
-    for c in ("adlab-stepper", "adlab-forward", "adlab-back", "adlab-first", "adlab-last",
-              "adlab-slider", "adlab-step", "adlab-play", "adlab-mode",
-              "adlab-frames"):  # fmt: skip
+    for c in ("adlab-stepper", s.board.uid, "adlab-slider", "adlab-step", "adlab-play",
+              "adlab-mode", "adlab-frames"):  # fmt: skip
         assert c in classes
+    # no control that needs a kernel: buttons would do nothing in a deck
+    assert not [w for w in _walk(s) if isinstance(w, widgets.Button)]
 
 
 def test_the_step_box_and_slider_count_steps_from_one_like_the_explanation(trace):
@@ -96,7 +163,7 @@ def test_the_step_box_and_slider_count_steps_from_one_like_the_explanation(trace
     assert (box.min, box.value, box.max) == (1, 1, s.steps)
     assert (slider.min, slider.value, slider.max) == (1, 1, s.steps)
     s.forward()
-    assert slider.value == 2 and "step 2 of" in s.frame.html
+    assert slider.value == 2 and s.current.step == 1
 
 
 def _walk(w):
@@ -113,7 +180,7 @@ def test_state_is_mode_and_step_and_the_buttons_move_it(trace):
     s.forward()
     s.forward()
     assert s.step == 2 and s._sliders["forward"].value == 3  # the slider counts from 1
-    assert s.explanation == s.frames["forward"][2].explanation
+    assert s.explanation == s.board.steps["forward"][2].explanation
     s.last()
     assert s.step == s.steps - 1
     s.forward()  # stays at the end
@@ -150,20 +217,4 @@ def test_refusals_name_the_problem_and_the_fix(trace):
     s = Stepper(trace)
     with pytest.raises(traitlets.TraitError):
         s.mode = "bogus"
-    assert s.mode == "reverse" and s.steps == len(s.frames["reverse"])  # refused, not kept
-
-    def long(x):
-        for _ in range(200):
-            x = x * 1.01
-        return x
-
-    with pytest.raises(ValueError, match=r"ad\.draw\(trace\)"):
-        Stepper(ad.trace(long, 1.0))
-
-
-def test_frames_share_one_layout_so_nothing_moves(trace):
-    import re
-
-    fs = [f for mode_frames in all_frames(trace).values() for f in mode_frames]
-    sizes = {re.search(r'viewBox="([^"]+)"', f.html).group(1) for f in fs}
-    assert len(sizes) == 1
+    assert s.mode == "reverse" and s.steps == len(s.board.steps["reverse"])  # refused, not kept

@@ -24,7 +24,8 @@ import ast
 from collections.abc import Iterator
 from typing import Any
 
-from adlab.core.expr import Const, Expr, Sym
+from adlab.core.expr import Const, Expr, Sym, as_expr
+from adlab.core.rules import cotangent
 from adlab.engines.sct.activity import ARRAY, CONTAINER, SCALAR, SCALARS, Analysed
 from adlab.engines.sct.ir import (
     Assign,
@@ -596,7 +597,7 @@ class _Adjoint:
         order = sorted(totals.values(), key=lambda e: self.adj(e[0].id) in refs)
         g = self.read_once(s, g, [x for x, _, _ in order])
         for x, total, i in order:
-            contribution = (g * total).simplify()
+            contribution = as_expr(cotangent(g, total)).simplify()
             if may_broadcast(self.a, op.args, i):
                 text = f"{self.rt('unbroadcast')}({self.printer.text(contribution, safe)}, {x})"
                 self.contribute(x, contribution, text=text)

@@ -3,20 +3,20 @@
 The source is registered with :mod:`linecache` under a file name of its own
 (``<adlab.sct f_grad #1>``), as IPython does for notebook cells, so
 tracebacks through generated code show its lines and ``inspect.getsource``
-returns it. The function's globals are exactly the names the code uses: the
-user's free names (as they were when the function was transformed; a call
-checks they still are, see :meth:`Compiled.stale`), the table as
-``ad``, sct's run-time helpers as ``sct``, numpy as ``np``, and the derivative
-functions of other user functions it calls.
+returns it, for as long as the function lives (:mod:`adlab.core.source`). The
+function's globals are exactly the names the code uses: the user's free names (as
+they were when the function was transformed; a call checks they still are, see
+:meth:`Compiled.stale`), the table as ``ad``, sct's run-time helpers as ``sct``,
+numpy as ``np``, and the derivative functions of other user functions it calls.
 """
 
 from __future__ import annotations
 
 import itertools
-import linecache
 import types
 from dataclasses import dataclass
 
+from adlab.core.source import compile_source
 from adlab.engines.sct import runtime
 from adlab.engines.sct.fence import Checked
 from adlab.engines.sct.ir import Generated
@@ -41,17 +41,19 @@ class Compiled:
         """What the fence read from the function this code was generated from."""
         return self.generated.analysed.normalised.checked
 
-    def stale(self) -> str:
-        """Why the code must be generated again, or ``""`` while it need not: ``"rebound"``
-        when a name it was generated from now means something else (a notebook rebound a
-        global, defined a helper again), ``"callee"`` when that happened in a function it
-        calls, or in the code it differentiates if that is sct's own (sct over sct)."""
-        if self.checked.changed():
-            return "rebound"
+    def stale(self) -> bool:
+        """Whether the code must be generated again: a name it was generated from now means
+        something else (a notebook rebound a global, defined a helper again), here or in
+        code it depends on (:meth:`callees_stale`)."""
+        return self.checked.changed() or self.callees_stale()
+
+    def callees_stale(self) -> bool:
+        """Whether the code of a function it calls is stale, or the code it differentiates if
+        that is sct's own (sct over sct)."""
         inner = getattr(self.checked.source.function, "__sct_compiled__", None)
-        if (inner is not None and inner.stale()) or any(c.stale() for c in self.generated.callees):
-            return "callee"
-        return ""
+        return (inner is not None and inner.stale()) or any(
+            c.stale() for c in self.generated.callees
+        )
 
     def __str__(self) -> str:
         # the file name's counter depends on what was compiled before: not shown
@@ -63,7 +65,6 @@ def build(generated: Generated) -> Compiled:
     """Pass ``compile``: the generated source as a function registered with linecache."""
     filename = f"<adlab.sct {generated.name} #{next(_counter)}>"
     source = generated.source
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     a = generated.analysed
     n = a.normalised
     namespace = dict(generated.namespace)
@@ -71,8 +72,7 @@ def build(generated: Generated) -> Compiled:
     if a.scalar:  # no value can be a box here: skip the table's dispatch (see runtime.numbers)
         reserved[n.spelling.table] = runtime.numbers()
     namespace.update(reserved)
-    exec(compile(source, filename, "exec"), namespace)
-    function = namespace[generated.name]
+    function = compile_source(source, filename, namespace, generated.name)
     original = n.source.function
     if original.__defaults__:  # the source shows no defaults: they are the user's own values
         function.__defaults__ = original.__defaults__

@@ -21,7 +21,6 @@ notebook has rebound a name (``X = ...``, a helper defined again).
 from __future__ import annotations
 
 import ast
-import builtins
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,13 +31,12 @@ import numpy as np
 from adlab import ops
 from adlab.core import rules
 from adlab.core.errors import ADLAB_DIR, DifferentiationError
-from adlab.core.primitive import PRIMITIVES, Primitive
+from adlab.core.primitive import Primitive, standing_for
 from adlab.engines.sct import runtime
 from adlab.engines.sct.ir import Code
 from adlab.engines.sct.parse import MISSING, Source, file_text
 from adlab.ops import array as A
-from adlab.ops import scalar as S
-from adlab.ops.operators import FUNCTIONS, UFUNCS
+from adlab.ops.operators import FUNCTIONS, ufunc_rule
 
 
 @dataclass(frozen=True)
@@ -103,18 +101,10 @@ def _short(value: Any) -> str:
 # ---------------------------------------------------------------------------
 # What the table offers, by the objects users can reach it through
 
-_TABLE_NAMES: dict[int, str] = {
-    id(getattr(ops, n)): n for n in ops.__all__ if callable(getattr(ops, n))
-}
+_TABLE_NAMES: dict[int, str] = {id(fn): name for name, fn in ops.NAMESPACE.items()}
 """id(callable) -> its name in adlab.ops (the namespace generated code calls ``ad``)."""
 
-_MATH = {n: n for n in ("sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "tanh")}
-_MATH |= {"fabs": "abs", "pow": "pow"}
-
-METHODS: dict[str, Callable[..., Any]] = {
-    "sum": A.sum, "mean": A.mean, "max": A.max, "reshape": A.reshape,
-    "transpose": A.transpose, "dot": A.dot,
-}  # fmt: skip
+METHODS: dict[str, Callable[..., Any]] = A.METHODS
 """Array methods with a table operation: ``x.sum(axis=0)`` is ``ad.sum(x, axis=0)``."""
 
 _RESULT_ONLY: tuple[Any, ...] = (
@@ -136,23 +126,16 @@ def table_name(fn: Any) -> str | None:
 def classify(value: Any, spelled: str) -> Callee:
     """What calling ``value`` (written ``spelled`` in the source) means for sct."""
     fn = value
-    if isinstance(value, np.ufunc) and value in UFUNCS:
-        fn = UFUNCS[value]
+    if isinstance(value, np.ufunc) and ufunc_rule(value) is not None:
+        fn = ufunc_rule(value)
     elif _hashable(value) and value in FUNCTIONS and value not in _RESULT_ONLY:
         fn = FUNCTIONS[value][0]
-    elif (
-        isinstance(value, types.BuiltinFunctionType) and getattr(value, "__module__", "") == "math"
-    ):
-        mapped = _MATH.get(value.__name__)
-        fn = getattr(ops, mapped) if mapped else value
-    elif value is builtins.abs:
-        fn = S.abs
-    elif value is np.where:
-        fn = S.where
+    elif standing_for(value) is not None:  # math.sin, abs: the primitive declared for them
+        fn = standing_for(value)
     elif callable(value) and _impl_primitive(value) is not None:  # code sct generated for numbers
         fn = _impl_primitive(value)
     if isinstance(fn, Primitive):
-        kind = "prim" if fn in rules.partials else "table"
+        kind = "prim" if isinstance(fn.rule, rules.Partials) else "table"
         if not fn.differentiable:
             kind = "result"
         name = table_name(fn)
@@ -174,16 +157,15 @@ def classify(value: Any, spelled: str) -> Callee:
     return Callee("opaque", value, spelled)
 
 
-_impls: dict[int, Primitive] = {}
+_IMPLS: dict[int, Primitive] = {
+    id(p.impl): p for p in ops.NAMESPACE.values() if isinstance(p, Primitive)
+}
 
 
 def _impl_primitive(value: Any) -> Primitive | None:
-    """The primitive whose implementation ``value`` is (as bound in code sct generated for
-    Python numbers), or None."""
-    if len(_impls) != len(PRIMITIVES):
-        _impls.clear()
-        _impls.update({id(p.impl): p for p in PRIMITIVES.values()})
-    prim = _impls.get(id(value))
+    """The table's primitive whose implementation ``value`` is (as bound in code sct
+    generated for Python numbers), or None."""
+    prim = _IMPLS.get(id(value))
     return prim if prim is not None and prim.impl is value else None
 
 

@@ -1,11 +1,18 @@
-"""The sct pipeline: the passes in order, and the functions it produces.
+"""The sct pipeline: the passes in order, the one cache of their results, and the functions
+it produces.
 
 :func:`passes` lists every pass, from a Python function to a compiled
-derivative, and :func:`pipeline` runs them. The first three depend only on the
-function (and on what its free names mean) and are done once per function; the
-rest depend on what is differentiated and on the kinds of the arguments
-(generated code is specialised on them, see ``activity``), and are done once
-per combination and cached.
+derivative, and :func:`pipeline` runs them. The first three (the front end)
+depend only on the function and on what its free names mean; the rest depend on
+what is differentiated and on the kinds of the arguments (generated code is
+specialised on them, see ``activity``). Both are kept in one cache, per function:
+its front end and its compiled variants, keyed by exactly what decides the
+generated code ``(form, argnums, kinds, single, dead)``. A function whose free names
+now mean something else (a notebook rebound a global, defined a helper again) loses
+its whole entry, once, where that is noticed; a variant whose callees changed is
+generated again. The cache keeps the :data:`CACHE_SIZE` most recently used functions
+(their code keeps them alive), and generated code's lines stay in :mod:`linecache`
+only while the code does.
 
 :class:`Transformed` is what ``ad.sct.grad`` / ``vjp`` / ``jvp`` return: it
 looks at the kinds of its arguments, generates (once) and runs the matching
@@ -14,6 +21,7 @@ code, and shows that code as ``.source``.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -27,35 +35,46 @@ from adlab.engines.sct.fence import Unplaced
 from adlab.engines.sct.ir import Callees
 
 FRONT_END = ("parse", "fence", "ssa")
+CACHE_SIZE = 256
+"""How many functions' transformations the cache keeps (the least recently used go)."""
 
 
-class Recent(OrderedDict):
-    """A cache of the most recently transformed functions (a notebook redefines functions
-    often, and cached programs keep their functions alive, so the oldest are dropped)."""
+class _Entry:
+    """What the cache keeps for one function: its front end (program by pass name) and its
+    compiled variants by ``(form, argnums, kinds, single, dead)``."""
 
-    def __init__(self, size: int = 256) -> None:
-        super().__init__()
-        self.size = size
+    __slots__ = ("front", "variants")
 
-    def entry(self, key: Any) -> dict:
-        """The cache dict of ``key``, created if missing; ``key`` becomes the most recent."""
-        if key in self:
-            self.move_to_end(key)
-            return self[key]
-        while len(self) >= self.size:
-            self.popitem(last=False)
-        self[key] = value = {}
-        return value
+    def __init__(self) -> None:
+        self.front: dict[str, Any] = {}
+        self.variants: dict[tuple, compile.Compiled] = {}
 
 
-_front = Recent()  # fn -> {pass name: program}
-_variants = Recent()  # fn -> {(form, argnums, kinds, single, dead): Compiled}
-_in_progress: list[Any] = []
+_cache: OrderedDict[Any, _Entry] = OrderedDict()
+_in_progress: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar(
+    "adlab_sct_in_progress", default=()
+)
+"""The functions being transformed in this context, outermost first (to find recursion)."""
+
+
+def _entry(fn: Any) -> _Entry:
+    """The cache entry of ``fn`` (the most recent now), emptied if a free name it read has
+    been rebound since: its front end and every variant are generated again."""
+    entry = _cache.get(fn)
+    if entry is None:
+        entry = _cache[fn] = _Entry()
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+        return entry
+    _cache.move_to_end(fn)
+    checked = entry.front.get("fence")
+    if checked is not None and checked.changed():
+        entry.front.clear()
+        entry.variants.clear()
+    return entry
 
 
 Pass = tuple[str, Callable[[Any], Any]]
-Asked = tuple[fence.Checked, bool] | None
-"""A fence's result whose ``changed()`` this call has asked already, and the answer."""
 
 
 def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] = (),
@@ -82,14 +101,14 @@ def passes(fn: Callable[..., Any], form: str = "grad", argnums: tuple[int, ...] 
 
 def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds: tuple[str, ...],
              *, single: bool = False, dead: tuple[int, ...] = (), show: bool = False,
-             until: str = "compile", asked: Asked = None) -> Any:  # fmt: skip
+             until: str = "compile", entry: _Entry | None = None) -> Any:  # fmt: skip
     """Run the :func:`passes` on ``fn`` up to the pass ``until`` and return its program
     (``show=True`` prints the program after each pass). The front end (``FRONT_END``)
-    depends on ``fn`` alone and is cached; ``asked``: see :data:`Asked`."""
+    depends on ``fn`` alone and is cached in its ``entry``."""
     fn = _function(fn, kinds)
-    front = _front_end(fn, asked)
+    front = (entry or _entry(fn)).front
     program: Any = None
-    _in_progress.append(fn)
+    token = _in_progress.set((*_in_progress.get(), fn))
     try:
         for name, run in passes(fn, form, argnums, kinds, single, dead):
             program = front[name] if name in front else run(program)
@@ -101,7 +120,7 @@ def pipeline(fn: Callable[..., Any], form: str, argnums: tuple[int, ...], kinds:
             if name == until:
                 break
     finally:
-        _in_progress.pop()
+        _in_progress.reset(token)
     return program
 
 
@@ -113,39 +132,24 @@ def normalised(fn: Callable[..., Any], kinds: tuple[str, ...] = (),
 
 def specialised(fn: Callable[..., Any], form: str, argnums: tuple[int, ...],
                 kinds: tuple[str, ...], single: bool = False, show: bool = False,
-                dead: tuple[int, ...] = (), stale: compile.Compiled | None = None,
-                why: str = "") -> compile.Compiled:  # fmt: skip
-    """The derivative of ``fn`` for arguments of these kinds (cached while the names it
-    reads keep their values). ``stale``: a variant the caller found stale, and ``why``
-    (see :meth:`~adlab.engines.sct.compile.Compiled.stale`), so it is not asked again."""
+                dead: tuple[int, ...] = ()) -> compile.Compiled:  # fmt: skip
+    """The derivative of ``fn`` for arguments of these kinds, from the cache unless it is not
+    there, a callee's code is stale, or ``show`` asks to see it generated."""
     fn = _function(fn, kinds)
+    entry = _entry(fn)
     key = (form, argnums, kinds, single, dead)
-    cache = _variants.entry(fn)
-    compiled = cache.get(key)
-    if compiled is not None and compiled is not stale:
-        why = "shown" if show else compiled.stale()
-    if compiled is not None and not why:
-        return compiled
-    asked = None
-    if compiled is not None and why != "shown":  # its fence was asked: pass the answer on
-        asked = (compiled.checked, why == "rebound")
-    compiled = cache[key] = pipeline(fn, form, argnums, kinds, single=single, dead=dead,
-                                     show=show, asked=asked)  # fmt: skip
+    compiled = entry.variants.get(key)
+    if compiled is None or show or compiled.callees_stale():
+        compiled = pipeline(fn, form, argnums, kinds, single=single, dead=dead, show=show,
+                            entry=entry)  # fmt: skip
+        entry.variants[key] = compiled
     return compiled
 
 
-def _front_end(fn: Any, asked: Asked = None) -> dict:
-    """The cached front end of ``fn``, without the passes after parse if a name the fence
-    resolved has been rebound since (they run again). ``asked``: see :data:`Asked`."""
-    front = _front.entry(fn)
-    checked = front.get("fence")
-    if checked is None:
-        return front
-    changed = asked[1] if asked is not None and asked[0] is checked else checked.changed()
-    if changed:
-        front.pop("fence")
-        front.pop("ssa", None)
-    return front
+def cached(fn: Any) -> list[tuple]:
+    """The keys ``(form, argnums, kinds, single, dead)`` of ``fn``'s cached variants."""
+    entry = _cache.get(fn)
+    return [] if entry is None else list(entry.variants)
 
 
 def _function(fn: Any, kinds: tuple[str, ...]) -> Any:
@@ -164,21 +168,22 @@ def _derive(fn: Any, active: tuple[int, ...], arg_kinds: tuple[str, ...],
 
 def _return_kind(fn: Any, arg_kinds: tuple[str, ...]) -> str:
     target = _callee(fn, arg_kinds)
-    _in_progress.append(target)
+    token = _in_progress.set((*_in_progress.get(), target))
     try:
         n = normalised(target)
         a = activity.analyse(n, (), _param_kinds(target, arg_kinds), _return_kind)
     finally:
-        _in_progress.pop()
+        _in_progress.reset(token)
     return a.kinds.get(a.output, ANY)
 
 
 def _callee(fn: Any, arg_kinds: tuple[str, ...]) -> Any:
     """The function a call of ``fn`` transforms, unless that is a recursion."""
     target = _function(fn, arg_kinds)
-    if target in _in_progress:
-        names = [getattr(f, "__name__", repr(f)) for f in _in_progress]
-        k = _in_progress.index(target)
+    in_progress = _in_progress.get()
+    if target in in_progress:
+        names = [getattr(f, "__name__", repr(f)) for f in in_progress]
+        k = in_progress.index(target)
         raise Unplaced(
             f"recursion: {names[k]} calls itself through {', '.join(names[k + 1 :])}",
             "sct does not transform recursive functions; write the recursion as a loop, "
@@ -232,7 +237,8 @@ class Transformed:
         self.fn = fn
         self.form = form
         self.dead = dead
-        n = normalised(fn, self._scalar_kinds(fn))
+        self._defaults = _defaults(_function(fn, ()))
+        n = normalised(fn, ())
         self.params = n.params
         self.kwonly = n.kwonly
         if argnums is None:
@@ -246,29 +252,18 @@ class Transformed:
                     f"parameter(s): {', '.join(n.params)}"
                 )
         self.argnums = tuple(a % len(n.params) for a in nums)
-        self.show = show
-        self._defaults = _defaults(_function(fn, ()))
-        self._variants: dict[tuple[str, ...], compile.Compiled] = {}
-        self._last = self.variant(self._scalar_kinds(fn))  # generated now: errors show early
+        scalars = tuple(kind_of(self._defaults[p]) if p in self._defaults else activity.SCALAR
+                        for p in (*n.params, *n.kwonly))  # fmt: skip
+        self._kinds = [scalars]  # the kinds of the calls so far, for .sources
+        # generated now, so that errors show early (and shown, with show=True)
+        self._last = specialised(fn, form, self.argnums, scalars, self.single, show, dead)
         self.__name__ = self._last.function.__name__
         self.__qualname__ = self.__name__
         self.__doc__ = self._last.function.__doc__
 
-    def _scalar_kinds(self, fn: Any) -> tuple[str, ...]:
-        defaults = _defaults(_function(fn, ()))
-        n = normalised(fn, ())
-        return tuple(kind_of(defaults[p]) if p in defaults else activity.SCALAR
-                     for p in (*n.params, *n.kwonly))  # fmt: skip
-
     def variant(self, kinds: tuple[str, ...]) -> compile.Compiled:
-        """The compiled code for arguments of these kinds."""
-        compiled = self._variants.get(kinds)
-        why = "new" if compiled is None else compiled.stale()
-        if why:
-            compiled = specialised(self.fn, self.form, self.argnums, kinds, self.single,
-                                   self.show, self.dead, stale=compiled, why=why)  # fmt: skip
-            self._variants[kinds] = compiled
-        return compiled
+        """The compiled code for arguments of these kinds (from the one cache)."""
+        return specialised(self.fn, self.form, self.argnums, kinds, self.single, dead=self.dead)
 
     def kinds(self, args: tuple, kwargs: dict) -> tuple[str, ...]:
         """The kinds of the arguments of a call (defaults filled in): the specialisation key."""
@@ -286,6 +281,8 @@ class Transformed:
         kinds = self.kinds(tuple(args), kwargs)
         compiled = self.variant(kinds)
         self._last = compiled
+        if kinds not in self._kinds:
+            self._kinds.append(kinds)
         result = compiled.function(*args, **kwargs)
         given = (*args, *kwargs.values())
         if self.form == "grad":
@@ -316,7 +313,7 @@ class Transformed:
     @property
     def sources(self) -> dict[tuple[str, ...], str]:
         """The generated code of every specialisation so far, by argument kinds."""
-        return {k: c.source for k, c in self._variants.items()}
+        return {k: self.variant(k).source for k in self._kinds}
 
     @property
     def __wrapped__(self) -> Any:  # inspect.getsource / signature follow this

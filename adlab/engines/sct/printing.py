@@ -3,7 +3,8 @@
 An elementwise primitive's partial derivatives are called with symbols for its
 operands (``Sym("x")``), so they return expression trees (``cos(x)``), which
 are printed as code of the generated function (``ad.cos(x)``). No derivative
-formula is written here: every one comes from ``adlab.core.rules.partials``.
+formula is written here: every one comes from the primitive's rule, through the
+derivation every engine uses (:mod:`adlab.core.rules`).
 """
 
 from __future__ import annotations
@@ -57,22 +58,17 @@ def atom_expr(atom: Atom) -> Expr:
 
 
 def partials_of(prim: Primitive, args: Sequence[Expr], out: Expr) -> list[Expr | None] | None:
-    """The partial derivatives of ``prim`` applied to expressions; None when a rule cannot
-    be applied to names (it branches on values), so the run-time rule is used instead."""
-    fns = rules.partials.get(prim)
-    if fns is None:
+    """The partial derivatives of ``prim`` applied to expressions; None when it has none or
+    they cannot be applied to names (a rule that branches on values), so the run-time rule
+    is used instead."""
+    rule = prim.rule
+    if not isinstance(rule, rules.Partials):
         return None
-    result: list[Expr | None] = []
     try:
-        for d in fns:
-            if d is None:
-                result.append(None)
-            else:
-                value = rules.partial_value(d, tuple(args), out)
-                result.append(value if isinstance(value, Expr) else Const(value))
+        values = rules.partials_at(rule.fns, tuple(args), out, range(len(rule.fns)))
     except Exception:
         return None
-    return result
+    return [None if v is None else v if isinstance(v, Expr) else Const(v) for v in values]
 
 
 def may_broadcast(a: Analysed, args: Sequence[Any], i: int) -> bool:

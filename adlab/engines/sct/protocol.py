@@ -1,10 +1,11 @@
-"""The engine protocol the API calls: ``vjp(f, primals)``, ``jvp(f, primals, tangents)``
+"""The engine protocol of ``mode="sct"``: ``vjp(f, primals)``, ``jvp(f, primals, tangents)``
 and ``grad_function(f, argnums)``.
 
-``f`` is the API's wrapper of a user function over flat leaves; a source
-transformation needs the user's function itself, so it is read from the
-wrapper by duck typing (``.f .args .kwargs .argnums .trees``). Registered in
-``adlab.api`` as ``mode="sct"``.
+A source transformation needs the user's function itself, not a function of flat
+leaves: when the API passes a :class:`~adlab.core.engine.Function`, its ``fn``,
+arguments and ``argnums`` are read from it (any other ``f`` is transformed as it is,
+every argument differentiated). Generated code runs instead of ``f``, so each run
+counts as a call and a pass; each pullback as a sweep.
 """
 
 from __future__ import annotations
@@ -12,49 +13,39 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from adlab.core.engine import Engine, Function, count, counted_pullback
 from adlab.core.tangents import zeros_like
 from adlab.core.tree import TreeDef, flatten, unflatten
 from adlab.core.values import output_leaves
 from adlab.engines.sct.adjoint import left_out
-from adlab.engines.sct.pipeline import Recent, Transformed
+from adlab.engines.sct.pipeline import Transformed
 
-RUNS_GENERATED_CODE = True
-"""vjp and jvp run code generated from ``f``'s source instead of calling ``f`` (for counting)."""
-
-_transformed = Recent()  # fn -> {(form, argnums, dead): Transformed}
-
-
-def _derivative(fn: Callable[..., Any], form: str, argnums: int | Sequence[int],
-                dead: tuple[int, ...] = ()) -> Transformed:  # fmt: skip
-    cache = _transformed.entry(fn)
-    key = (form, argnums, dead)
-    if key not in cache:
-        cache[key] = Transformed(fn, form, argnums, dead=dead)
-    return cache[key]
+__all__ = ["ENGINE", "grad_function", "jvp", "vjp"]
 
 
 def grad_function(f: Callable[..., Any], argnums: int | Sequence[int]) -> Transformed:
     """The gradient of ``f`` as generated code: ``ad.grad(f, mode="sct")`` is a function sct
     can transform again, so ``ad.hessian(f, mode="sct")`` is sct over sct."""
-    return _derivative(f, "grad", argnums if isinstance(argnums, int) else tuple(argnums))
+    return Transformed(f, "grad", argnums if isinstance(argnums, int) else tuple(argnums))
 
 
 def _unpack(f: Any, primals: Sequence[Any]) -> tuple[Any, list, dict, tuple[int, ...]]:
     """The user's function, its arguments with the primals in place, and argnums."""
-    if all(hasattr(f, a) for a in ("f", "args", "kwargs", "argnums", "trees")):
-        args, start = list(f.args), 0
-        for i, tree in zip(f.argnums, f.trees):
-            args[i] = unflatten(tree, primals[start : start + tree.num_leaves])
-            start += tree.num_leaves
-        return f.f, args, dict(f.kwargs), tuple(f.argnums)
+    if isinstance(f, Function):
+        return f.fn, f.arguments(primals), dict(f.kwargs), tuple(f.argnums)
     return f, list(primals), {}, tuple(range(len(primals)))
 
 
 def _outputs(f: Any, out: Any) -> tuple[list[Any], Any]:
     leaves, tree = output_leaves(out)
-    if hasattr(f, "out_tree"):
+    if isinstance(f, Function):
         f.out_tree = tree
     return leaves, tree
+
+
+def _run() -> None:
+    count("calls")
+    count("passes")
 
 
 def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
@@ -68,7 +59,8 @@ def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
     as zero, and such rows can be nan where the reverse engine's are not.
     """
     fn, args, kwargs, argnums = _unpack(f, primals)
-    transformed = _derivative(fn, "vjp", argnums)
+    transformed = Transformed(fn, "vjp", argnums)
+    _run()
     out, pullback = transformed(*args, **kwargs)
     analysed = transformed.compiled.generated.analysed
     leaves, tree = _outputs(f, out)
@@ -80,12 +72,13 @@ def vjp(f: Any, primals: Sequence[Any]) -> tuple[tuple, Callable]:
             return tuple(zeros_like(p) for p in primals)
         dead = left_out(analysed, dead)  # (): the plain pullback's code is the same
         if dead not in pullbacks:
-            pullbacks[dead] = _derivative(fn, "vjp", argnums, dead)(*args, **kwargs)[1]
+            count("calls")
+            pullbacks[dead] = Transformed(fn, "vjp", argnums, dead=dead)(*args, **kwargs)[1]
         out_bar = unflatten(tree, [0.0 if b is None else b for b in out_bars])
         cts = pullbacks[dead](out_bar)
         return tuple(leaf for ct in cts for leaf in flatten(ct)[0])
 
-    return tuple(leaves), sct_pullback
+    return tuple(leaves), counted_pullback(sct_pullback, "sct")
 
 
 def _dead_items(tree: TreeDef, out_bars: Sequence[Any]) -> tuple[int, ...] | None:
@@ -104,12 +97,18 @@ def _dead_items(tree: TreeDef, out_bars: Sequence[Any]) -> tuple[int, ...] | Non
 
 
 def jvp(f: Any, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[tuple, tuple]:
-    """Run the generated tangent code: ``(outs, out_dots)`` over flat tuples of leaves."""
+    """Run the generated tangent code: ``(outs, out_dots)`` over flat tuples of leaves (a
+    ``None`` tangent holds its input constant: the code gets an exact zero for it)."""
     fn, args, kwargs, argnums = _unpack(f, primals)
+    tangents = [zeros_like(x) if t is None else t for x, t in zip(primals, tangents)]
     _, dot_args, _, _ = _unpack(f, tangents)
-    transformed = _derivative(fn, "jvp", argnums)
+    transformed = Transformed(fn, "jvp", argnums)
     names = transformed.tangent_names(transformed.kinds(tuple(args), kwargs))
     dots = {name: dot_args[i] for name, i in zip(names, argnums)}
+    _run()
     out, out_dot = transformed(*args, **kwargs, **dots)
     leaves, _ = _outputs(f, out)
     return tuple(leaves), tuple(flatten(out_dot)[0])
+
+
+ENGINE = Engine("sct", jvp=jvp, vjp=vjp, grad_function=grad_function)

@@ -4,7 +4,7 @@ Elementwise operations are differentiated in the generated code itself, from
 their partial derivatives printed as Python. Array operations (``ad.sum``,
 ``ad.matmul``, ``x[1:]``, ...) have rules that need run-time shapes, so
 generated code calls :func:`vjp` / :func:`jvp` here, which apply the table's own
-rule (``rules.vjps`` / ``rules.jvps``) of the primitive the operation applies: no
+rule (``prim.rule.vjp`` / ``prim.rule.jvp``) of the primitive the operation applies: no
 formula is restated; ``+`` and ``*`` that may join or repeat tuples and lists
 run the same way (:func:`plus`, :func:`times`). The rest is bookkeeping: sum a
 cotangent back over broadcast axes, accumulate cotangents of tuples and lists,
@@ -28,12 +28,13 @@ import numpy as np
 from adlab import ops
 from adlab.core import rules
 from adlab.core.errors import DifferentiationError
-from adlab.core.primitive import Box, Primitive, new_level
+from adlab.core.primitive import Box, Primitive
 from adlab.core.tangents import broadcast_like, dtype_of, fit, shape_of, sum_to_shape, zeros_like
+from adlab.core.transform import new_level
 from adlab.core.tree import flatten, unflatten
 from adlab.core.values import like_primal
 from adlab.ops import array as A
-from adlab.ops.operators import Operators
+from adlab.ops.operators import ArrayOperators
 
 __all__ = [
     "add", "add_at", "broadcast", "item", "jvp", "numbers", "pack", "plus", "result", "seed",
@@ -56,10 +57,9 @@ def numbers() -> types.SimpleNamespace:
     global _numbers
     if _numbers is None:
         table = {}
-        for name in ops.__all__:
-            value = getattr(ops, name)
+        for name, value in ops.NAMESPACE.items():
             elementwise = isinstance(value, Primitive) and (
-                value in rules.partials or not value.differentiable
+                isinstance(value.rule, rules.Partials) or not value.differentiable
             )
             table[name] = value.impl if elementwise else value
         _numbers = types.SimpleNamespace(**table)
@@ -159,8 +159,7 @@ def add_at(seq_bar: Any, seq: Any, index: int, ct: Any) -> Any:
         out = dict.fromkeys(seq, 0.0) if _is_zero(seq_bar) else dict(seq_bar)
         out[index] = add(out[index], ct)
         return out
-    getitem_vjp = rules.vjps[A.getitem_p]
-    (contribution,) = getitem_vjp(None, (seq,), (0,), index=index)(ct)
+    (contribution,) = A.getitem_p.rule.vjp(None, (seq,), (0,), index=index)(ct)
     return contribution if _is_zero(seq_bar) else seq_bar + contribution
 
 
@@ -211,7 +210,7 @@ def _leaves_like(ct: Any, primal: Any) -> list[Any]:
 # its arguments and settings into one primitive call (``sum_p(x, axis=(0,),
 # keepdims=False)``), with settings that depend on the values' shapes. So the
 # operation runs once on stand-ins for its arguments, which catch that call; its
-# rule from the table (``rules.vjps[prim]`` or ``rules.jvps[prim]``) is applied
+# rule from the table (``prim.rule.vjp`` or ``prim.rule.jvp``) is applied
 # to it, no formula restated.
 
 
@@ -221,7 +220,7 @@ def _differentiable(x: Any) -> bool:
     return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
 
 
-class _Stand(Operators, Box):
+class _Stand(ArrayOperators, Box):
     """An argument (or the result) of the operation :func:`vjp` / :func:`jvp` runs: it
     catches the primitive the operation applies to it."""
 
@@ -231,16 +230,8 @@ class _Stand(Operators, Box):
     def __init__(self, value: Any, level: int, run: _Run, index: int) -> None:
         self.value, self._level, self.run, self.index = value, level, run, index
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return shape_of(self.value)
-
-    @property
-    def dtype(self) -> Any:
-        return dtype_of(self.value)
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
+    def _finished(self) -> bool:
+        return False
 
     def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
         mine = [type(a) is _Stand and a._level == self._level for a in args]
@@ -300,11 +291,11 @@ def vjp(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, Callabl
     run = _Run(fn, args, kwargs)
     prim_pullback = None
     if run.prim is not None and _RESULT in run.origins:
-        vjp_rule = rules.vjps.get(run.prim)
-        if vjp_rule is None:
+        rule = run.prim.rule
+        if rule is None:
             raise rules.missing_rule(run.prim, "reverse")
         wrt = tuple(k for k, i in enumerate(run.sources) if i is not None)
-        prim_pullback = vjp_rule(run.out, run.vals, wrt, **run.params)
+        prim_pullback = rule.vjp(run.out, run.vals, wrt, **run.params)
 
     origins, leaves, tree = run.origins, run.leaves, run.tree
     sources = [i for i in run.sources if i is not None]  # one per cotangent of the rule
@@ -339,11 +330,11 @@ def jvp(fn: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     for origin, o in zip(run.origins, run.values):
         dot = None
         if origin == _RESULT:
-            jvp_rule = rules.jvps.get(run.prim)  # type: ignore[arg-type]
-            if jvp_rule is None:
+            rule = run.prim.rule  # type: ignore[union-attr]
+            if rule is None:
                 raise rules.missing_rule(run.prim, "forward")  # type: ignore[arg-type]
             arg_dots = [None if i is None else dots[i] for i in run.sources]
-            dot = jvp_rule(run.out, run.vals, arg_dots, **run.params)
+            dot = rule.jvp(run.out, run.vals, arg_dots, **run.params)
         elif origin is not None:
             dot = dots[origin]
         out_dots.append(zero(o) if dot is None else broadcast(dot, o))

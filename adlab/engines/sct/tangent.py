@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from adlab.core.expr import Const, Expr, Sym
+from adlab.core.expr import Sym, as_expr
+from adlab.core.rules import elementwise_tangent
 from adlab.engines.sct.activity import SCALAR, Analysed
 from adlab.engines.sct.ir import (
     Assign,
@@ -35,7 +36,7 @@ from adlab.engines.sct.ir import (
     Stmt,
     While,
 )  # fmt: skip
-from adlab.engines.sct.printing import Printer, Scope, atom_expr, may_broadcast, partials_of
+from adlab.engines.sct.printing import Printer, Scope, atom_expr, may_broadcast
 from adlab.engines.sct.tape import python_operator, runs_a_rule
 from adlab.ops import scalar as S
 
@@ -188,23 +189,19 @@ class _Tangent:
             code.add(f"{self.dot(t)} = {self.zero(Name(t))}")
 
     def prim_tangent(self, s: Assign) -> str:
+        """The tangent of an elementwise operation: the table's derivation applied to names
+        (``∂₀ · ẋ₀ + ẋ₁ · ∂₁ ...``, as symbolic mode writes it), printed."""
         op = s.op
         args = tuple(atom_expr(x) for x in op.args)
-        parts = partials_of(op.fn, args, Sym(s.target))
-        assert parts is not None
-        total: Expr | None = None
-        grows = False
-        for i, x in enumerate(op.args):
-            if not self.a.is_active(x) or parts[i] is None:
-                continue
-            term = (parts[i] * Sym(self.dot(x.id))).simplify()  # type: ignore[union-attr]
-            total = term if total is None else total + term
-            grows = grows or may_broadcast(self.a, op.args, i)
+        fns = op.fn.rule.fns
+        active = [self.a.is_active(x) and fns[i] is not None for i, x in enumerate(op.args)]
+        tangents = [Sym(self.dot(x.id)) if a else None for x, a in zip(op.args, active)]
+        total = elementwise_tangent(fns, args, Sym(s.target), tangents)
         if total is None:  # only the condition of a where is differentiated: no tangent
             return self.zero(Name(s.target))
         safe = (args[1],) if op.fn is S.truediv else ()
-        text = self.printer.text(total.simplify() if isinstance(total, Expr) else Const(total),
-                                 safe)  # fmt: skip
+        text = self.printer.text(as_expr(total).simplify(), safe)
+        grows = any(a and may_broadcast(self.a, op.args, i) for i, a in enumerate(active))
         return f"{self.rt('broadcast')}({text}, {s.target})" if grows else text
 
     def pair_call(self, s: Assign) -> str:

@@ -17,15 +17,14 @@ by its name, bound to the table's implementation on plain numbers (so
 ``truediv(1.0, 0.0)`` is ``inf`` as in the table, where Python's ``/`` would
 raise), or, with ``dispatch=True``, to the primitive itself (so the function
 also accepts traced values of any engine, or expressions). The source is
-registered with :mod:`linecache`: tracebacks show its lines and
-``inspect.getsource`` finds it.
+registered with :mod:`linecache` while the function lives: tracebacks show its
+lines and ``inspect.getsource`` finds it.
 """
 
 from __future__ import annotations
 
 import itertools
 import keyword
-import linecache
 import math
 import operator
 import re
@@ -35,6 +34,7 @@ from typing import Any
 from adlab.core.errors import DifferentiationError
 from adlab.core.expr import Expr, Sym, as_expr
 from adlab.core.primitive import Primitive
+from adlab.core.source import compile_source
 from adlab.engines.symbolic.wengert import wengert
 
 __all__ = ["compile_expr"]
@@ -128,9 +128,7 @@ def compile_expr(exprs: Any, args: Any = None, *, name: str = "f",
     lines.append(f"    return {outs[0] if single else '(' + ', '.join(outs) + ',)'}")
     source = "\n".join(lines) + "\n"
     filename = f"<adlab.symbolic {name} #{next(_counter)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
-    function = namespace[name]
+    function = compile_source(source, filename, namespace, name)
     function.source = source
     function.args = tuple(names)
     function.wengert = w

@@ -16,10 +16,11 @@ import ast
 import inspect
 import re
 
-from adlab.core import rules
+from adlab.core import operators as O
 from adlab.core.errors import DifferentiationError
 from adlab.core.expr import Call, Const, Expr, Sym
-from adlab.core.primitive import PRIMITIVES, Primitive
+from adlab.core.primitive import Primitive
+from adlab.core.rules import Partials, table
 
 __all__ = ["parse", "symbols"]
 
@@ -47,8 +48,8 @@ def symbols(names: str) -> Sym | tuple[Sym, ...]:
     return syms[0] if len(syms) == 1 else syms
 
 
-_BINARY: dict[type, str] = {
-    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv", ast.Pow: "pow",
+_BINARY: dict[type, Primitive] = {
+    ast.Add: O.add, ast.Sub: O.sub, ast.Mult: O.mul, ast.Div: O.truediv, ast.Pow: O.pow,
 }  # fmt: skip
 
 _HINTS: dict[type, str] = {
@@ -156,9 +157,10 @@ def _function(node: ast.Call, text: str) -> Primitive:
         raise _refuse(node.func, text, _describe(node.func))
     if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
         raise _refuse(node, text, "a call with keyword or * arguments")
-    prim = PRIMITIVES.get(node.func.id)
-    if prim is None or not _elementwise(prim):
-        known = ", ".join(sorted(n for n, p in PRIMITIVES.items() if _elementwise(p)))
+    functions = _functions()
+    prim = functions.get(node.func.id)
+    if prim is None:
+        known = ", ".join(sorted(functions))
         raise DifferentiationError(
             f"parse: unknown function {node.func.id!r} at column {node.col_offset + 1}; a "
             f"formula calls the table's elementwise primitives: {known}"
@@ -166,8 +168,13 @@ def _function(node: ast.Call, text: str) -> Primitive:
     return prim
 
 
-def _elementwise(prim: Primitive) -> bool:
-    return prim in rules.partials or not prim.differentiable
+def _functions() -> dict[str, Primitive]:
+    """The table's elementwise primitives by name (the first alive under a name keeps it)."""
+    found: dict[str, Primitive] = {}
+    for prim in table():
+        if isinstance(prim.rule, Partials) or not prim.differentiable:
+            found.setdefault(prim.name, prim)
+    return found
 
 
 def _build(node: ast.AST, operands: list[Expr], text: str) -> Expr:
@@ -179,10 +186,10 @@ def _build(node: ast.AST, operands: list[Expr], text: str) -> Expr:
     if isinstance(node, ast.Name):
         return Sym(node.id)
     if isinstance(node, ast.BinOp):
-        return Call.make(PRIMITIVES[_BINARY[type(node.op)]], operands)
+        return Call.make(_BINARY[type(node.op)], operands)
     if isinstance(node, ast.UnaryOp):
         (operand,) = operands
-        return operand if isinstance(node.op, ast.UAdd) else Call.make(PRIMITIVES["neg"], operands)
+        return operand if isinstance(node.op, ast.UAdd) else Call.make(O.neg, operands)
     assert isinstance(node, ast.Call)
     prim = _function(node, text)
     arity = _arity(prim)
@@ -196,9 +203,8 @@ def _build(node: ast.AST, operands: list[Expr], text: str) -> Expr:
 
 def _arity(prim: Primitive) -> int | None:
     """How many arguments ``prim`` takes, where the table or its signature says."""
-    partials = rules.partials.get(prim)
-    if partials is not None:
-        return len(partials)
+    if isinstance(prim.rule, Partials):
+        return len(prim.rule.fns)
     try:
         params = inspect.signature(prim.impl).parameters.values()
     except (TypeError, ValueError):  # a builtin or ufunc without a signature

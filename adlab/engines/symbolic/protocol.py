@@ -27,20 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from adlab.core.engine import Engine, Function, count, counted_pullback
 from adlab.core.errors import DifferentiationError
-from adlab.core.expr import Const, Expr, Sym, as_expr
+from adlab.core.expr import Const, Expr, Sym, SymbolicTransformation, as_expr, diff
 from adlab.core.primitive import Box
-from adlab.core.tangents import broadcast_like, dtype_of, fit, shape_of, zeros_like
-from adlab.core.tree import leaf_paths, unflatten
-from adlab.core.values import argument_names
+from adlab.core.rules import aval_of, cotangent, times
+from adlab.core.tangents import broadcast_like, shape_of, zeros_like
+from adlab.core.transform import FINISHED, running, running_now
 from adlab.engines.symbolic.compile import compile_expr
-from adlab.engines.symbolic.diff import diff
 
-__all__ = ["Program", "jvp", "program", "vjp"]
-
-_depth = [0]
-"""How many symbolic derivatives are being taken around the current one: a nested one
-names its symbols apart (``x_2``), so it never differentiates an outer symbol."""
+__all__ = ["ENGINE", "Program", "jvp", "program", "vjp"]
 
 _CACHE_SIZE = 128
 _programs: OrderedDict[tuple, Program] = OrderedDict()
@@ -96,9 +92,13 @@ class Program:
             )
         return self._compiled[dispatch]
 
-    def run(self, values: Sequence[Any]) -> tuple[list[Any], list[list[Any]]]:
-        plain = not self.free and all(_is_number(v) for v in values)
-        results = self.compiled(dispatch=not plain)(*values, *self.free)
+    def run(self, values: Sequence[Any],
+            free: Sequence[Sym] | None = None) -> tuple[list[Any], list[list[Any]]]:  # fmt: skip
+        """The outputs and the Jacobian at ``values``; ``free`` are the symbols of enclosing
+        derivatives as this call has them (default: those the program was built with)."""
+        free = self.free if free is None else tuple(free)
+        plain = not free and all(_is_number(v) for v in values)
+        results = self.compiled(dispatch=not plain)(*values, *free)
         m = len(self.outputs)
         jac: list[list[Any]] = [[None] * len(self.symbols) for _ in range(m)]
         for (j, i), value in zip(self._where, results[m:]):
@@ -107,8 +107,11 @@ class Program:
 
 
 def program(outputs: Sequence[Expr], symbols: Sequence[Sym]) -> Program:
-    """The derivative :class:`Program` of ``outputs`` (cached by structure)."""
-    key = (tuple(outputs), tuple(s.name for s in symbols))
+    """The derivative :class:`Program` of ``outputs`` (cached by structure; the programs of
+    symbolic mode, whose symbols belong to one derivative, apart from those of symbols of
+    the user's)."""
+    owned = any(s.owner is not None for s in symbols)
+    key = (tuple(outputs), tuple(s.name for s in symbols), owned)
     found = _programs.get(key)
     if found is not None:
         _programs.move_to_end(key)
@@ -139,7 +142,9 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
     >>> outs, pullback((1.0,))
     ((6.0,), (3.0, 2.0))
     """
+    count("passes")
     outs, jac = _evaluate(f, primals)
+    avals = [aval_of(x) for x in primals]
 
     def symbolic_pullback(out_bars: Sequence[Any]) -> tuple:
         cts = []
@@ -149,22 +154,24 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
                 d = jac[j][i]
                 if out_bar is None or d is None:
                     continue
-                term = fit(out_bar * d, shape_of(x), dtype_of(x))
+                term = cotangent(out_bar, d, avals[i])
                 total = term if total is None else total + term
             cts.append(zeros_like(x) if total is None else total)
         return tuple(cts)
 
-    return tuple(outs), symbolic_pullback
+    return tuple(outs), counted_pullback(symbolic_pullback, "symbolic")
 
 
 def jvp(f: Callable[..., Sequence[Any]], primals: Sequence[Any],
         tangents: Sequence[Any]) -> tuple[tuple, tuple]:  # fmt: skip
     """``(outs, out_dots)``: ``f``'s outputs at ``primals`` and their directional derivatives
-    along ``tangents`` (``None`` for zero), from the derivative expressions.
+    along ``tangents`` (``None`` for an input held constant), from the derivative
+    expressions.
 
     >>> jvp(lambda a, b: (a * b, a + b), (2.0, 3.0), (1.0, 0.0))
     ((6.0, 5.0), (3.0, 1.0))
     """
+    count("passes")
     outs, jac = _evaluate(f, primals)
     out_dots = []
     for j, out in enumerate(outs):
@@ -173,7 +180,7 @@ def jvp(f: Callable[..., Sequence[Any]], primals: Sequence[Any],
             d = jac[j][i]
             if x_dot is None or d is None:
                 continue
-            term = d * x_dot
+            term = times(d, x_dot)  # a strong zero, as in forward mode
             total = term if total is None else total + term
         out_dots.append(zeros_like(out) if total is None else broadcast_like(total, out))
     return tuple(outs), tuple(out_dots)
@@ -191,15 +198,14 @@ def _evaluate(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[
                 "mode='forward' or mode='reverse' for array inputs, or pass the elements as "
                 "separate scalar arguments"
             )
-    symbols = tuple(Sym(n) for n in names)
-    _depth[0] += 1
-    try:
+    owner = SymbolicTransformation(dict(zip(names, primals)))
+    symbols = tuple(Sym(n, owner) for n in names)
+    with running(owner):  # until the derivatives are built: only then are its symbols numbers
         leaves = tuple(f(*symbols))
-    finally:
-        _depth[0] -= 1
-    outputs = tuple(_output(o, k) for k, o in enumerate(leaves))
-    prog = program(outputs, symbols)
-    values, jac = prog.run(list(primals))
+        outputs = tuple(_output(o, k) for k, o in enumerate(leaves))
+        prog = program(outputs, symbols)
+    now = {s.name: s for o in outputs for s in o.free_symbols}
+    values, jac = prog.run(list(primals), [now[s.name] for s in prog.free])
     # an output that is not an expression (a constant) keeps its own value and type
     outs = [v if isinstance(o, Expr) else o for v, o in zip(values, leaves)]
     return outs, jac
@@ -207,6 +213,15 @@ def _evaluate(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[
 
 def _output(o: Any, k: int) -> Expr:
     if isinstance(o, Expr):
+        stale = [n.name for n in o.walk() if isinstance(n, Sym) and n.owner
+                 and n.owner.state == FINISHED]  # fmt: skip
+        if stale:
+            raise DifferentiationError(
+                f"symbolic mode: output {k} uses {', '.join(dict.fromkeys(stale))} from an "
+                "earlier symbolic derivative (an expression kept in a list, a cache or a global "
+                "by an earlier call?); it is only a number now, so a formula cannot contain it. "
+                "Compute the value from this call's inputs"
+            )
         return o
     if isinstance(o, np.ndarray) and o.dtype == object:
         raise DifferentiationError(
@@ -231,23 +246,15 @@ def _output(o: Any, k: int) -> Expr:
 
 def _input_names(f: Any, primals: Sequence[Any]) -> list[str]:
     """Symbol names for the inputs: the user's parameter names where ``f`` is the API's
-    wrapper of a user function (``.f``, ``.args``, ``.argnums``, ``.trees``), else ``x0, x1``."""
-    names: list[str] = []
-    user = getattr(f, "f", None)
-    if user is not None and all(hasattr(f, a) for a in ("args", "argnums", "trees")):
-        params = argument_names(user, len(f.args))
-        start = 0
-        for i, tree in zip(f.argnums, f.trees):
-            k = tree.num_leaves
-            if tree.kind is None:
-                names.append(params[i])
-            else:
-                names += leaf_paths(unflatten(tree, primals[start : start + k]), params[i])
-            start += k
+    :class:`~adlab.core.engine.Function`, else ``x0, x1 ...``; a derivative nested in
+    another symbolic one names its symbols apart (``x_2``), so it never differentiates an
+    outer symbol."""
+    names = f.names() if isinstance(f, Function) else []
     if len(names) != len(primals):
         names = [f"x{i}" for i in range(len(primals))]
-    if _depth[0]:  # nested in another symbolic derivative: keep apart from its symbols
-        names = [f"{n}_{_depth[0] + 1}" for n in names]
+    depth = len(running_now("symbolic"))
+    if depth:
+        names = [f"{n}_{depth + 1}" for n in names]
     seen: set[str] = set()
     for i, n in enumerate(names):
         while n in seen:
@@ -255,3 +262,6 @@ def _input_names(f: Any, primals: Sequence[Any]) -> list[str]:
         seen.add(n)
         names[i] = n
     return names
+
+
+ENGINE = Engine("symbolic", jvp=jvp, vjp=vjp)

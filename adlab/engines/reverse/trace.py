@@ -1,32 +1,20 @@
-"""Trace-based reverse mode: run the program once, record, sweep backwards.
+"""The teaching trace: a run of the reverse engine with every node kept, named and replayable.
 
-A :class:`Variable` boxes a value for one reverse-mode transformation. Every
-primitive applied to Variables computes its result *and* a :class:`Node` that
-points back to its inputs' nodes and holds what the backward sweep needs (the
-local partial derivatives, or the rule's pullback) and nothing more. A node
-does not keep its own value: as in PyTorch's "no tape" design, a value that no
-rule needs is freed as soon as the program drops it.
-
-The backward sweep visits nodes in reverse topological order with an explicit
-stack and accumulates adjoints (``x̅ += out̅ · ∂out/∂x``) in a dict, so a graph a
-million operations deep is fine, and sweeping twice gives the same answer.
-
-Rules are evaluated with adlab operations on whatever values they see, so when
-the values are themselves traced (by an outer transformation), the backward
-sweep is recorded too: ``grad(grad(f))`` works.
-
-:func:`trace` additionally records every node with its value and a name, in
-execution order (the Wengert list), for drawings, stepping and teaching.
+:func:`trace` (``ad.trace``) and :func:`record` (what ``%%grad`` uses) run a program
+under the reverse engine (:mod:`adlab.engines.reverse.engine`) with a tracer that
+also records every operation, in execution order: a :class:`TraceNode` with its
+value, operands and a name taken from the user's variables. The :class:`Trace`
+they return is the Wengert list (:class:`Tape`), the graph, and the event lists of
+its forward, tangent and backward sweeps, which drawings, the Stepper and the
+notebooks read.
 """
 
 from __future__ import annotations
 
-import heapq
 import html
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -35,379 +23,24 @@ from adlab.core import rules
 from adlab.core.errors import DifferentiationError
 from adlab.core.events import BackwardStep, ForwardStep, TangentStep, TangentTerm, format_value
 from adlab.core.graph import generations
-from adlab.core.primitive import Box, Primitive, new_level
-from adlab.core.tangents import fit, ones_like, shape_of, zeros_like
+from adlab.core.primitive import Primitive
+from adlab.core.tangents import ones_like, shape_of, zeros_like
+from adlab.core.transform import running
 from adlab.core.tree import flatten, leaf_paths, unflatten
 from adlab.core.values import argument_names, as_primal, like_primal, unshared
-from adlab.ops import scalar as S
-from adlab.ops.operators import Operators
+from adlab.engines.reverse.engine import (
+    Node,
+    Variable,
+    _Tracer,
+    _unbox,
+    _watch,
+    backward,
+    parents_and_partials,
+)
 from adlab.viz.svg import draw, scroll_box
 from adlab.viz.tables import Table
 
-__all__ = [
-    "Node", "Trace", "TraceNode", "Variable", "backward", "no_grad", "plain", "record", "trace",
-    "vjp",
-]  # fmt: skip
-
-
-# A node is a plain tuple:
-#   (seq, aval, None, parent, partial, parent, partial, ...)  an elementwise operation
-#   (seq, aval, pullback, parent, parent, ...)                 an operation with a vjp rule
-#   (seq, aval, None)                                          an input
-# seq is the node's creation number. Parents are always older than their children,
-#     so visiting nodes by decreasing seq is a reverse topological order.
-# aval is the output's (shape, dtype), or None for a Python float.
-# The parents are the nodes of the arguments that were traced; each is followed by
-#     its partial derivative, evaluated when the operation ran, or the rule's
-#     pullback (out_bar -> one cotangent per parent) is kept instead.
-# Tuples rather than objects: one allocation per operation and little for the cyclic
-# garbage collector to chase. ad.trace adds a readable view (TraceNode).
-Node = tuple
-_seq = itertools.count()
-_PARTIALS = rules.partials
-
-
-def _aval(x: Any) -> tuple | None:
-    if type(x) is float:
-        return None
-    return (shape_of(x), getattr(x, "dtype", None))
-
-
-class _Tracer:
-    """The state of one reverse-mode transformation: its level and, when recording, its tape.
-
-    ``tape`` is ``None`` (not recording), a list of rows (recording), or
-    :data:`FINISHED` once the transformed function has returned: every operation
-    on a Variable checks ``tape is not None`` anyway (to record), so a Variable
-    that escaped its computation is caught there, at no cost to the others.
-    """
-
-    __slots__ = ("index", "level", "tape")
-
-    def __init__(self, record: bool) -> None:
-        self.level = new_level()
-        self.tape: list[TraceNode] | object | None = [] if record else None
-        self.index: dict[int, TraceNode] = {}  # seq -> its row, when recording
-
-    def finish(self) -> None:
-        """The transformed function has returned: its Variables may not compute any more."""
-        self.tape = FINISHED
-
-
-FINISHED = object()
-
-
-_no_grad_ceiling = 0
-"""Operations of transformations at or below this level record nothing (inside no_grad)."""
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside this block, operations on Variables give plain values and record nothing.
-
-    Only the transformations already running when the block starts are paused:
-    an ``ad.grad`` or ``ad.trace`` started inside the block differentiates as usual.
-
-    >>> import adlab as ad
-    >>> def f(x):
-    ...     with ad.no_grad():
-    ...         scale = x * 2.0  # a constant as far as derivatives go
-    ...     return scale * x
-    >>> ad.grad(f)(3.0)
-    6.0
-    """
-    global _no_grad_ceiling
-    outer = _no_grad_ceiling
-    # Levels only grow: a fresh one is above every transformation alive now and
-    # below every transformation started inside the block.
-    _no_grad_ceiling = new_level()
-    try:
-        yield
-    finally:
-        _no_grad_ceiling = outer
-
-
-def _unary(prim: Primitive, a: Any) -> Variable | None:
-    """``prim(a)`` for an elementwise primitive of one traced argument, or None when the
-    general path is needed (no partials declared, no_grad, other boxes)."""
-    fns = _PARTIALS.get(prim)
-    if fns is None or type(a) is not Variable or a._level <= _no_grad_ceiling:
-        return None
-    (d,) = fns
-    if d is None:
-        return None
-    x = a.value
-    out = prim.impl(x) if type(x) is float or not isinstance(x, Box) else prim(x)
-    aval = None if type(out) is float else _aval(out)
-    node = (next(_seq), aval, None, a._node, d if type(d) is float else d(x, out))
-    tracer = a._tracer
-    var = Variable(out, node, tracer)
-    if tracer.tape is not None:
-        _record(tracer, prim, (a,), {}, var)
-    return var
-
-
-def _binary(prim: Primitive, a: Any, b: Any) -> Variable | None:
-    """``prim(a, b)`` for an elementwise primitive, or None when the general path is needed.
-
-    Scalar programs are mostly +, -, *, /: this unrolled path records them
-    with the same nodes as the general path of ``Variable._process``, faster.
-    """
-    ta = type(a) is Variable
-    tb = type(b) is Variable
-    if ta and tb:
-        if a._level != b._level:
-            return None
-        tracer = a._tracer
-    elif ta and not isinstance(b, Box):
-        tracer = a._tracer
-    elif tb and not isinstance(a, Box):
-        tracer = b._tracer
-    else:
-        return None
-    fns = _PARTIALS.get(prim)
-    if fns is None or tracer.level <= _no_grad_ceiling:
-        return None
-    dx, dy = fns
-    if (ta and dx is None) or (tb and dy is None):
-        return None
-    x = a.value if ta else a
-    y = b.value if tb else b
-    if (type(x) is float or not isinstance(x, Box)) and (
-        type(y) is float or not isinstance(y, Box)
-    ):
-        out = prim.impl(x, y)
-    else:  # values of an outer transformation: let it record this primitive too
-        out = prim(x, y)
-    aval = None if type(out) is float else _aval(out)
-    if ta and tb:
-        node = (
-            next(_seq), aval, None,
-            a._node, dx if type(dx) is float else dx(x, y, out),
-            b._node, dy if type(dy) is float else dy(x, y, out),
-        )  # fmt: skip
-    elif ta:
-        node = (next(_seq), aval, None, a._node, dx if type(dx) is float else dx(x, y, out))
-    else:
-        node = (next(_seq), aval, None, b._node, dy if type(dy) is float else dy(x, y, out))
-    var = Variable(out, node, tracer)
-    if tracer.tape is not None:
-        _record(tracer, prim, (a, b), {}, var)
-    return var
-
-
-def _operator(prim: Primitive, reflected: bool = False) -> Callable[[Any, Any], Any]:
-    """A Python operator method of Variable: the fast path, else the general dispatch."""
-
-    def method(self: Variable, other: Any) -> Any:
-        a, b = (other, self) if reflected else (self, other)
-        out = _binary(prim, a, b)
-        return out if out is not None else prim(a, b)
-
-    method.__name__ = method.__qualname__ = f"Variable.{'r' if reflected else ''}{prim.name}"
-    return method
-
-
-class Variable(Operators, Box):
-    """A value traced by the reverse engine: ``value`` plus the node that produced it.
-
-    Arithmetic, ``@``, indexing and numpy functions on Variables are recorded;
-    ``float(v)`` and ``math.sin(v)`` raise (they would lose the derivative);
-    ``v.value`` reads the number.
-    """
-
-    __slots__ = ("_level", "_node", "_tracer", "value")
-    _what = "traced Variable"
-
-    def __init__(self, value: Any, node: Node, tracer: _Tracer) -> None:
-        self.value = value
-        self._node = node
-        self._tracer = tracer
-        self._level = tracer.level
-
-    def __repr__(self) -> str:
-        return f"Variable({self.value!r})"
-
-    def __format__(self, spec: str) -> str:
-        return format(self.value, spec)
-
-    # The arithmetic operators of scalar programs take the fast path directly.
-    __add__, __radd__ = _operator(S.add), _operator(S.add, reflected=True)
-    __sub__, __rsub__ = _operator(S.sub), _operator(S.sub, reflected=True)
-    __mul__, __rmul__ = _operator(S.mul), _operator(S.mul, reflected=True)
-    __truediv__, __rtruediv__ = _operator(S.truediv), _operator(S.truediv, reflected=True)
-    __pow__, __rpow__ = _operator(S.pow), _operator(S.pow, reflected=True)
-
-    def _process(self, prim: Primitive, args: tuple, params: dict) -> Any:
-        __tracebackhide__ = True
-        if not params:
-            n = len(args)
-            fast = _binary(prim, *args) if n == 2 else _unary(prim, args[0]) if n == 1 else None
-            if fast is not None:
-                return fast
-        level = self._level
-        vals = list(args)
-        traced = []  # positions of the arguments traced at this level
-        plain = True  # no box of another transformation among the arguments
-        for i, a in enumerate(args):
-            if type(a) is Variable and a._level == level:
-                a = vals[i] = a.value  # may itself be a value of an outer transformation
-                traced.append(i)
-            if plain and isinstance(a, Box):
-                plain = False
-        out = prim.impl(*vals, **params) if plain else prim(*vals, **params)
-        if level <= _no_grad_ceiling or not prim.differentiable:
-            return out
-        fns = _PARTIALS.get(prim)
-        if fns is not None:  # elementwise: keep each parent with its partial, evaluated now
-            node = [next(_seq), None if type(out) is float else _aval(out), None]
-            for i in traced:
-                d = fns[i]
-                if d is not None:
-                    node += (args[i]._node, d if type(d) is float else d(*vals, out))
-            if len(node) == 3:  # only non-differentiable arguments were traced
-                return out
-            node = tuple(node)
-        else:
-            vjp_rule = rules.vjps.get(prim)
-            if vjp_rule is None:
-                raise rules.missing_rule(prim, "reverse")
-            pullback = vjp_rule(out, vals, tuple(traced), **params)
-            node = (next(_seq), _aval(out), pullback, *[args[i]._node for i in traced])
-        tracer = self._tracer
-        var = Variable(out, node, tracer)
-        if tracer.tape is not None:
-            _record(tracer, prim, args, params, var)
-        return var
-
-
-# ---------------------------------------------------------------------------
-# The backward sweep
-
-
-def _fit(ct: Any, aval: tuple | None) -> Any:
-    """``ct`` summed to the shape of the node's value and cast to its dtype."""
-    if aval is None:
-        return ct if type(ct) is float else fit(ct, (), None)
-    return fit(ct, aval[0], aval[1])
-
-
-def parents_and_partials(node: Node) -> tuple[tuple[Node, ...], tuple[Any, ...] | None]:
-    """A node's parents, and their partials (None for a node with a pullback)."""
-    if node[2] is None:
-        return node[3::2], node[4::2]
-    return node[3:], None
-
-
-def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None = None) -> dict:
-    """Sweep adjoints back from ``roots`` (seeded with ``seeds``) to the inputs.
-
-    Returns ``{seq: adjoint}`` for the input nodes that were reached. Nodes are
-    visited by decreasing creation number, taken from a heap that holds only
-    the nodes that have received an adjoint so far (seqs are unique, so the heap
-    never compares two nodes): no recursion, no separate graph search, and each
-    intermediate adjoint is dropped once it is used.
-    ``emit(node, parent, out_bar, partial, contribution, total, first)`` is
-    called for every contribution when given (the Stepper's backward events).
-    """
-    grads: dict[int, Any] = {}
-    heap: list[tuple[int, Node]] = []  # (-seq, node): the newest node first
-
-    def deposit(node: Node, p: Node, g: Any, d: Any, c: Any) -> None:
-        if type(c) is not float or p[1] is not None:
-            c = _fit(c, p[1])
-        ps = p[0]
-        prev = grads.get(ps)
-        if prev is None:
-            grads[ps] = total = c
-            heappush(heap, (-ps, p))
-        else:
-            grads[ps] = total = prev + c
-        if emit is not None:
-            emit(node, p, g, d, c, total, prev is None)
-
-    for node, seed in zip(roots, seeds):
-        s = node[0]
-        seed = _fit(seed, node[1])
-        if s in grads:
-            grads[s] = grads[s] + seed
-        else:
-            grads[s] = seed
-            heappush(heap, (-s, node))
-    while heap:
-        node = heappop(heap)[1]
-        n = len(node)
-        if n == 3:  # an input: its adjoint is a result
-            continue
-        g = grads.pop(node[0])
-        pullback = node[2]
-        if pullback is None:  # out_bar times each partial; deposit() inlined: the hot path
-            for i in range(3, n, 2):
-                p = node[i]
-                d = node[i + 1]
-                # ±1 partials (add, sub, neg) pass out_bar on without a multiplication
-                c = g * d if type(d) is not float or d not in (1.0, -1.0) else g if d > 0 else -g
-                if type(c) is not float or p[1] is not None:
-                    c = _fit(c, p[1])
-                ps = p[0]
-                prev = grads.get(ps)
-                if prev is None:
-                    grads[ps] = total = c
-                    heappush(heap, (-ps, p))
-                else:
-                    grads[ps] = total = prev + c
-                if emit is not None:
-                    emit(node, p, g, d, c, total, prev is None)
-        else:
-            for p, c in zip(node[3:], pullback(g)):
-                if c is not None:
-                    deposit(node, p, g, None, c)
-    return grads
-
-
-heappop, heappush = heapq.heappop, heapq.heappush
-
-
-# ---------------------------------------------------------------------------
-# The engine protocol: vjp
-
-
-def _watch(tracer: _Tracer, primals: Sequence[Any]) -> list[Variable]:
-    return [Variable(x, (next(_seq), _aval(x), None), tracer) for x in primals]
-
-
-def _unbox(x: Any, level: int) -> Any:
-    return x.value if type(x) is Variable and x._level == level else x
-
-
-def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple, Callable]:
-    """Run ``f(*primals)`` (returning a tuple of outputs) and return ``(outs, pullback)``.
-
-    ``pullback(out_bars)`` takes one cotangent per output (``None`` for zero) and
-    returns one cotangent per primal, with the primal's shape and dtype.
-    """
-    tracer = _Tracer(record=False)
-    inputs = _watch(tracer, primals)
-    try:
-        outs = tuple(f(*inputs))
-    finally:  # also when f raises: a Variable it stored somewhere must not compute on
-        tracer.finish()
-    level = tracer.level
-    out_nodes = [o._node if type(o) is Variable and o._level == level else None for o in outs]
-    in_nodes = [v._node for v in inputs]
-    del inputs
-
-    def reverse_pullback(out_bars: Sequence[Any]) -> tuple:
-        roots = [(n, g) for n, g in zip(out_nodes, out_bars) if n is not None and g is not None]
-        grads = backward([n for n, _ in roots], [g for _, g in roots]) if roots else {}
-        cts = [grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)]
-        return tuple(unshared(cts, out_bars))
-
-    return tuple(_unbox(o, level) for o in outs), reverse_pullback
-
-
-# ---------------------------------------------------------------------------
-# Recording: ad.trace
+__all__ = ["Tape", "Trace", "TraceNode", "plain", "record", "trace"]
 
 
 class TraceNode:
@@ -417,7 +50,7 @@ class TraceNode:
     value, anything else is a constant. ``node`` is the engine's graph node.
     """
 
-    __slots__ = ("args", "index", "name", "node", "op", "params", "value")
+    __slots__ = ("args", "consts", "index", "name", "node", "op", "params", "value")
 
     def __init__(self, index: int, op: Primitive | None, args: tuple, params: dict,
                  value: Any, node: Node) -> None:  # fmt: skip
@@ -428,6 +61,7 @@ class TraceNode:
         self.value = value
         self.node = node
         self.name = ""
+        self.consts: dict[int, str] = {}  # argument position -> the user's name of a constant
 
     @property
     def parents(self) -> tuple[TraceNode, ...]:
@@ -444,7 +78,10 @@ class TraceNode:
         """The right-hand side of this node's Wengert line, e.g. ``x * t`` or ``sin(x)``."""
         if self.op is None:
             return "input"
-        names = [a.name if isinstance(a, TraceNode) else format_value(a) for a in self.args]
+        names = [
+            a.name if isinstance(a, TraceNode) else self.consts.get(i) or format_value(a)
+            for i, a in enumerate(self.args)
+        ]
         op = self.op
         if op.name == "getitem":
             return f"{names[0]}[{_index_text(self.params['index'])}]"
@@ -475,22 +112,24 @@ def _index_text(index: Any) -> str:
     return ", ".join(one(p) for p in parts)
 
 
-def _record(tracer: _Tracer, prim: Primitive, args: tuple, params: dict, var: Variable) -> None:
-    __tracebackhide__ = True
-    if tracer.tape is FINISHED:
-        raise DifferentiationError(
-            f"{prim.name}() of a traced Variable whose computation has already finished: it "
-            "escaped from ad.grad / ad.trace / %%grad (kept in a global, an attribute, a list "
-            "or a default argument?). Keep its number instead: x.value"
+class _RecordingTracer(_Tracer):
+    """A tracer that keeps a :class:`TraceNode` for every operation (its ``tape``)."""
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tape: list[TraceNode] = []
+        self.index: dict[int, TraceNode] = {}  # seq -> its row
+
+    def record(self, prim: Primitive, args: tuple, params: dict, var: Variable) -> None:
+        index = self.index
+        operands = tuple(
+            index[a._node[0]] if type(a) is Variable and a._trans is self else a for a in args
         )
-    index = tracer.index
-    level = tracer.level
-    operands = tuple(
-        index[a._node[0]] if type(a) is Variable and a._level == level else a for a in args
-    )
-    tn = TraceNode(len(tracer.tape), prim, operands, params, var.value, var._node)
-    tracer.tape.append(tn)
-    index[var._node[0]] = tn
+        tn = TraceNode(len(self.tape), prim, operands, params, var.value, var._node)
+        self.tape.append(tn)
+        index[var._node[0]] = tn
 
 
 class Trace:
@@ -510,20 +149,19 @@ class Trace:
     (2.5838531634528574, 2.0)
     """
 
-    def __init__(self, tracer: _Tracer, tape: list[TraceNode], args: tuple, arg_trees: list,
-                 inputs: list[Variable], output: Any) -> None:  # fmt: skip
+    def __init__(self, tracer: _RecordingTracer, tape: list[TraceNode], args: tuple,
+                 arg_trees: list, inputs: list[Variable], output: Any) -> None:  # fmt: skip
         self._tracer = tracer
         self._args = args
         self._arg_trees = arg_trees
         self.nodes: list[TraceNode] = tape
         self.input_nodes: list[TraceNode] = [tracer.index[v._node[0]] for v in inputs]
-        level = tracer.level
         self.output_node: TraceNode | None = (
             tracer.index.get(output._node[0])
-            if type(output) is Variable and output._level == level
+            if type(output) is Variable and output._trans is tracer
             else None
         )
-        self.output = _unbox(output, level)
+        self.output = _unbox(output, tracer)
 
     # -- structure ---------------------------------------------------------------
     @property
@@ -653,10 +291,10 @@ class Trace:
                 continue
             arg_vals = [a.value if isinstance(a, TraceNode) else a for a in n.args]
             arg_dots = [tangents.get(a) if isinstance(a, TraceNode) else None for a in n.args]
-            jvp_rule = rules.jvps.get(n.op)
-            if jvp_rule is None:
+            rule = n.op.rule
+            if rule is None:
                 raise rules.missing_rule(n.op, "forward")
-            out_dot = jvp_rule(n.value, arg_vals, arg_dots, **n.params)
+            out_dot = rule.jvp(n.value, arg_vals, arg_dots, **n.params)
             t = zeros_like(n.value) if out_dot is None else out_dot
             parents, partials = parents_and_partials(n.node)
             terms = tuple(
@@ -776,7 +414,11 @@ def _call_keeping_locals(f: Callable, args: Sequence[Any]) -> tuple[Any, dict[st
         out = f(*args)
     finally:
         sys.setprofile(previous)
-    return out, dict(frames[0].f_locals) if frames else {}
+    if not frames:
+        return out, {}
+    frame = frames[0]  # its globals name the constant arrays it read (``X @ W1``)
+    arrays = {k: v for k, v in frame.f_globals.items() if isinstance(v, np.ndarray)}
+    return out, {**arrays, **frame.f_locals}
 
 
 def trace(f: Callable[..., Any], *args: Any) -> Trace:
@@ -808,7 +450,7 @@ def record(
     a mapping from names to values of the program (its variables at the end)
     after which recorded nodes are named. ``names`` names the arguments.
     """
-    tracer = _Tracer(record=True)
+    tracer = _RecordingTracer()
     arg_trees, leaves, leaf_names = [], [], []
     for name, arg in zip(names, args):
         ls, tree = flatten(arg)
@@ -824,10 +466,8 @@ def record(
         tracer.index[v._node[0]] = tn
     structured = [unflatten(t, inputs[s : s + t.num_leaves]) for t, s in _starts(arg_trees)]
     tape = tracer.tape
-    try:
+    with running(tracer):  # when the program returns or raises, its Variables are inert
         out, named = run(structured)
-    finally:  # also when the program raises: its Variables must not compute on
-        tracer.finish()
     out_leaves, _ = flatten(out)
     if len(out_leaves) != 1:
         raise DifferentiationError(
@@ -870,8 +510,13 @@ def _name_nodes(result: Trace, local_vars: dict[str, Any]) -> None:
     """
     tracer = result._tracer
     taken = {n.name for n in result.nodes if n.name}  # the inputs
+    arrays = {id(v): k for k, v in local_vars.items() if isinstance(v, np.ndarray) and v.size > 1}
+    for n in result.nodes:  # constant arrays read by the user's names (``X @ W1``)
+        for i, a in enumerate(n.args):
+            if id(a) in arrays and not isinstance(a, TraceNode):
+                n.consts[i] = arrays[id(a)]
     for name, value in local_vars.items():
-        if type(value) is Variable and value._level == tracer.level and name not in taken:
+        if type(value) is Variable and value._trans is tracer and name not in taken:
             tn = tracer.index.get(value._node[0])
             if tn is not None and not tn.name:
                 tn.name = name
