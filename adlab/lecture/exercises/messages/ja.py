@@ -46,6 +46,8 @@ MESSAGES = {
     "07.log.output": "backward が log の出力で割っています。log u の導関数は、入力 u を使って"
     "書けます。",
     "07.log.sign": "随伴変数の符号が逆です。log は、定義されているところではどこでも増加します。",
+    "07.log.not_a_tuple": "backward が数を返しています。backward が返すのは、入力ごとに一つずつ"
+    "随伴変数を並べたタプルです。入力が一つのときも、Sin と同じく `(adjoint,)` と書きます。",
     "07.log.otherwise": "上の Sin や Exp と見比べてください。forward は値を計算し、backward は"
     "一つだけの入力に対して (gy × 局所的な微分係数,) を返します。",
     "07.grad.title": "自作エンジンの grad",
@@ -56,13 +58,13 @@ MESSAGES = {
     "07.grad.otherwise": "引数ごとに Variable を作り、それらで f を呼び、結果に対して backward "
     "を実行して、各 Variable の随伴変数を読み出してください。",
     # -- 08 --------------------------------------------------------------------------------------
-    "08.calls.title": "自作のソースコード変換器に sin、cos、exp を",
+    "08.calls.title": "sin、cos、exp の随伴の規則",
     "08.calls.cos_sign": "cos の随伴の符号が逆です。d/da cos a は sin a ではありません。",
     "08.calls.sin_sign": "sin の随伴の符号が逆です。sin は a = 0 で増加しています。",
-    "08.calls.no_chain": "呼び出しの随伴の規則に、呼び出しの結果の随伴変数 t_bar が入っていません。"
-    "演算子のときと同じく、寄与はどれも t_bar × 局所的な微分係数です。",
-    "08.calls.otherwise": "sin(x * y) だけを変換して生成したソースを表示し、随伴の各行を"
-    "連鎖律と見比べてください。",
+    "08.calls.no_chain": "規則に、呼び出しの結果の随伴変数 {{t}}_bar が入っていません。"
+    "演算子のときと同じく、寄与はどれも {{t}}_bar × 局所的な微分係数です。",
+    "08.calls.otherwise": "sin(x * y) だけの関数の grad_source を表示して、随伴の各行を"
+    "連鎖律と見比べてください。exp′ = exp なので、exp の規則では {{t}} を使い回せます。",
     "08.tangent.title": "タンジェント（前進型）の変換器",
     "08.tangent.quotient_square": "a / b のタンジェントで、b による割り算が 1 回だけです。"
     "商の微分法則では b² で割ります。",
