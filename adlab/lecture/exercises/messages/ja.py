@@ -49,7 +49,7 @@ MESSAGES = {
     "07.log.not_a_tuple": "backward が数を返しています。backward が返すのは、入力ごとに一つずつ"
     "随伴変数を並べたタプルです。入力が一つのときも、Sin と同じく `(adjoint,)` と書きます。",
     "07.log.otherwise": "上の Sin や Exp と見比べてください。forward は値を計算し、backward は"
-    "一つだけの入力に対して (gy × 局所的な微分係数,) を返します。",
+    "ただ一つの入力について (gy × 局所的な微分係数,) を返します。",
     "07.grad.title": "自作エンジンの grad",
     "07.grad.none_for_unused": "f が使わない引数を除けば正しくなっています。その引数の随伴変数は "
     "None のままですが、導関数は数です。",
@@ -87,6 +87,6 @@ MESSAGES = {
     "09.complex_step.real_part": "それは f(x + ihv) の実部です。導関数は虚部にあります。",
     "09.complex_step.no_divide": "f(x + ihv) の虚部は、導関数の h 倍です。h で割ってください。",
     "09.complex_step.sign": "符号が逆です。x − ihv ではなく、x + ihv へずらしてください。",
-    "09.complex_step.otherwise": "まずプッシュフォワードだけを、f(x) = x² の 3 での v = 1 方向で"
-    "確かめ（6 になるはずです）、それから導かれる勾配を確かめてください。",
+    "09.complex_step.otherwise": "まずプッシュフォワードだけを f(x) = x²、x = 3、v = 1 で確かめ"
+    "（6 になるはずです）、それから導かれる勾配を確かめてください。",
 }
