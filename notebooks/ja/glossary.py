@@ -67,6 +67,7 @@ SLIDES = {
     101: ("5_autodiff.md", "計算グラフ以外の表現"),
     105: ("5_autodiff.md", "トレースによる計算グラフの獲得"),
     106: ("5_autodiff.md", "トレースの OO による典型的な実装"),
+    108: ("5_autodiff.md", "トレースの利点"),
     110: ("5_autodiff.md", "トレースからソースコード変換へ"),
     113: ("6_juliapkg.md", "FiniteDiff.jl/FiniteDifferences.jl"),
     118: ("6_juliapkg.md", "Zygote.jl"),
@@ -251,6 +252,13 @@ PARTS: tuple[tuple[str, tuple[Term, ...]], ...] = (
         "トレースとソースコード変換（07–08 章）",
         (
             Term("トレース", "tracing", "07", 105, "実行して過程を記録し、計算グラフを得る"),
+            Term(
+                "制御構文",
+                "control flow",
+                "07",
+                108,
+                "分岐・ループなど。トレースでは実際に通った分だけが記録される",
+            ),
             Term(
                 "Define-and-Run / Define-by-Run",
                 "define-and-run / define-by-run",
