@@ -54,6 +54,7 @@ from adlab.core.primitive import Box, Primitive, standing_for
 from adlab.core.printing import COMPARISONS, PythonPrinter, latex_text
 from adlab.core.rules import Partials, missing_rule
 from adlab.core.transform import FINISHED, PAUSED, Transformation, running_now, stop_gradient
+from adlab.core.wengert import Wengert, compile_expr, wengert
 
 __all__ = ["Call", "Const", "Expr", "Sym", "as_expr", "diff"]
 
@@ -263,6 +264,30 @@ class Expr(Operators, Box):
         \\dfrac{x^{2}}{2}
         """
         return latex_text(self)
+
+    # -- as a program ---------------------------------------------------------------
+    def wengert(self, share: str = "structure", prefix: str = "y") -> Wengert:
+        """The expression as a Wengert list: one line per operation, equal subexpressions
+        named once (see :func:`adlab.core.wengert.wengert`).
+
+        >>> x = Sym("x")
+        >>> print((x * x + x * x).wengert())
+        y1 = x * x
+        y2 = y1 + y1
+        """
+        return wengert(self, share=share, prefix=prefix)
+
+    def compile(self, args: Any = None, *, name: str = "f",
+                dispatch: bool = False) -> Callable[..., Any]:  # fmt: skip
+        """The expression as a Python function of ``args`` (default: its symbols in order of
+        appearance), one line per row of its Wengert list; ``.source`` is its text (see
+        :func:`adlab.core.wengert.compile_expr`).
+
+        >>> f = (Sym("x") * Sym("y") + 1).compile(("x", "y"))
+        >>> f(2.0, 3.0)
+        7.0
+        """
+        return compile_expr(self, args, name=name, dispatch=dispatch)
 
     # -- evaluation -----------------------------------------------------------------
     def evaluate(self, env: Mapping[str, Any] | None = None, **values: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from adlab.engines import numeric
-from adlab.lecture.figures import DPI, figure
+from adlab.lecture.figures import DPI, figure, frames
 
 # ---------------------------------------------------------------------------
 # Lines, rates and the talk's optimiser
@@ -198,11 +198,11 @@ def tangent_frames(
     y = f′(xᵢ)(x − xᵢ) + f(xᵢ), with f′ = ``derivative``; the axes stay fixed to the
     x range and to the smallest and largest f on ``xs``. ``count`` points, evenly
     spread over ``xs`` (its first and last included), get a frame: ``len(xs)`` gives
-    one per point.
+    one per point (a quick run, :func:`~adlab.lecture.figures.frames`, draws only a few).
     """
     xs = np.asarray(xs, dtype=float)
     ys = np.array([float(f(x)) for x in xs])
-    shown = np.unique(np.linspace(0, len(xs) - 1, max(count, 1)).round().astype(int))
+    shown = np.unique(np.linspace(0, len(xs) - 1, max(frames(count), 1)).round().astype(int))
     fig, ax = figure(6.0, 3.2)
     ax.plot(xs, ys, color="C0", label="f(x)")
     (line,) = ax.plot([], [], color="C1", label="tangent line")
@@ -224,8 +224,8 @@ def tangent_frames(
 
         return update
 
-    frames = blit_frames(fig, [line, dot, title], [show(k) for k in shown])
-    return frames, captions
+    pictures = blit_frames(fig, [line, dot, title], [show(k) for k in shown])
+    return pictures, captions
 
 
 def surface_and_contour(
@@ -239,8 +239,9 @@ def surface_and_contour(
 ) -> Any:
     """``f(x, y)`` as a 3-D surface beside its filled contour plot (the talk's f0/f1 figures).
 
-    Like the talk's figure: a 30×30 grid, surface alpha 0.98 and no colour bar, the
-    camera at azimuth 30°, elevation 30°. ``point`` marks (x, y, f(x, y)) on both;
+    Like the talk's figure: a 30×30 grid, surface alpha 0.98, the camera at azimuth 30°,
+    elevation 30°; the contour plot has a colour bar, so its colours read as heights.
+    ``point`` marks (x, y, f(x, y)) on both;
     ``arrow`` draws a horizontal arrow from it (at the point's height) along the given
     vector. Returns the figure, which the inline backend shows at the end of the cell.
     """
@@ -255,7 +256,8 @@ def surface_and_contour(
     ax3.view_init(elev=30, azim=30)
     ax3.set(xlabel="x", ylabel="y", zlabel="f(x,y)")
     ax3.set_box_aspect(None, zoom=0.85)
-    ax2.contourf(X, Y, Z, levels=20, cmap="viridis")
+    filled = ax2.contourf(X, Y, Z, levels=20, cmap="viridis")
+    fig.colorbar(filled, ax=ax2, label="f(x, y)", shrink=0.85)
     ax2.set(xlabel="x", ylabel="y", aspect="equal")
     if point is not None:
         px, py = map(float, point)
@@ -369,7 +371,8 @@ def secant_lab(
     Left, the function with its secant and tangent; right, the error of the
     forward difference against h on log–log axes, the current h marked (an error
     of exactly 0 is drawn at 1e-17); f′(a) is ``slope``. Returns PNG frames and
-    captions for ``ad.widgets.Player``.
+    captions for ``ad.widgets.Player`` (a quick run, :func:`~adlab.lecture.figures.frames`,
+    draws only a few of the ``hs``, evenly spread).
     """
     fig, (left, right) = figure(10.0, 3.2, ncols=2)
     exact, show_secant, moving = _secant_axes(left, f, a, xlim, ylim, slope)
@@ -393,6 +396,7 @@ def secant_lab(
 
         return update
 
-    updates = [show(float(h), float(err), float(e)) for h, err, e in zip(hs, errors, shown)]
-    frames = blit_frames(fig, [*moving, mark, left.title], updates)
-    return frames, captions
+    picked = np.unique(np.linspace(0, len(hs) - 1, frames(len(hs))).round().astype(int))
+    updates = [show(float(hs[k]), float(errors[k]), float(shown[k])) for k in picked]
+    pictures = blit_frames(fig, [*moving, mark, left.title], updates)
+    return pictures, captions

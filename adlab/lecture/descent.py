@@ -15,7 +15,7 @@ import numpy as np
 
 from adlab import api
 from adlab.lecture.calculus import blit_frames
-from adlab.lecture.figures import figure
+from adlab.lecture.figures import figure, frames
 
 
 def descend(
@@ -56,14 +56,15 @@ def contour_frames(
     """PNG frames of a descent path on the contour plot of ``f(x, y)``, and their captions.
 
     ``count`` frames show the path growing to its end (the last frame shows all
-    of it); pass them to ``ad.widgets.Player``. The contour plot is drawn once and
+    of it; a quick run, :func:`~adlab.lecture.figures.frames`, draws only a few); pass
+    them to ``ad.widgets.Player``. The contour plot is drawn once and
     only the path is redrawn per frame (:func:`adlab.lecture.calculus.blit_frames`).
     """
     xs = np.linspace(*xlim, 160)
     ys = np.linspace(*ylim, 160)
     X, Y = np.meshgrid(xs, ys)
     Z = np.vectorize(lambda a, b: float(f(float(a), float(b))))(X, Y)
-    shown = np.unique(np.linspace(0, len(path) - 1, max(count, 1)).round().astype(int))
+    shown = np.unique(np.linspace(0, len(path) - 1, max(frames(count), 1)).round().astype(int))
     fig, ax = figure(*size)
     ax.contourf(X, Y, Z, levels=levels, cmap="viridis")
     (trail,) = ax.plot([], [], "o-", color="white", ms=3, lw=1)
@@ -81,5 +82,5 @@ def contour_frames(
 
         return update
 
-    frames = blit_frames(fig, [trail, here], [show(int(k)) for k in shown])
-    return frames, captions
+    pictures = blit_frames(fig, [trail, here], [show(int(k)) for k in shown])
+    return pictures, captions

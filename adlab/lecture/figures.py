@@ -20,13 +20,19 @@ def fast() -> bool:
     return os.environ.get("ADLAB_FAST", "") == "1"
 
 
-def frames(full: int, quick: int) -> int:
-    """How many frames an animation gets: ``full``, or ``quick`` with ``ADLAB_FAST=1``.
+QUICK = 4  # frames of an animation in a quick run
 
-    >>> frames(400, 8) in (400, 8)
-    True
+
+def frames(full: int, quick: int | None = None) -> int:
+    """How many frames an animation gets: ``full``, or with ``ADLAB_FAST=1`` ``quick``
+    (default: at most :data:`QUICK`). The lecture's frame helpers call it themselves.
+
+    >>> frames(400, 8) in (400, 8), frames(41) in (41, QUICK)
+    (True, True)
     """
-    return quick if fast() else full
+    if not fast():
+        return full
+    return min(full, QUICK) if quick is None else quick
 
 
 def png(fig: Any, *, close: bool = True) -> bytes:

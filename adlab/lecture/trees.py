@@ -180,7 +180,8 @@ def rows_graph(
 
     ``values`` (name -> number) writes each node's value under its name; ``partials``,
     triples ``(source, target, ∂target/∂source)`` in the rows' operand order, label
-    the edges.
+    the edges, each with the partial it is (``∂v1/∂t = -1/2``), so that two labels
+    that meet at one operation still say which edge is which.
 
     >>> rows = [("t", "square", ["x"]), ("out", "add", ["t", 1])]
     >>> g = rows_graph(rows, values={"x": 2, "t": 4, "out": 5})
@@ -215,6 +216,6 @@ def rows_graph(
             label = ""
             k = next((k for k, (s, t, _) in enumerate(labels) if (s, t) == (a, name)), None)
             if k is not None:
-                label = f"∂ {format_value(labels.pop(k)[2], 4)}"
+                label = f"∂{name}/∂{a} = {format_value(labels.pop(k)[2], 4)}"
             edges.append(GraphEdge(a, name, label))
     return Graph(tuple(nodes), tuple(edges), title or f"Wengert list, {len(rows)} rows")

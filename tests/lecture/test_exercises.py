@@ -22,16 +22,18 @@ CHAPTERS = [name[2:] for name in MODULES]
 EXERCISES = [
     (ch, bound) for ch in CHAPTERS for bound in exercises.chapter(ch)
 ]  # fmt: skip
-IDS = [f"{ch}.{b.exercise.key}" for ch, b in EXERCISES]
+IDS = [f"{ch}.{b.key}" for ch, b in EXERCISES]
 SEEDS = range(12)
 
 
 def _context(bound):
-    return bound.exercise.example_context() if isinstance(bound.exercise, core.CodeExercise) else ()
+    return (
+        bound._exercise.example_context() if isinstance(bound._exercise, core.CodeExercise) else ()
+    )
 
 
 def _right_answer(bound):
-    ex = bound.exercise
+    ex = bound._exercise
     if isinstance(ex, core.CodeExercise):
         return ex.solution
     if isinstance(ex, core.ValueExercise):
@@ -42,7 +44,7 @@ def _right_answer(bound):
 def _wrong_answers(bound):
     """Each recognised mistake, as an answer that makes it (code and values; words are tested
     by the chapters' own tests, since a test of words names no single answer)."""
-    ex = bound.exercise
+    ex = bound._exercise
     if isinstance(ex, core.CodeExercise):
         return dict(ex.wrong)
     if isinstance(ex, core.ValueExercise):
@@ -73,7 +75,7 @@ def test_every_known_mistake_gets_its_own_hint(ch, bound):
         for seed in SEEDS:
             verdict = bound.check(wrong, *_context(bound), rng=seed)
             assert not verdict, f"the mistake {name!r} passes (seed {seed})"
-            assert verdict.key == f"{ch}.{bound.exercise.key}.{name}", (
+            assert verdict.key == f"{ch}.{bound._exercise.key}.{name}", (
                 f"the mistake {name!r} gets another message (seed {seed}): {verdict!r}"
             )
 
@@ -83,7 +85,7 @@ def test_an_empty_answer_is_not_answered_yet(ch, bound):
     def nothing_yet(*args, **kwargs): ...
 
     for empty in (None, ..., nothing_yet):
-        code = isinstance(bound.exercise, core.CodeExercise) and callable(bound.exercise.solution)
+        code = isinstance(bound._exercise, core.CodeExercise) and callable(bound._exercise.solution)
         if empty is nothing_yet and not code:
             continue
         verdict = bound.check(empty, *_context(bound))
@@ -92,7 +94,7 @@ def test_an_empty_answer_is_not_answered_yet(ch, bound):
 
 @pytest.mark.parametrize(("ch", "bound"), EXERCISES, ids=IDS)
 def test_code_is_run_on_fresh_random_inputs(ch, bound):
-    ex = bound.exercise
+    ex = bound._exercise
     if not isinstance(ex, core.CodeExercise):
         pytest.skip("not a code exercise")
     drawn = {repr(ex.inputs(np.random.default_rng())) for _ in range(20)}
@@ -102,7 +104,7 @@ def test_code_is_run_on_fresh_random_inputs(ch, bound):
 
 @pytest.mark.parametrize(("ch", "bound"), EXERCISES, ids=IDS)
 def test_every_message_exists_and_no_hint_fits_the_right_answer(ch, bound):
-    ex = bound.exercise
+    ex = bound._exercise
     prefix = f"{ch}.{ex.key}."
     en = core.catalogue("en")
     assert prefix + "title" in en
@@ -116,11 +118,25 @@ def test_every_message_exists_and_no_hint_fits_the_right_answer(ch, bound):
 
 
 def test_chapter_messages_belong_to_an_exercise():
-    known = {f"{ch}.{b.exercise.key}.{name}" for ch, b in EXERCISES
-             for name in ["title", "otherwise", *b.exercise.mistakes()]}  # fmt: skip
+    known = {f"{ch}.{b.key}.{name}" for ch, b in EXERCISES
+             for name in ["title", "otherwise", *b._exercise.mistakes()]}  # fmt: skip
     for key in core.catalogue("en"):
         if re.match(r"\d\d\.", key):
             assert key in known, f"messages/en.py has {key!r}, which no exercise uses"
+
+
+@pytest.mark.parametrize("lang", exercises.LANGUAGES)
+def test_every_message_formats_with_the_fields_the_checker_fills(lang):
+    # a chapter's message is filled with no fields, a generic one with its named fields: a
+    # brace meant literally (a dict in a hint) must be doubled, or the hint raises KeyError
+    for key, text in core.catalogue(lang).items():
+        fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        if re.match(r"\d\d\.|word\.", key):
+            assert not fields, f"{lang} {key!r} has braces the checker does not fill: {fields}"
+            assert text.format() == text.replace("{{", "{").replace("}}", "}")
+        else:
+            assert all(f.isidentifier() for f in fields), f"{lang} {key!r}: {fields}"
+            assert "…" in text.format(**dict.fromkeys(fields, "…")) or not fields
 
 
 @pytest.mark.parametrize("lang", exercises.LANGUAGES)
@@ -175,6 +191,14 @@ def test_unknown_chapter_and_language_say_what_to_do():
         exercises.chapter("06").tangent  # noqa: B018
 
 
+def test_tab_completion_shows_the_exercises_not_their_answer_keys():
+    chapter = exercises.chapter("06")
+    assert {"tan", "mixed_partial", "chunked_gradient"} <= set(dir(chapter))
+    public = [name for name in dir(chapter.tan) if not name.startswith("_")]
+    assert "check" in public and "key" in public
+    assert not [name for name in public if "exercise" in name or "solution" in name]
+
+
 def test_a_broken_context_is_reported_not_raised():
     class Broken:
         def __init__(self, a, b=0):
@@ -182,3 +206,83 @@ def test_a_broken_context_is_reported_not_raised():
 
     verdict = exercises.chapter("06").tan.check(lambda x: x, Broken)
     assert verdict.key in ("raised", "context_raised") and "half-written" in verdict.message
+
+
+# -- what a learner reads when an answer is wrong -------------------------------------------------
+SQUARE = core.CodeExercise(
+    "square",
+    inputs=lambda rng: {"x": float(rng.uniform(1.0, 2.0))},
+    run=lambda square, *, x: square(x),
+    solution=lambda x: x * x,
+    own_work=True,
+)
+
+
+def _verdict(exercise, answer, *context):
+    finding = exercise.diagnose(answer, context, np.random.default_rng(1), "en")
+    return finding, core.message(finding.key, "en", **finding.fields)
+
+
+def test_an_error_in_the_learners_code_shows_their_line_not_the_checkers():
+    def h_gradient(x, y):
+        dx = 2 * x * y**3
+        return dx, dx / 0  # the learner's bug
+
+    verdict = exercises.chapter("01").h_gradient.check(h_gradient)
+    assert verdict.key == "raised" and "ZeroDivisionError" in verdict.message
+    assert "x = " in verdict.message and "y = " in verdict.message
+    # one line: the learner's; the checker's frames (ch01.py, core.py) are left out
+    assert re.fullmatch(
+        r"line \d+, in h_gradient:  return dx, dx / 0  # the learner's bug", verdict.detail
+    )
+    assert "return dx, dx / 0" in repr(verdict) and "<pre" in verdict._repr_html_()
+
+
+def test_an_error_raised_by_the_check_itself_says_the_answer_could_not_be_used():
+    verdict = exercises.chapter("01").h_gradient.check(lambda x, y: x * y)  # not a pair
+    assert verdict.key == "unusable" and not verdict.detail
+    assert "could not use your answer" in verdict.message and "TypeError" in verdict.message
+
+
+def test_calling_adlabs_derivatives_is_caught_where_the_exercise_asks_for_ones_own():
+    import adlab as ad
+
+    def by_adlab(x):
+        return ad.derivative(lambda t: t * t * t / 3)(x)
+
+    def by_differences(x):
+        return ad.numeric.central_difference(lambda t: t**3 / 3, x, 1e-5)
+
+    for lazy, name in ((by_adlab, "ad.derivative"), (by_differences, "central_difference")):
+        finding, text = _verdict(SQUARE, lazy)
+        assert finding.key == "uses_adlab" and name in text
+    free = core.CodeExercise("free", inputs=SQUARE.inputs, run=SQUARE.run, solution=SQUARE.solution)
+    assert _verdict(free, by_adlab)[0].key == "right"  # allowed unless own_work
+
+
+def test_a_wrong_number_shows_the_digits_that_differ():
+    finding, text = _verdict(SQUARE, lambda x: x * x * (1 + 3e-9))
+    assert finding.key == "differs"
+    got = re.search(r"gives (\S+),", text).group(1)
+    x = float(re.search(r"x = (\S+)", text).group(1))
+    assert float(got) != pytest.approx(x * x, rel=1e-9) or len(got) > 8
+    assert core._show(1.999999995, 2.0) == "1.999999995"
+    assert core._show(0.5, 0.25) == "0.5" and core._show((5,)) == "(5,)"
+
+
+def test_a_long_array_is_shown_short_with_its_shape():
+    text = core._show(np.linspace(0, 1, 500).reshape(100, 5))
+    assert text.endswith("(100, 5)") and text.count(",") < 10 and len(text) < 80
+
+
+def test_a_pair_with_one_wrong_item_names_the_item():
+    gradient = core.CodeExercise(
+        "gradient",
+        inputs=lambda rng: {"x": float(rng.uniform(1.0, 2.0)), "y": float(rng.uniform(1.0, 2.0))},
+        run=lambda g, *, x, y: g(x, y),
+        solution=lambda x, y: (2 * x * y, x * x),
+        parts=("∂f/∂x", "∂f/∂y"),
+    )
+    finding, text = _verdict(gradient, lambda x, y: (2 * x * y, 2 * x))
+    assert finding.key == "differs_in" and "your ∂f/∂y is" in text and "(∂f/∂x: right)" in text
+    assert _verdict(gradient, lambda x, y: (y, x))[0].key == "differs"  # both wrong

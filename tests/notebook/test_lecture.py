@@ -38,9 +38,13 @@ IDS = [p.stem for p in NOTEBOOKS]
 CHAPTERS = [p for p in NOTEBOOKS if p.name[:2] not in ("00", "14")]  # 00 roadmap, 14 sources
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 OPTIONAL = ("torch", "jax", "sympy", "autograd", "micrograd", "scipy", "numdifftools")
+# an exercise's answer slot: a function stub or a value left as `...`, on one short line
+STUB = re.compile(r"^(def \w+\([^)\n]*\): \.\.\.|\w+ = \.\.\.)$", re.M)
+CODE_COLUMNS = 72  # a longer code line overflows a 1280-pixel slide
 MARKERS = re.compile(r"#\s*(NBVAL_\w+|noqa\b|fmt:|type:\s*ignore|pragma)", re.I)
 
-# CURRICULUM.md §8: every fact is checked somewhere with check(..., fact=N), except these
+# CURRICULUM.md §8 (not in the repository): every fact is checked in some cell whose metadata
+# names it, "facts": [N, ...] (a learner reading check(...) is not pointed at a file they lack)
 FACTS = range(1, 45)
 NOT_CHECKED = {13: "display only: the minima's places depend on the implementation (§8)"}
 
@@ -179,16 +183,45 @@ def test_every_fact_of_the_curriculum_is_checked():
     checked: dict[int, list[str]] = {}
     for path in NOTEBOOKS:
         for i, cell in enumerate(_read(path).cells):
-            if cell.cell_type != "code":
-                continue
-            for call in _calls(_python(cell), "check"):
-                for kw in call.keywords:
-                    if kw.arg == "fact" and isinstance(kw.value, ast.Constant):
-                        checked.setdefault(kw.value.value, []).append(f"{path.name[:2]} c{i}")
+            facts = cell.metadata.get("facts", [])
+            where = f"{path.name[:2]} c{i}"
+            if facts:
+                assert cell.cell_type == "code" and _calls(_python(cell), "check"), (
+                    f"{where} names facts {facts} in its metadata but checks nothing"
+                )
+            for n in facts:
+                checked.setdefault(n, []).append(where)
     unknown = sorted(set(checked) - set(FACTS))
-    assert not unknown, f"check(..., fact=N) names facts §8 does not have: {unknown}"
+    assert not unknown, f"cells name facts §8 does not have: {unknown}"
     missing = [n for n in FACTS if n not in checked and n not in NOT_CHECKED]
     assert not missing, f"facts of CURRICULUM.md §8 that no notebook checks: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_checks_read_as_one_line_statements(path):
+    for i, cell in enumerate(_read(path).cells):
+        if cell.cell_type != "code":
+            continue
+        for call in _calls(_python(cell), "check"):
+            keywords = [kw.arg for kw in call.keywords]
+            assert "fact" not in keywords, (
+                f"cell {i}: fact=N points the learner at CURRICULUM.md, which they do not have; "
+                'name the fact in the cell\'s metadata, "facts": [N]'
+            )
+            if not _hidden(cell):
+                assert call.lineno == call.end_lineno, (
+                    f"cell {i}: a visible check is one line that states the fact (line "
+                    f"{call.lineno}); put a longer one in a hidden check cell"
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_the_reading_path_does_not_talk_about_the_test_setup(path):
+    for i, cell in enumerate(_read(path).cells):
+        if _hidden(cell):
+            continue
+        found = re.search(r"ADLAB_FAST|\bCI\b|\bfast\(\)|nbval", cell.source)
+        assert not found, f"cell {i} mentions {found.group(0)!r} where a learner reads"
 
 
 # -- exercises and prompts -----------------------------------------------------------------------
@@ -209,12 +242,18 @@ def test_chapter_ends_with_its_exercises_stored_unanswered(path):
         assert not made, f"cell {i} defines an exercise: define it in adlab/lecture/exercises"
         for key in re.findall(r"\bexercises\.(\w+)\.check\(", cell.source):
             assert i > start, f"cell {i} checks exercise {key!r} before the exercises section"
+            stub = STUB.search(cell.source)
+            assert stub and len(stub.group(0)) <= CODE_COLUMNS, (
+                f"cell {i}: the answer slot is one line, `def {key}(...): ...` or "
+                f"`{key} = ...`, at most 72 columns (so ruff leaves it alone), its instruction "
+                "in a comment on the line above"
+            )
             checked[key] = i
             verdicts = [_text(o) for o in cell.get("outputs", [])]
             assert any(v.startswith("… ") for v in verdicts), (
                 f"cell {i} is stored answered ({verdicts}): a visible cell must not hold an answer"
             )
-    assert sorted(checked) == sorted(b.exercise.key for b in chapter), (
+    assert sorted(checked) == sorted(b.key for b in chapter), (
         f"exercises of ch{path.name[:2]}.py checked in the notebook: {sorted(checked)}"
     )
 

@@ -74,20 +74,25 @@ def test_png_frames_are_stored_with_a_palette_when_smaller():
     assert small_png(b"not a png") == b"not a png"  # shown as given
 
 
-def test_inline_figures_can_be_small_pngs():
+def test_inline_figures_can_be_small_pngs(_shell):
+    # the session's shell (tests/notebook/conftest.py): creating InteractiveShell.instance()
+    # here would make the later start_ipython() of the session fixture fail
     import io
 
-    from IPython.core.interactiveshell import InteractiveShell
     from PIL import Image
 
     from adlab.lecture.figures import figure
     from adlab.notebook.figures import small_inline_png
 
-    shell = InteractiveShell.instance()
-    small_inline_png(shell)
-    fig, ax = figure()
-    grid = np.linspace(-2, 2, 120)
-    ax.contourf(*np.meshgrid(grid, grid), np.add.outer(grid**2, 3 * grid**2), 20)
-    data, _ = shell.display_formatter.format(fig, include=["image/png"])
+    formatter = _shell.display_formatter.formatters["image/png"]
+    saved = dict(formatter.type_printers), dict(formatter.deferred_printers)
+    try:
+        small_inline_png(_shell)
+        fig, ax = figure()
+        grid = np.linspace(-2, 2, 120)
+        ax.contourf(*np.meshgrid(grid, grid), np.add.outer(grid**2, 3 * grid**2), 20)
+        data, _ = _shell.display_formatter.format(fig, include=["image/png"])
+    finally:
+        formatter.type_printers, formatter.deferred_printers = saved
     with Image.open(io.BytesIO(data["image/png"])) as image:
         assert image.format == "PNG" and image.mode == "P"

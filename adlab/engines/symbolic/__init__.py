@@ -9,9 +9,10 @@ of the lecture's chapter on symbolic differentiation:
 * :func:`diff` differentiates (forward mode on trees, in :mod:`adlab.core.expr` since
   it is the table's derivation applied to expressions), :meth:`Expr.simplify`
   applies the trivial rules, ``Expr.size`` counts the tree's nodes;
-* :func:`wengert` turns a tree into a Wengert list, equal subexpressions shared
-  (:mod:`.wengert`); :func:`latex` typesets it (:mod:`.latex`);
-* :func:`compile_expr` makes a Python function of it (:mod:`.compile`);
+* :func:`wengert` turns a tree into a Wengert list, equal subexpressions shared, and
+  :func:`compile_expr` makes a Python function of it (both in :mod:`adlab.core.wengert`,
+  as ``Expr.wengert()`` and ``Expr.compile()``; :mod:`.wengert` shows the lists);
+  :func:`latex` typesets a tree (:mod:`.latex`);
 * :mod:`.protocol` is ``mode="symbolic"`` of the API (``jvp``/``vjp``).
 
 >>> x = symbols("x")
@@ -24,10 +25,9 @@ x * x * (x + x) + (x + x) * (x * x)
 """
 
 from adlab.core.expr import Call, Const, Expr, Sym, diff
-from adlab.engines.symbolic.compile import compile_expr
 from adlab.engines.symbolic.latex import latex
 from adlab.engines.symbolic.parse import parse, symbols
-from adlab.engines.symbolic.wengert import Row, Wengert, wengert
+from adlab.engines.symbolic.wengert import Row, Wengert, compile_expr, wengert
 
 __all__ = [
     "Call", "Const", "Expr", "Row", "Sym", "Wengert", "compile_expr", "diff", "latex", "parse",

@@ -34,7 +34,7 @@ from adlab.core.primitive import Box
 from adlab.core.rules import aval_of, cotangent, times
 from adlab.core.tangents import broadcast_like, shape_of, zeros_like
 from adlab.core.transform import FINISHED, running, running_now
-from adlab.engines.symbolic.compile import compile_expr
+from adlab.core.wengert import compile_expr
 
 __all__ = ["ENGINE", "Program", "jvp", "program", "vjp"]
 

@@ -45,6 +45,8 @@ h_gradient = CodeExercise(
             3 * x**2 * y**2 + x * np.cos(x * y),
         ),
     },
+    parts=("∂h/∂x", "∂h/∂y"),
+    own_work=True,
 )
 
 

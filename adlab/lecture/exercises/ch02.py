@@ -38,6 +38,7 @@ backward_difference = CodeExercise(
         "central": lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h),
         "two_h": lambda f, x, h: (f(x) - f(x - h)) / (2 * h),
     },
+    own_work=True,
 )
 
 

@@ -10,16 +10,20 @@ from adlab.lecture.exercises.core import CodeExercise, TextExercise
 
 
 # -- 1. the derivative program of h: y = x², 3y if y > 1, else y + x -------------------------------
-def _both_sides(rng: np.random.Generator) -> dict[str, float]:
-    # one point where the branch is not taken (|x| < 1), one where it is; away from x = ±1
+def _both_sides(rng: np.random.Generator) -> dict[str, tuple[float, float, float]]:
+    # one x where the branch is not taken (|x| < 1) and one on each side where it is (x > 1
+    # and x < −1: the branch tests y = x², not x); away from x = ±1
     return {
-        "inside": float(rng.uniform(-0.95, 0.95)),
-        "outside": float(rng.uniform(1.05, 2.0) * rng.choice((-1.0, 1.0))),
+        "x": (
+            float(rng.uniform(-0.95, 0.95)),
+            float(rng.uniform(1.05, 2.0)),
+            float(rng.uniform(-2.0, -1.05)),
+        )
     }
 
 
-def _derivatives(h_derivative: Any, *, inside: float, outside: float) -> tuple[float, float]:
-    return (float(h_derivative(inside)), float(h_derivative(outside)))
+def _derivatives(h_derivative: Any, *, x: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(float(h_derivative(v)) for v in x)
 
 
 h_derivative = CodeExercise(
@@ -30,9 +34,11 @@ h_derivative = CodeExercise(
     mistakes={
         "no_branch_taken": lambda x: 2.0 * x + 1.0,
         "always_branch": lambda x: 6.0 * x,
+        "branch_on_x": lambda x: 6.0 * x if x > 1.0 else 2.0 * x + 1.0,
         "no_chain": lambda x: 3.0 if x * x > 1.0 else 2.0 * x + 1.0,
         "forgot_x": lambda x: 6.0 * x if x * x > 1.0 else 2.0 * x,
     },
+    own_work=True,
 )
 
 

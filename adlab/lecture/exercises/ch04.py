@@ -76,12 +76,22 @@ def _right_cos(f: ast.expr, df: ast.expr) -> ast.expr:
     return _times(_minus(_call("sin", f)), df)
 
 
+def _with_context(tree: ast.expr) -> ast.expr:
+    """``tree`` with ``ctx=Load()`` wherever a name lacks it: ``ast.Name("cos")`` needs it to
+    compile before Python 3.13, and the learner need not know that."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and getattr(node, "ctx", None) is None:
+            node.ctx = ast.Load()
+    return tree
+
+
 def _values(d_trig: Any, *, x: float, a: int) -> tuple[float, ...]:
     found = []
     for text in FORMULAS:
         tree = d_trig(ast.parse(text.replace("a", str(a)), mode="eval").body)
         if not isinstance(tree, ast.expr):
             raise TypeError(f"d_trig should return a tree (an ast node), not {type(tree).__name__}")
+        tree = _with_context(tree)
         code = compile(ast.fix_missing_locations(ast.Expression(tree)), "<tree>", "eval")
         found.append(float(eval(code, {"x": x, "sin": math.sin, "cos": math.cos})))
     return tuple(found)
@@ -100,10 +110,11 @@ d_trig = CodeExercise(
     },
     rtol=1e-9,
     atol=1e-9,
+    own_work=True,
 )
 
 
-# -- 2. the swell of x^(2^k), as formulas in k ----------------------------------------------------
+# -- 2. the swell of x^(3^k) by k cubings, as formulas in k ---------------------------------------
 def _pair(swell: Any, *, k: int) -> tuple[int, int]:
     nodes, lines = swell(k)
     return (int(nodes), int(lines))
@@ -113,15 +124,21 @@ swell = CodeExercise(
     "swell",
     inputs=lambda rng: {"k": int(rng.integers(1, 41))},
     run=_pair,
-    solution=lambda k: (k * 2 ** (k + 1) - 1, 4 * k - 3),
+    # t ↦ t·t·t is two products: f's tree has 3^k leaves and 3^k − 1 products; each cubing
+    # adds 8 lines to the derivative's list (t·t, t′·t, t·t′, their sum, times t, (t·t)·t′ ...)
+    solution=lambda k: (2 * 3**k - 1, 8 * k - 4),
     mistakes={
-        "swapped": lambda k: (4 * k - 3, k * 2 ** (k + 1) - 1),
-        "unsimplified": lambda k: ((k + 1) * 2 ** (k + 1) - 1, 4 * k - 3),
-        "tree_of_f": lambda k: (2 ** (k + 1) - 1, 4 * k - 3),
-        "lines_offset": lambda k: (k * 2 ** (k + 1) - 1, 4 * k),
+        "squarings": lambda k: (2 ** (k + 1) - 1, 4 * k - 3),
+        "swapped": lambda k: (8 * k - 4, 2 * 3**k - 1),
+        "lines_of_f": lambda k: (2 * 3**k - 1, 2 * k),
+        "leaves_only": lambda k: (3**k, 8 * k - 4),
+        "products_only": lambda k: (3**k - 1, 8 * k - 4),
+        "unsimplified": lambda k: (2 * 3**k - 1, 8 * k - 1),
     },
     rtol=0.0,
     atol=0.0,
+    parts=("tree nodes", "Wengert lines"),
+    own_work=True,
 )
 
 EXERCISES = (d_trig, swell)

@@ -29,33 +29,61 @@ dz_dx = CodeExercise(
         "inner_label": lambda x, y: math.cos(x * y) + 1.0,
         "wrong_operand": lambda x, y: x * math.cos(x * y) + 1.0,
     },
+    own_work=True,
 )
 
 
-# -- 2. the sweeps of a Jacobian -------------------------------------------------------------------
-def _shape(rng: np.random.Generator) -> dict[str, int]:
-    n, m = rng.choice(np.arange(1, 400), size=2, replace=False)  # n ≠ m, so a swap shows
-    return {"n": int(n), "m": int(m)}
+# -- 2. a Jacobian by reverse sweeps, one row per output ----------------------------------------
+def _program(rng: np.random.Generator) -> dict[str, Any]:
+    """A random Wengert list of + − · and squares over 2–4 inputs, with 2–3 outputs (its last
+    row among them) and a point: every output depends on the inputs in its own way."""
+    n = int(rng.integers(2, 5))
+    names = [f"x{i}" for i in range(n)]
+    rows = []
+    for k in range(int(rng.integers(5, 9))):
+        op = str(rng.choice(["add", "sub", "mul", "mul", "square"]))
+        pick = list(rng.choice(len(names), size=2, replace=len(names) < 2))
+        args = [names[int(j)] for j in pick[: 1 if op == "square" else 2]]
+        if op != "square" and rng.random() < 0.2:
+            args[1] = float(rng.integers(2, 5))  # now and then a constant operand
+        rows.append((f"v{k + 1}", op, args))
+        names.append(f"v{k + 1}")
+    others = [r[0] for r in rows[:-1]]
+    chosen = sorted(rng.choice(len(others), size=int(rng.integers(1, 3)), replace=False))
+    outputs = [others[int(j)] for j in chosen] + [rows[-1][0]]
+    point = {f"x{i}": round(float(rng.uniform(-2.0, 2.0)), 3) for i in range(n)}
+    return {"rows": rows, "inputs": point, "outputs": outputs}
 
 
-def _pair(sweeps: Any, *, n: int, m: int) -> tuple[int, int]:
-    forward, reverse = sweeps(n, m)
-    return (int(forward), int(reverse))
+def _rows_of(jacobian_by_rows: Any, *, rows: Any, inputs: Any, outputs: Any) -> tuple:
+    found = jacobian_by_rows(list(rows), dict(inputs), list(outputs))
+    return tuple(tuple(float(v) for v in row) for row in found)
 
 
-sweeps = CodeExercise(
-    "sweeps",
-    inputs=_shape,
-    run=_pair,
-    solution=lambda n, m: (n, m),
+def _by_rows(seeds: Any) -> Any:
+    """A Jacobian from reverse sweeps seeded at ``seeds(outputs)``, each giving one row."""
+
+    def jacobian(rows: Any, inputs: Any, outputs: Any) -> list[list[float]]:
+        return [[_reverse_sweep(rows, inputs, out=o)[x] for x in inputs] for o in seeds(outputs)]
+
+    return jacobian
+
+
+def _transposed(rows: Any, inputs: Any, outputs: Any) -> list[list[float]]:
+    adjoints = [_reverse_sweep(rows, inputs, out=o) for o in outputs]
+    return [[a[x] for a in adjoints] for x in inputs]
+
+
+jacobian_by_rows = CodeExercise(
+    "jacobian_by_rows",
+    inputs=_program,
+    run=_rows_of,
+    solution=_by_rows(lambda outputs: outputs),
     mistakes={
-        "swapped": lambda n, m: (m, n),
-        "one_reverse": lambda n, m: (n, 1),
-        "one_forward": lambda n, m: (1, m),
-        "both": lambda n, m: (n * m, n * m),
+        "transposed": _transposed,
+        "last_only": _by_rows(lambda outputs: outputs[-1:]),
     },
-    rtol=0.0,
-    atol=0.0,
+    own_work=True,
 )
 
 
@@ -77,11 +105,11 @@ def _evaluate(rows: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _reverse_sweep(rows: Any, inputs: dict[str, Any]) -> dict[str, Any]:
-    """The chapter's ``reverse_sweep``, for the self-tests."""
+def _reverse_sweep(rows: Any, inputs: dict[str, Any], out: str | None = None) -> dict[str, Any]:
+    """The chapter's ``reverse_sweep`` (seeded at ``out``, by default the last row)."""
     value = _evaluate(rows, inputs)
     adjoint = dict.fromkeys(value, 0)
-    adjoint[rows[-1][0]] = 1
+    adjoint[out or rows[-1][0]] = 1
     for name, op, args in reversed(rows):
         partials = OPS[op][1](*(value[a] if isinstance(a, str) else a for a in args))
         for a, p in zip(args, partials):
@@ -128,4 +156,4 @@ g_rows = CodeExercise(
     example_context=lambda: (_evaluate, _reverse_sweep),
 )
 
-EXERCISES = (dz_dx, sweeps, g_rows)
+EXERCISES = (dz_dx, jacobian_by_rows, g_rows)

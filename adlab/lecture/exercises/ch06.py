@@ -73,73 +73,128 @@ tan = CodeExercise(
 )
 
 
-# -- 2. a second derivative, on random cubics -----------------------------------------------------
-def _cubic(rng: np.random.Generator) -> dict[str, Any]:
+# -- 2. a mixed second derivative, on random polynomials in x and y ----------------------------
+def _poly(rng: np.random.Generator) -> dict[str, Any]:
+    # c0 + c1·x·y + c2·x·x·y + c3·x·y·y + c4·x·x + c5·y·y·y: every term a product, so that a
+    # mixed partial, the second partials and a confusion of the perturbations all differ
     return {
-        "c": tuple(float(c) for c in rng.uniform(-3.0, 3.0, 4)),
+        "c": tuple(float(c) for c in rng.uniform(-3.0, 3.0, 6)),
         "x": float(rng.uniform(-2.0, 2.0)),
+        "y": float(rng.uniform(-2.0, 2.0)),
     }
 
 
-def _second_run(second_derivative: Any, dual: type, *, c: tuple, x: float) -> float:
-    def p(t: Any) -> Any:  # c₃t³ + c₂t² + c₁t + c₀, with +, · and ** only
-        return c[3] * t**3 + c[2] * t**2 + c[1] * t + c[0]
+def _mixed_run(mixed_partial: Any, *, c: tuple, x: float, y: float) -> float:
+    def p(u: Any, v: Any) -> Any:  # with + and · only
+        return (
+            c[0]
+            + c[1] * u * v
+            + c[2] * u * u * v
+            + c[3] * u * v * v
+            + c[4] * u * u
+            + c[5] * v * v * v
+        )
 
-    return float(second_derivative(p)(x))
+    return float(mixed_partial(p)(x, y))
 
 
-def _nested(depth: int) -> Any:
-    """x ↦ the ε-part of f at x + ε (depth 1) or at (x + ε₁) + ε₂ (depth 2), in ExampleDual."""
+def _nested_parts(seed_x: tuple, seed_y: tuple) -> Any:
+    """(x, y) ↦ the ε₁ε₂ part of f at duals of duals: x = (x + a₁ε₁) + a₂ε₂, y likewise."""
 
     def derivative(f: Any) -> Any:
-        if depth == 1:
-            return lambda x: f(ExampleDual(x, 1)).b
-        return lambda x: f(ExampleDual(ExampleDual(x, 1), 1)).b.b
+        def at(x: float, y: float) -> Any:
+            u = ExampleDual(ExampleDual(x, seed_x[0]), ExampleDual(seed_x[1], 0))
+            v = ExampleDual(ExampleDual(y, seed_y[0]), ExampleDual(seed_y[1], 0))
+            out = f(u, v)
+            return out.b.b if isinstance(out.b, ExampleDual) else 0.0
+
+        return at
 
     return derivative
 
 
-second_derivative = CodeExercise(
-    "second_derivative",
-    inputs=_cubic,
-    run=_second_run,
-    solution=_nested(2),
+mixed_partial = CodeExercise(
+    "mixed_partial",
+    inputs=_poly,
+    run=_mixed_run,
+    solution=_nested_parts((1, 0), (0, 1)),
     mistakes={
-        "first": _nested(1),
-        "value": lambda f: f,
+        "second_in_x": _nested_parts((1, 1), (0, 0)),
+        "second_in_y": _nested_parts((0, 0), (1, 1)),
+        # nested deriv with one ε: the inner derivative swallows the outer perturbation
+        "confused": lambda f: lambda x, y: 0.0,
     },
-    example_context=lambda: (ExampleDual,),
+    own_work=True,
 )
 
 
-# -- 3. passes with chunks -------------------------------------------------------------------------
-def _sizes(rng: np.random.Generator) -> dict[str, int]:
-    chunk = int(rng.integers(2, 65))
+# -- 3. a gradient in chunks -----------------------------------------------------------------------
+def _chunks(rng: np.random.Generator) -> dict[str, Any]:
+    # two chunk sizes for one point: one that divides n and one that does not, both < n
+    divides = int(rng.integers(2, 5))
+    n = divides * int(rng.integers(2, 4))
+    other = next(k for k in rng.permutation(np.arange(2, n)) if n % int(k))
     return {
-        "n": int(rng.integers(1, 1000)),
-        "chunk": chunk,
-        "multiple": chunk * int(rng.integers(1, 20)),
+        "point": tuple(round(float(v), 3) for v in rng.uniform(-1.5, 1.5, n)),
+        "chunks": (divides, int(other)),
+        "weights": tuple(round(float(v), 3) for v in rng.uniform(-2.0, 2.0, n)),
     }
 
 
-def _passes_run(passes: Any, *, n: int, chunk: int, multiple: int) -> tuple[int, int]:
-    # one n at random, and one that the chunk divides (where "n // chunk + 1" goes wrong)
-    return (int(passes(n, chunk)), int(passes(multiple, chunk)))
+def _chunk_run(chunked_gradient: Any, *, point: tuple, chunks: tuple, weights: tuple) -> tuple:
+    grads, passes = [], []
+    for chunk in chunks:
+        calls = 0
+
+        def f(*xs: Any) -> Any:  # Σ wᵢ·xᵢ² + x₀·x₁·…, with + and · only
+            nonlocal calls
+            calls += 1
+            total, product = 0.0, 1.0
+            for w, x in zip(weights, xs):
+                total = total + w * x * x
+                product = product * x
+            return total + product
+
+        grads.append(tuple(float(g) for g in chunked_gradient(f, list(point), chunk)))
+        passes.append(calls)
+    return (tuple(grads), tuple(passes))
 
 
-passes = CodeExercise(
-    "passes",
-    inputs=_sizes,
-    run=_passes_run,
-    solution=lambda n, chunk: math.ceil(n / chunk),
+def _by_chunks(size: Any, blocks: Any) -> Any:
+    """A chunked gradient whose passes carry ``size(n, chunk)`` directions, over the input
+    blocks ``blocks(n, k)`` (start indices)."""
+
+    def chunked_gradient(f: Any, point: Any, chunk: int) -> list[float]:
+        n = len(point)
+        k = size(n, chunk)
+        grad: list[float] = []
+        for start in blocks(n, k):
+            block = range(start, min(start + k, n))
+            args = [
+                ExampleDual(p, np.array([1.0 if j == i else 0.0 for j in block]))
+                for i, p in enumerate(point)
+            ]
+            grad.extend(np.atleast_1d(f(*args).b).tolist())
+        return grad
+
+    return chunked_gradient
+
+
+chunked_gradient = CodeExercise(
+    "chunked_gradient",
+    inputs=_chunks,
+    run=_chunk_run,
+    solution=_by_chunks(lambda n, chunk: chunk, lambda n, k: range(0, n, k)),
     mistakes={
-        "floor": lambda n, chunk: n // chunk,
-        "always_extra": lambda n, chunk: n // chunk + 1,
-        "no_chunks": lambda n, chunk: n,
-        "times": lambda n, chunk: n * chunk,
+        "one_per_input": _by_chunks(lambda n, chunk: 1, lambda n, k: range(n)),
+        "all_at_once": _by_chunks(lambda n, chunk: n, lambda n, k: [0]),
+        "last_chunk_lost": _by_chunks(lambda n, chunk: chunk, lambda n, k: range(0, n // k * k, k)),
+        "extra_pass": _by_chunks(
+            lambda n, chunk: chunk, lambda n, k: range(0, (n // k + 1) * k, k)
+        ),
     },
-    rtol=0.0,
-    atol=0.0,
+    parts=("the gradient", "the number of passes"),
+    own_work=True,
 )
 
-EXERCISES = (tan, second_derivative, passes)
+EXERCISES = (tan, mixed_partial, chunked_gradient)

@@ -23,15 +23,27 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import re
+import sys
+import sysconfig
+import traceback
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from html import escape
+from pathlib import Path
+from types import CodeType, FrameType
 from typing import Any
 
 import numpy as np
+
+from adlab import api
+from adlab.core.expr import Expr, diff
+from adlab.engines import numeric, sct
+from adlab.engines.forward import Dual
+from adlab.engines.reverse import Variable, trace
 
 LANGUAGES = ("en", "ja")
 DEFAULT_LANGUAGE = "en"
@@ -82,18 +94,25 @@ class Verdict:
     heading: str
     message: str
     key: str
+    detail: str = ""  # the learner's own lines where their code raised, one frame a line
 
     def __bool__(self) -> bool:
         return self.status == RIGHT
 
     def __repr__(self) -> str:
-        return f"{_MARKS[self.status][0]} {self.heading}: {self.message}"
+        text = f"{_MARKS[self.status][0]} {self.heading}: {self.message}"
+        return f"{text}\n{self.detail}" if self.detail else text
 
     def _repr_html_(self) -> str:
         mark, color = _MARKS[self.status]
+        detail = (
+            f'<pre style="margin:4px 0 0 1.5em;color:#1d2630">{escape(self.detail)}</pre>'
+            if self.detail
+            else ""
+        )
         return (
             f'<div class="adlab-verdict" style="color:{color};font-family:sans-serif">'
-            f"{mark} <b>{escape(self.heading)}</b>: {escape(self.message)}</div>"
+            f"{mark} <b>{escape(self.heading)}</b>: {escape(self.message)}{detail}</div>"
         )
 
 
@@ -105,6 +124,7 @@ class Finding:
     key: str  # a generic message, or a chapter's "<mistake>" (prefixed with "NN.key." later)
     fields: Mapping[str, Any] = field(default_factory=dict)
     own: bool = False  # True: the key names one of the exercise's own mistakes
+    detail: str = ""
 
 
 # -- the kinds of exercise -----------------------------------------------------------------------
@@ -135,7 +155,11 @@ class CodeExercise(Exercise):
     ``solution`` (the answer key) and each wrong implementation in ``mistakes``
     (name -> implementation) go through the same ``run``. ``context`` is what the
     notebook passes after the answer (a class the chapter built, say);
-    ``example_context()`` gives it for the self-tests.
+    ``example_context()`` gives it for the self-tests. ``parts`` names the items of
+    what ``run`` returns (``("∂h/∂x", "∂h/∂y")``), so that a wrong answer hears which
+    item is wrong. With ``own_work=True`` the exercise is about writing the
+    derivative oneself: an answer that calls adlab's derivatives (``ad.grad``,
+    ``ad.derivative``, ``ad.sct``, ``ad.numeric`` ...) is told so.
     """
 
     def __init__(
@@ -150,11 +174,14 @@ class CodeExercise(Exercise):
         rtol: float = 1e-9,
         atol: float = 1e-12,
         example_context: Callable[[], tuple] = tuple,
+        parts: Sequence[str] = (),
+        own_work: bool = False,
     ) -> None:
         super().__init__(key, mistakes)
         self.inputs, self.run, self.solution = inputs, run, solution
         self.trials, self.rtol, self.atol = trials, rtol, atol
         self.example_context = example_context
+        self.parts, self.own_work = tuple(parts), own_work
 
     def diagnose(self, answer: Any, context: tuple, rng: np.random.Generator, lang: str) -> Finding:
         if answer is None or answer is Ellipsis:
@@ -162,17 +189,20 @@ class CodeExercise(Exercise):
         trials = [self.inputs(rng) for _ in range(self.trials)]
         learner = _NoneGuard(answer) if inspect.isfunction(answer) else answer
         got = []
-        for inputs in trials:
-            try:
-                got.append(self.run(learner, *context, **inputs))
-            except _ReturnedNone:
-                return Finding(UNANSWERED, "returns_none")
-            except NotImplementedError:
-                return Finding(UNANSWERED, "unanswered")
-            except Exception as error:
-                return Finding(
-                    NOT_YET, "raised", {"error": _error(error), "inputs": _show_inputs(inputs)}
-                )
+        with _Watch(self.own_work) as watch:
+            for inputs in trials:
+                try:
+                    got.append(self.run(learner, *context, **inputs))
+                except _ReturnedNone:
+                    return Finding(UNANSWERED, "returns_none")
+                except NotImplementedError:
+                    return Finding(UNANSWERED, "unanswered")
+                except Exception as error:
+                    if watch.used:
+                        break
+                    return _raised(error, inputs)
+        if watch.used:
+            return Finding(NOT_YET, "uses_adlab", {"name": watch.used})
         try:
             want = [self.run(self.solution, *context, **inputs) for inputs in trials]
         except Exception as error:  # the chapter's code, as the learner passed it, is broken
@@ -186,10 +216,37 @@ class CodeExercise(Exercise):
                 continue
             if all(_close(g, m, self.rtol, self.atol) for g, m in zip(got, model)):
                 return Finding(NOT_YET, name, own=True)
-        inputs, value = next(
-            (i, g) for i, g, w in zip(trials, got, want) if not _close(g, w, self.rtol, self.atol)
+        return self._differs(trials, got, want)
+
+    def _differs(self, trials: list[Inputs], got: list[Any], want: list[Any]) -> Finding:
+        """Where the answer is wrong: the first trial that differs; with ``parts``, which
+        of them are wrong on some trial, and the first wrong one's value."""
+        i = next(
+            i for i, (g, w) in enumerate(zip(got, want)) if not _close(g, w, self.rtol, self.atol)
         )
-        return Finding(NOT_YET, "differs", {"inputs": _show_inputs(inputs), "got": _show(value)})
+        shown = {"inputs": _show_inputs(trials[i])}
+        if self.parts and all(_items(g, len(self.parts)) for g in got):
+            wrong = [
+                j
+                for j in range(len(self.parts))
+                if any(not _close(g[j], w[j], self.rtol, self.atol) for g, w in zip(got, want))
+            ]
+            if len(wrong) < len(self.parts):
+                j = next(
+                    j for j in wrong if not _close(got[i][j], want[i][j], self.rtol, self.atol)
+                )
+                right = ", ".join(self.parts[k] for k in range(len(self.parts)) if k not in wrong)
+                return Finding(
+                    NOT_YET,
+                    "differs_in",
+                    {
+                        **shown,
+                        "part": self.parts[j],
+                        "got": _show(got[i][j], want[i][j]),
+                        "right": right,
+                    },
+                )
+        return Finding(NOT_YET, "differs", {**shown, "got": _show(got[i], want[i])})
 
 
 class ValueExercise(Exercise):
@@ -307,16 +364,24 @@ def normalise(text: str) -> str:
 # -- chapters ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Bound:
-    """One exercise of one chapter, in one language: what a notebook calls ``check`` on."""
+    """One exercise of one chapter, in one language: what a notebook calls ``check`` on.
 
-    exercise: Exercise
+    The exercise itself (with its answer key) is ``_exercise``: a learner's tab
+    completion of ``exercises.tan.`` shows ``check``, ``title`` and ``key``, not the key.
+    """
+
+    _exercise: Exercise
     chapter: str
     number: int
     lang: str
 
     @property
+    def key(self) -> str:
+        return self._exercise.key
+
+    @property
     def title(self) -> str:
-        return message(f"{self.chapter}.{self.exercise.key}.title", self.lang)
+        return message(f"{self.chapter}.{self.key}.title", self.lang)
 
     @property
     def heading(self) -> str:
@@ -328,13 +393,13 @@ class Bound:
         ``rng`` (a seed or a numpy Generator) fixes the random inputs; by default
         every check draws fresh ones.
         """
-        found = self.exercise.diagnose(answer, context, np.random.default_rng(rng), self.lang)
-        own = f"{self.chapter}.{self.exercise.key}."
+        found = self._exercise.diagnose(answer, context, np.random.default_rng(rng), self.lang)
+        own = f"{self.chapter}.{self.key}."
         key = own + found.key if found.own else found.key
         text = message(key, self.lang, **found.fields)
         if not found.own and found.key in _UNRECOGNISED and own + "otherwise" in catalogue("en"):
             text = f"{text} {message(own + 'otherwise', self.lang)}"  # the chapter's pointer
-        return Verdict(found.status, self.heading, text, key)
+        return Verdict(found.status, self.heading, text, key, found.detail)
 
     def __repr__(self) -> str:
         return f"<{self.heading}>"
@@ -365,7 +430,7 @@ class Chapter:
 
     def __getattr__(self, key: str) -> Bound:
         for bound in self.__dict__.get("_bound", ()):
-            if bound.exercise.key == key:
+            if bound.key == key:
                 return bound
         raise AttributeError(f"chapter {self.__dict__.get('name')} has no exercise {key!r}")
 
@@ -375,11 +440,14 @@ class Chapter:
     def __iter__(self) -> Iterator[Bound]:
         return iter(self._bound)
 
+    def __dir__(self) -> list[str]:  # tab completion offers the exercises
+        return [*super().__dir__(), *(b.key for b in self._bound)]
+
     def __len__(self) -> int:
         return len(self._bound)
 
     def __repr__(self) -> str:
-        keys = ", ".join(b.exercise.key for b in self._bound)
+        keys = ", ".join(b.key for b in self._bound)
         return f"<exercises of chapter {self.name} ({self.lang}): {keys}>"
 
 
@@ -389,7 +457,12 @@ def chapter(name: str | int, lang: str = DEFAULT_LANGUAGE) -> Chapter:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-_UNRECOGNISED = ("differs", "wrong_value", "wrong_words")  # wrong, and no known mistake fits
+_UNRECOGNISED = (
+    "differs",
+    "differs_in",
+    "wrong_value",
+    "wrong_words",
+)  # wrong, and no known mistake fits
 
 
 def _spellings(choice: str, lang: str) -> list[str]:
@@ -443,14 +516,45 @@ def _flat_numbers(values: Sequence[Any]) -> bool:
     return all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values)
 
 
-def _show(value: Any) -> str:
+def _items(value: Any, n: int) -> bool:
+    return isinstance(value, tuple | list) and len(value) == n
+
+
+def _show(value: Any, want: Any = None) -> str:
+    """``value`` for a message: numbers with the digits that tell it from ``want`` (at least
+    6 significant digits, so 1.999999995 is not shown as 2), long arrays shortened to
+    their first items and their shape."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
     if isinstance(value, float | np.floating):
-        return f"{float(value):.6g}"
+        return _digits(float(value), want)
     if isinstance(value, tuple | list):
-        inner = ", ".join(_show(v) for v in value)
-        return f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-    if isinstance(value, np.ndarray):
-        return np.array2string(value, precision=6, threshold=8)
+        wants = want if _items(want, len(value)) else [None] * len(value)
+        inner = ", ".join(_show(v, w) for v, w in zip(value, wants))
+        if isinstance(value, tuple):
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        flat, wants = value.ravel(), np.ravel(want) if want is not None else None
+        same = wants is not None and wants.shape == flat.shape
+        items = [_show(v.item(), wants[k].item() if same else None) for k, v in enumerate(flat[:4])]
+        more = ", …" if flat.size > 4 else ""
+        return f"[{', '.join(items)}{more}] {value.shape}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _digits(value: float, want: Any) -> str:
+    try:
+        other = float(want)
+    except (TypeError, ValueError):
+        other = None
+    for digits in range(6, 18):
+        text = f"{value:.{digits}g}"
+        if other is None or not math.isfinite(value) or text != f"{other:.{digits}g}":
+            return text
     return repr(value)
 
 
@@ -458,6 +562,93 @@ def _show_inputs(inputs: Inputs) -> str:
     return ", ".join(f"{name} = {_show(value)}" for name, value in inputs.items())
 
 
-def _error(error: Exception) -> str:
+def _error(error: BaseException) -> str:
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+# -- the learner's own frames --------------------------------------------------------------------
+_ADLAB = str(Path(__file__).resolve().parents[2])
+_LIBRARIES = tuple(
+    {
+        str(Path(sysconfig.get_paths(vars=v)[k]).resolve())
+        for v in ({}, {"base": sys.base_prefix, "platbase": sys.base_prefix})
+        for k in ("stdlib", "platstdlib", "purelib", "platlib")
+    }
+)
+
+
+@cache
+def _learners(filename: str) -> bool:
+    """Whether code in ``filename`` is the learner's: a notebook cell or a file of theirs,
+    not adlab, the standard library or an installed package."""
+    if filename.startswith("<frozen"):
+        return False
+    if filename.startswith("<"):
+        return True  # a cell, or code the learner compiled
+    path = str(Path(filename).resolve())
+    return not path.startswith(_ADLAB) and not path.startswith(_LIBRARIES)
+
+
+def _raised(error: Exception, inputs: Inputs) -> Finding:
+    """The learner's code raised: the error and the learner's own lines on the way to it.
+    No line of theirs on the way means the check could not use what they gave."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if _learners(f.filename)]
+    if not frames:
+        return Finding(
+            NOT_YET, "unusable", {"error": _error(error), "inputs": _show_inputs(inputs)}
+        )
+    lines = [f"line {f.lineno}, in {f.name}:  {(f.line or '').strip()}" for f in frames[-3:]]
+    return Finding(
+        NOT_YET,
+        "raised",
+        {"error": _error(error), "inputs": _show_inputs(inputs)},
+        detail="\n".join(lines),
+    )
+
+
+# -- adlab's derivatives, where the learner is to write their own --------------------------------
+def _derivative_code() -> dict[CodeType, str]:
+    """The code of adlab's derivative functions, by the name a learner calls them by."""
+    named = {
+        "ad.grad": api.grad, "ad.value_and_grad": api.value_and_grad,
+        "ad.derivative": api.derivative, "ad.jvp": api.jvp, "ad.vjp": api.vjp,
+        "ad.jacobian": api.jacobian, "ad.hessian": api.hessian,
+        "ad.sct.grad": sct.grad, "ad.sct.vjp": sct.vjp, "ad.sct.jvp": sct.jvp,
+        "ad.numeric.forward_difference": numeric.forward_difference,
+        "ad.numeric.backward_difference": numeric.backward_difference,
+        "ad.numeric.central_difference": numeric.central_difference,
+        "ad.numeric.gradient": numeric.gradient, "ad.numeric.jacobian": numeric.jacobian,
+        "ad.numeric.jvp": numeric.jvp, "ad.numeric.vjp": numeric.vjp, "ad.trace": trace,
+        "Expr.diff": Expr.diff, "ad.symbolic.diff": diff, "ad.Dual": Dual.__init__,
+        "ad.Variable": Variable.__init__,
+    }  # fmt: skip
+    return {inspect.unwrap(fn).__code__: name for name, fn in named.items()}
+
+
+_DERIVATIVES = _derivative_code()
+
+
+class _Watch:
+    """While the learner's code runs: the first of adlab's derivative functions it calls
+    itself (``used``), when ``on``. A profile hook sees each call; only calls made from a
+    line of the learner's count, so a check that uses adlab on the learner's rule does not."""
+
+    def __init__(self, on: bool) -> None:
+        self.on, self.used = on, ""
+
+    def _hook(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and not self.used:
+            name = _DERIVATIVES.get(frame.f_code)
+            if name and frame.f_back is not None and _learners(frame.f_back.f_code.co_filename):
+                self.used = name
+
+    def __enter__(self) -> _Watch:
+        if self.on:
+            self._saved = sys.getprofile()
+            sys.setprofile(self._hook)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.on:
+            sys.setprofile(self._saved)

@@ -14,16 +14,20 @@ MESSAGES = {
     "unanswered": "not answered yet. Write your answer where the cell says, then run the cell "
     "again.",
     "returns_none": "your function returns None: write its body, and end it with `return`.",
-    "raised": "your code raised {error} (at {inputs}). Fix the line the error names, then run the "
+    "raised": "your code raised {error} at {inputs}, on the line below. Fix it, then run the "
     "cell again.",
+    "unusable": "the check could not use your answer at {inputs}: {error}.",
+    "uses_adlab": "your code calls adlab's {name}: this exercise is about computing the "
+    "derivative yourself, without adlab.",
     "context_raised": "the check could not run the chapter's code that you passed along with "
     "your answer ({error}). Run the chapter's cells above again, then this one.",
     "differs": "at {inputs} your code gives {got}, which is not right.",
+    "differs_in": "at {inputs} your {part} is {got}, which is not right ({right}: right).",
     "wrong_value": "not the right value yet.",
     "not_a_number": "the answer should be a number (or a tuple of numbers), not a {type}.",
     "wrong_shape": "the answer has shape {got}; it should have shape {want}.",
     "not_words": "answer in words: a string, or a list of strings (not a {type}).",
-    "wrong_length": "{got} answers given, {want} expected.",
+    "wrong_length": "the exercise asks for {want} answers, one per item; you gave {got}.",
     "unknown_word": "{word!r} is not one of the choices ({choices}).",
     "wrong_words": "{count} of the {total} answers are not right yet.",
     # -- words ---------------------------------------------------------------------------------
@@ -74,6 +78,8 @@ MESSAGES = {
     "returns 3y, and your program must follow it there too.",
     "03.h_derivative.always_branch": "right where the branch is taken; where |x| < 1, h returns "
     "y + x instead.",
+    "03.h_derivative.branch_on_x": "right for x > 1 and |x| < 1, wrong for x < −1: h's `if` tests "
+    "y = x², not x, and y > 1 there too.",
     "03.h_derivative.no_chain": "3y depends on x through y = x²: the chain rule multiplies by "
     "dy/dx.",
     "03.h_derivative.forgot_x": "y + x has two terms that depend on x.",
@@ -97,13 +103,18 @@ MESSAGES = {
     "04.d_trig.cos_sign": "the derivative of cos is −sin, with a minus sign.",
     "04.d_trig.otherwise": "Differentiate sin(a·x) by hand and compare with what your d_trig "
     "builds for it (print it with ast.unparse).",
-    "04.swell.title": "the swell of x^(2^k), as formulas",
+    "04.swell.title": "the swell of x^(3^k), as formulas",
+    "04.swell.squarings": "those are the counts for squarings, x^(2^k); each cubing t·t·t is two "
+    "products, not one.",
     "04.swell.swapped": "the pair is swapped: the tree is the big one, the list the small one.",
-    "04.swell.unsimplified": "that counts the unsimplified tree; the table's f′ column is the "
-    "simplified one.",
-    "04.swell.tree_of_f": "that is the tree of f itself; the question is about its derivative.",
-    "04.swell.lines_offset": "the tree is right; the lines are a few too many: compare with k = 1.",
-    "04.swell.otherwise": "Check your formulas against the table's rows for k = 1 … 6.",
+    "04.swell.lines_of_f": "that counts the lines of f's own list; the question is about its "
+    "derivative.",
+    "04.swell.leaves_only": "that counts the leaves (the x's) only; the products are nodes too.",
+    "04.swell.products_only": "that counts the products only; the leaves x are nodes too.",
+    "04.swell.unsimplified": "that counts the list of the unsimplified derivative: simplify first, "
+    "as the table's rows do.",
+    "04.swell.otherwise": "Count for k = 1 and k = 2 by hand (or with your d and to_wengert), then "
+    "look for the pattern: how much does one more cubing add?",
     # -- 05 graphs, the chain rule, reverse and forward mode -------------------------------------
     "05.dz_dx.title": "∂z/∂x of sin(x·y) + x as a path sum",
     "05.dz_dx.one_path": "that is only the path through sin; the direct edge x → z is a path too.",
@@ -113,20 +124,19 @@ MESSAGES = {
     "05.dz_dx.wrong_operand": "∂(x·y)/∂x is the other factor, y.",
     "05.dz_dx.otherwise": "Draw the graph (x, y → x·y → sin → +, and x → +), label each edge, "
     "and add the products along the paths from x.",
-    "05.sweeps.title": "the sweeps of a Jacobian",
-    "05.sweeps.swapped": "swapped: a forward sweep gives one column (one input direction), a "
-    "reverse sweep one row (one output).",
-    "05.sweeps.one_reverse": "one reverse sweep gives one row of the Jacobian, and it has m rows.",
-    "05.sweeps.one_forward": "one forward sweep gives one column of the Jacobian, and it has n "
-    "columns.",
-    "05.sweeps.both": "each sweep gives a whole row or column, not a single entry.",
-    "05.sweeps.otherwise": "Count what one sweep of each mode gives, and how many of those the "
-    "m × n Jacobian has.",
+    "05.jacobian_by_rows.title": "a Jacobian by reverse sweeps",
+    "05.jacobian_by_rows.transposed": "the numbers are right but transposed: a reverse sweep "
+    "seeded at one output gives one row, ∂(that output)/∂(each input).",
+    "05.jacobian_by_rows.last_only": "that is one row, the last output's; seed one sweep at each "
+    "output in turn.",
+    "05.jacobian_by_rows.otherwise": "For each output name o, run reverse_sweep(rows, inputs, "
+    "out=o) and read the adjoints of the inputs, in the order of `inputs`.",
     "05.g_rows.title": "your own Wengert list for x·x·x − 2x",
     "05.g_rows.plus": "the list computes x·x·x + 2x: mind the sign of the last row.",
     "05.g_rows.square_only": "the list computes x·x − 2x: x·x·x needs a second product.",
     "05.g_rows.no_two": "the list subtracts x, not 2x: a constant operand can multiply it.",
-    "05.g_rows.otherwise": "Print evaluate(g_rows, {'x': 2.0}) and check each row's value by hand.",
+    "05.g_rows.otherwise": "Print evaluate(g_rows, {{'x': 2.0}}) and check each row's value by "
+    "hand.",
     # -- 06 dual numbers -----------------------------------------------------------------------
     "06.tan.title": "tan′ with your dual numbers",
     "06.tan.no_chain": "right when the ε part of x is 1, wrong otherwise: tan(a + bε) needs the "
@@ -137,21 +147,28 @@ MESSAGES = {
     "06.tan.no_one": "tan′ = 1 + tan², and the 1 is missing.",
     "06.tan.otherwise": "Work out tan(a + bε) on paper, as the chapter did for sin, and compare "
     "part by part.",
-    "06.second_derivative.title": "a second derivative with your dual numbers",
-    "06.second_derivative.first": "that is the first derivative: differentiate once more — nest "
-    "the duals.",
-    "06.second_derivative.value": "that is f itself: read the ε parts, not the value.",
-    "06.second_derivative.otherwise": "f at (x + ε₁) + ε₂ has four parts; the second derivative "
-    "is the ε₁ε₂ one, the ε part of the ε part.",
-    "06.passes.title": "forward passes with chunks",
-    "06.passes.floor": "right when the chunk divides n; otherwise the last, partly filled chunk "
-    "needs a pass too.",
-    "06.passes.always_extra": "right unless the chunk divides n: then no partly filled chunk is "
-    "left over.",
-    "06.passes.no_chunks": "that is the count without chunks: each pass now carries `chunk` "
-    "directions.",
-    "06.passes.times": "a chunk makes each pass carry more directions, so there are fewer passes.",
-    "06.passes.otherwise": "Try n = 10 with chunks of 1, 4 and 10: the table above has them.",
+    "06.mixed_partial.title": "a mixed second derivative with your dual numbers",
+    "06.mixed_partial.second_in_x": "that is ∂²f/∂x²: both perturbations went into x. Give x one "
+    "(ε₁) and y the other (ε₂).",
+    "06.mixed_partial.second_in_y": "that is ∂²f/∂y²: both perturbations went into y. Give x one "
+    "(ε₁) and y the other (ε₂).",
+    "06.mixed_partial.confused": "your answer is 0 everywhere: with one ε for both derivatives, "
+    "the inner derivative swallows the outer perturbation (perturbation confusion, section 3). "
+    "Nest the duals yourself, or use tagged ones.",
+    "06.mixed_partial.otherwise": "f at x = (x + ε₁) + 0ε₂ and y = (y + 0ε₁) + ε₂ has four parts; "
+    "∂²f/∂x∂y is the ε₁ε₂ one, the ε part of the ε part.",
+    "06.chunked_gradient.title": "a gradient in chunks",
+    "06.chunked_gradient.one_per_input": "the gradient is right, but it takes a pass per input: "
+    "let each pass carry `chunk` directions.",
+    "06.chunked_gradient.all_at_once": "the gradient is right, but one pass carries all n "
+    "directions: at most `chunk` per pass.",
+    "06.chunked_gradient.last_chunk_lost": "right when the chunk divides n; otherwise the last, "
+    "partly filled chunk needs a pass too.",
+    "06.chunked_gradient.extra_pass": "right unless the chunk divides n: then there is no partly "
+    "filled chunk, and your last pass carries no direction.",
+    "06.chunked_gradient.otherwise": "Split the inputs into blocks of `chunk`; for each block, one "
+    "pass with ε parts as long as the block (a 1 for the input's own direction), and read off "
+    "the block's partials.",
     # -- 07 tracing ----------------------------------------------------------------------------
     "07.log.title": "a log primitive for your engine",
     "07.log.no_chain": "right only where log is the last operation: its backward must multiply "
