@@ -56,4 +56,23 @@ MESSAGES = {
     "小さくします。",
     "01.one_step_rate.otherwise": "この f について 1 ステップ x − α·∇f(x) を書き、それが 0 に"
     "なるのはどんなときかを考えてください。",
+    # -- 02 ------------------------------------------------------------------------------------
+    "02.backward_difference.title": "後退差分",
+    "02.backward_difference.sign": "符号が逆です。増加する f なら、傾きは正になるはずです。",
+    "02.backward_difference.forward": "それは前進差分です。割線は x − h から始まって x で終わる"
+    "ようにしてください。",
+    "02.backward_difference.central": "それは中心差分です（11 章）。この演習の割線は x − h から "
+    "x までです。",
+    "02.backward_difference.two_h": "二つの点は h だけ離れているので、h で割ってください。",
+    "02.backward_difference.otherwise": "傾きは（高さの差）/（横の差）です。右端での f から左端"
+    "での f を引き、二つの点の距離で割ります。",
+    "02.backward_stall.title": "後退差分の勾配降下法が止まる場所",
+    "02.backward_stall.forward": "それは前進差分で止まる場所です。後退差分は逆の側に偏ります。",
+    "02.backward_stall.unbiased": "後退差分にも偏りがあります。章で L(c + h) を展開したように、"
+    "L(c − h) を展開してください。",
+    "02.backward_stall.whole_step": "向きは合っていますが、偏りは L″h ではなく L″h/2 です。",
+    "02.backward_stall.whole_step_down": "間違いが二つあります。後退差分の偏りは符号が逆で、"
+    "大きさは L″h/2 です。",
+    "02.backward_stall.otherwise": "L(c) = 14(2 − c)² について (L(c) − L(c − h))/h を書き、"
+    "それが 0 になる c を求めてください。",
 }
