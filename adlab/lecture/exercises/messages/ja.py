@@ -75,4 +75,24 @@ MESSAGES = {
     "大きさは L″h/2 です。",
     "02.backward_stall.otherwise": "L(c) = 14(2 − c)² について (L(c) − L(c − h))/h を書き、"
     "それが 0 になる c を求めてください。",
+    # -- 03 ------------------------------------------------------------------------------------
+    "03.h_derivative.title": "h の導関数のプログラム",
+    "03.h_derivative.no_branch_taken": "|x| < 1 では正解です。分岐を通るところでは h は 3y を"
+    "返すので、あなたのプログラムもそこでは同じ道筋をたどる必要があります。",
+    "03.h_derivative.always_branch": "分岐を通るところでは正解です。|x| < 1 では、h は代わりに "
+    "y + x を返します。",
+    "03.h_derivative.branch_on_x": "x > 1 と |x| < 1 では正解ですが、x < −1 で間違っています。"
+    "h の `if` が調べるのは x ではなく y = x² で、そこでも y > 1 です。",
+    "03.h_derivative.no_chain": "3y は y = x² を通して x に依存しています。連鎖律で dy/dx を"
+    "掛けます。",
+    "03.h_derivative.forgot_x": "y + x には、x に依存する項が二つあります。",
+    "03.h_derivative.otherwise": "h を 1 行ずつたどってください。同じ `if` を書き、それぞれの"
+    "分岐では、その分岐が返すものの微分を返します。",
+    "03.families.title": "どの系統か",
+    "03.families.backward_symbolic": "backward() は式を作りません。プログラムが実行した演算を"
+    "たどります（道具 3）。",
+    "03.families.jax_symbolic": "jax.grad が受け取るのは式ではなく、ループなども含めた Python の"
+    "プログラムです（道具 4）。",
+    "03.families.force_automatic": "小さなステップ h を使う式は近似です（道具 1）。",
+    "03.families.cas_automatic": "式を受け取って式を返すのは、どの系統でしょうか（道具 2 と 5）？",
 }
