@@ -11,6 +11,7 @@ lose nothing visible with a palette and take about a third of the room.
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 from adlab.notebook.player import small_png
@@ -28,7 +29,7 @@ def _figure_png(fig: Any) -> bytes | None:
 
 def small_inline_png(ipython: Any = None) -> None:
     """Show matplotlib figures as palette PNGs in this IPython session (the current one
-    by default). Matplotlib is not imported: the formatter is registered by name."""
+    by default). Matplotlib is not imported: until it is, the formatter is registered by name."""
     if ipython is None:
         from IPython import get_ipython
 
@@ -36,4 +37,8 @@ def small_inline_png(ipython: Any = None) -> None:
     if ipython is None:
         raise RuntimeError("small_inline_png() needs an IPython session (a notebook)")
     formatter = ipython.display_formatter.formatters["image/png"]
-    formatter.for_type_by_name("matplotlib.figure", "Figure", _figure_png)
+    figure_module = sys.modules.get("matplotlib.figure")
+    if figure_module is None:
+        formatter.for_type_by_name("matplotlib.figure", "Figure", _figure_png)
+    else:  # the inline backend registered the class itself, which a name would not override
+        formatter.for_type(figure_module.Figure, _figure_png)

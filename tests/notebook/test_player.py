@@ -74,7 +74,8 @@ def test_png_frames_are_stored_with_a_palette_when_smaller():
     assert small_png(b"not a png") == b"not a png"  # shown as given
 
 
-def test_inline_figures_can_be_small_pngs(_shell):
+@pytest.mark.parametrize("inline_first", [False, True])
+def test_inline_figures_can_be_small_pngs(_shell, inline_first):
     # the session's shell (tests/notebook/conftest.py): creating InteractiveShell.instance()
     # here would make the later start_ipython() of the session fixture fail
     import io
@@ -87,6 +88,10 @@ def test_inline_figures_can_be_small_pngs(_shell):
     formatter = _shell.display_formatter.formatters["image/png"]
     saved = dict(formatter.type_printers), dict(formatter.deferred_printers)
     try:
+        if inline_first:  # as a notebook's set-up cell: %config InlineBackend.figure_formats first
+            from IPython.core.pylabtools import select_figure_formats
+
+            select_figure_formats(_shell, {"png"})
         small_inline_png(_shell)
         fig, ax = figure()
         grid = np.linspace(-2, 2, 120)
