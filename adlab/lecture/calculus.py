@@ -254,7 +254,9 @@ def surface_and_contour(
     ax2 = fig.add_subplot(1, 2, 2)
     ax3.plot_surface(X, Y, Z, cmap="viridis", alpha=0.98, linewidth=0)
     ax3.view_init(elev=30, azim=30)
-    ax3.set(xlabel="x", ylabel="y", zlabel="f(x,y)")
+    ax3.set(xlabel="x", ylabel="y")
+    ax3.zaxis.set_rotate_label(False)  # else it reads upside down from this camera
+    ax3.set_zlabel("f(x, y)", rotation=90, labelpad=12)
     ax3.set_box_aspect(None, zoom=0.85)
     filled = ax2.contourf(X, Y, Z, levels=20, cmap="viridis")
     fig.colorbar(filled, ax=ax2, label="f(x, y)", shrink=0.85)

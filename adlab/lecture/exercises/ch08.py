@@ -1,6 +1,6 @@
 """Chapter 08, source transformation: the exercises and their answer keys.
 
-The learner extends the chapter's tiny transformer (``to_ssa`` and the adjoint rules) and
+The learner gives the chapter's tiny transformer the adjoint rules of three calls and
 writes a tangent transformer. Both are checked by transforming the programs below (their
 source is read from this file, as the learner's transformer reads any function's) and
 running the generated code at fresh random points. The answer keys and the known mistakes
@@ -150,13 +150,43 @@ def _point(rng: np.random.Generator) -> tuple[float, float]:
     return tuple(float(v) for v in rng.uniform(0.3, 1.7, 2) * rng.choice((-1.0, 1.0), 2))
 
 
-# -- 1. calls: sin, cos and exp in the learner's transformer -------------------------------------
+# -- 1. calls: the adjoint rules of sin, cos and exp in the learner's transformer -----------------
+CALLED = ("sin", "cos", "exp")
+
+
 def _calls_inputs(rng: np.random.Generator) -> dict[str, Any]:
     return {"points": (_point(rng), _point(rng))}
 
 
-def _calls_run(my_grad: Any, *, points: tuple) -> tuple:
-    transform = my_grad.grad if isinstance(my_grad, _Transformer) else my_grad
+def _calls_run(rules: Any, table: Any = None, my_grad: Any = None, *, points: tuple) -> tuple:
+    """The learner's rules for the three calls, added for the check to their ``ADJOINT``
+    table and used through their ``my_grad``; or a reference transformer with right or
+    wrong rules."""
+    if isinstance(rules, _Transformer):
+        transform = rules.grad
+    else:
+        if not isinstance(rules, Mapping) or set(rules) != set(CALLED):
+            raise TypeError('give a dict with the keys "sin", "cos" and "exp"')
+        for name in CALLED:
+            rule = rules[name]
+            if rule is ...:
+                raise NotImplementedError  # not written yet
+            if not (isinstance(rule, tuple) and len(rule) == 2 and isinstance(rule[0], str)):
+                raise TypeError(
+                    f'the rule for "{name}" should be a pair (rule for ā, None), like the '
+                    f"power's, got {rule!r}"
+                )
+        saved = dict(table)
+        table.update(rules)
+        try:
+            return _calls_results(my_grad, points)
+        finally:  # the learner's table as it was
+            table.clear()
+            table.update(saved)
+    return _calls_results(transform, points)
+
+
+def _calls_results(transform: Callable[..., Any], points: tuple) -> tuple:
     return tuple(
         tuple(float(g) for g in transform(f)(*p)) for f, p in zip((_calls_1, _calls_2), points)
     )
@@ -178,6 +208,8 @@ calls = CodeExercise(
         ),
         "sin_sign": _Transformer(adjoints={"sin": ("-t_bar * cos(a)", None)}),
     },
+    example_context=lambda: ({}, _Transformer().grad),
+    own_work=True,
 )
 
 
@@ -211,6 +243,7 @@ tangent = CodeExercise(
         "product": _Transformer(tangents={"*": "a_dot * b_dot"}),
         "power_chain": _Transformer(tangents={"**": "b * a ** (b - 1)"}),
     },
+    own_work=True,
 )
 
 EXERCISES = (calls, tangent)

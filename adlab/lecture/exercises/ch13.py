@@ -28,10 +28,14 @@ class ExampleVariable:
 # -- 1. relu --------------------------------------------------------------------------------------
 class _ReluModel:
     """The answer key, or a known mistake: the adjoint ``Relu.backward`` passes on, as a
-    function of its input z and the adjoint gy arriving from above."""
+    function of its input z and the adjoint gy arriving from above (``None``: a backward
+    that returns an array instead of a tuple)."""
 
-    def __init__(self, adjoint: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    def __init__(self, adjoint: Callable[[np.ndarray, np.ndarray], np.ndarray] | None) -> None:
         self.adjoint = adjoint
+
+
+NOT_A_TUPLE = "a backward that returns an array, not a tuple"
 
 
 def _relu_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -44,9 +48,11 @@ def _relu_inputs(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def _relu_run(relu: Any, variable: type, *, a: np.ndarray, w: np.ndarray, v: np.ndarray) -> tuple:
+def _relu_run(relu: Any, variable: type, *, a: np.ndarray, w: np.ndarray, v: np.ndarray) -> Any:
     """out = relu(a·w)·v, elementwise: its value and ∂(Σ out)/∂a by the learner's engine."""
     if isinstance(relu, _ReluModel):
+        if relu.adjoint is None:
+            return NOT_A_TUPLE
         z = a * w
         return (np.maximum(z, 0.0) * v, relu.adjoint(z, v) * w)
     va = variable(a)
@@ -56,6 +62,9 @@ def _relu_run(relu: Any, variable: type, *, a: np.ndarray, w: np.ndarray, v: np.
             f"relu(x) gave a {type(inner).__name__}, not a {variable.__name__}: apply a Function "
             "to x, so that the graph records it"
         )
+    creator = getattr(inner, "creator", None)
+    if creator is not None and isinstance(creator.backward(np.ones(12)), np.ndarray):
+        return NOT_A_TUPLE  # the engine would zip its inputs with the array's entries
     out = inner * v
     out.backward()
     return (out.value, va.grad)
@@ -70,8 +79,10 @@ relu = CodeExercise(
         "no_chain": _ReluModel(lambda z, gy: (z > 0) * 1.0),
         "no_mask": _ReluModel(lambda z, gy: gy),
         "at_zero": _ReluModel(lambda z, gy: gy * (z >= 0)),
+        "not_a_tuple": _ReluModel(None),
     },
     example_context=lambda: (ExampleVariable,),
+    parts=("value", "adjoint of a"),
 )
 
 
@@ -102,6 +113,20 @@ def _averaged(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return total * (np.size(total) / np.size(g))
 
 
+class _Case:
+    """One broadcast to undo: an adjoint ``g`` and the ``shape`` of the input that numpy
+    broadcast to ``g.shape`` (shown in a message by shapes, not by numbers)."""
+
+    def __init__(self, shape: tuple[int, ...], g: np.ndarray) -> None:
+        self.shape, self.g = shape, g
+
+    def __repr__(self) -> str:
+        return f"{self.shape} from g {self.g.shape}"
+
+
+PATTERNS = ("(m,)", "(n, 1)", "(1, m)", "(k, 1, m)", "(1,)")  # the shapes, by name
+
+
 def _sum_inputs(rng: np.random.Generator) -> dict[str, Any]:
     n, m, k = (int(v) for v in rng.integers(2, 6, 3))
     shapes = [
@@ -111,15 +136,11 @@ def _sum_inputs(rng: np.random.Generator) -> dict[str, Any]:
         ((k, 1, m), (k, n, m)),
         ((1,), (n, m)),
     ]
-    return {"cases": tuple((small, rng.normal(size=big)) for small, big in shapes)}
+    return {"cases": [_Case(small, rng.normal(size=big)) for small, big in shapes]}
 
 
-def _sum_run(sum_to_shape: Any, *, cases: tuple) -> tuple:
-    results = []
-    for shape, g in cases:
-        out = np.asarray(sum_to_shape(g.copy(), shape))
-        results.append(out)
-    return tuple(results)
+def _sum_run(sum_to_shape: Any, *, cases: list) -> tuple:
+    return tuple(np.asarray(sum_to_shape(c.g.copy(), c.shape)) for c in cases)
 
 
 sum_to_shape = CodeExercise(
@@ -128,6 +149,7 @@ sum_to_shape = CodeExercise(
     run=_sum_run,
     solution=_sum_to_shape,
     mistakes={"leading_only": _leading_only, "dropped_axes": _dropped_axes, "averaged": _averaged},
+    parts=tuple(f"{p} adjoint" for p in PATTERNS),
 )
 
 EXERCISES = (relu, sum_to_shape)

@@ -177,6 +177,8 @@ MESSAGES = {
     "07.log.output": "the backward divides by log's output; the derivative of log u is written "
     "with its input u.",
     "07.log.sign": "the sign of the adjoint is flipped: log rises wherever it is defined.",
+    "07.log.not_a_tuple": "your backward returns a number; a backward returns a tuple with one "
+    "adjoint per input, also when there is one input: `(adjoint,)`, as Sin's does.",
     "07.log.otherwise": "Compare your Log with Sin and Exp above: forward computes the value, "
     "backward returns (gy × the local derivative,) for its one input.",
     "07.grad.title": "grad for your engine",
@@ -187,13 +189,13 @@ MESSAGES = {
     "07.grad.otherwise": "Make a Variable per argument, call f on them, run backward on the "
     "result, and read each Variable's adjoint.",
     # -- 08 source transformation --------------------------------------------------------------
-    "08.calls.title": "sin, cos and exp in your source transformer",
+    "08.calls.title": "adjoint rules for sin, cos and exp",
     "08.calls.cos_sign": "the adjoint of cos has the wrong sign: d/da cos a is not sin a.",
     "08.calls.sin_sign": "the adjoint of sin has the wrong sign: sin rises at a = 0.",
-    "08.calls.no_chain": "the call's adjoint rules leave out the adjoint t_bar of the call's "
-    "result: every contribution is t_bar × the local derivative, as for the operators.",
-    "08.calls.otherwise": "Transform sin(x * y) alone, print the generated source, and compare "
-    "each adjoint line with the chain rule.",
+    "08.calls.no_chain": "the rules leave out {{t}}_bar, the adjoint of the call's result: "
+    "every contribution is {{t}}_bar × the local derivative, as for the operators.",
+    "08.calls.otherwise": "Print grad_source of a function that is only sin(x * y), and compare "
+    "each adjoint line with the chain rule; exp′ = exp, so its rule can reuse {{t}}.",
     "08.tangent.title": "a tangent (forward-mode) transformer",
     "08.tangent.quotient_square": "the tangent of a / b divides by b once; the quotient rule "
     "divides by b².",
@@ -211,6 +213,9 @@ MESSAGES = {
     "and its derivative is 0.",
     "13.relu.at_zero": "right except at exactly 0: the convention is relu′(0) = 0, so compare "
     "with > 0, not >= 0.",
+    "13.relu.not_a_tuple": "your backward returns an array; a backward returns a tuple with one "
+    "adjoint per input, also when there is one input: `(adjoint,)`. Given an array, the "
+    "engine's zip would hand the array's first entry to the input.",
     "13.relu.otherwise": "Compare your ReLU with Tanh above: forward computes the value, backward "
     "returns (gy × the local derivative,) for its one input.",
     "13.sum_to_shape.title": "broadcasting's adjoint in full",
