@@ -76,16 +76,26 @@ def engine(mode: str) -> Engine:
 
 def _check_argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     """``argnums`` as non-negative positions (repeats kept: each gets its own result)."""
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if _single(argnums):
+        nums = (argnums,)
+    elif isinstance(argnums, str | bytes | float | bool) or not hasattr(argnums, "__iter__"):
+        raise TypeError(f"argnums={argnums!r}: give an int, or a tuple of ints")
+    else:
+        nums = tuple(argnums)
     if not nums:
         raise ValueError("argnums is empty: name at least one argument to differentiate")
     for a in nums:
-        if not isinstance(a, int) or isinstance(a, bool) or not -nargs <= a < nargs:
+        if not _single(a) or not -nargs <= a < nargs:
             raise ValueError(
                 f"argnums={argnums!r}, but the function was called with {nargs} positional "
                 "argument(s)"
             )
-    return tuple(a % nargs for a in nums)
+    return tuple(int(a) % nargs for a in nums)
+
+
+def _single(argnums: Any) -> bool:
+    """Whether ``argnums`` names one argument: an int (numpy's too), not a bool."""
+    return isinstance(argnums, int | np.integer) and not isinstance(argnums, bool | np.bool_)
 
 
 def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> Function:
@@ -97,7 +107,7 @@ def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> 
 def _pick(results: list[Any], argnums: Argnums, nums: tuple[int, ...], fn: Function) -> Any:
     """The result for ``argnums``: one for an int, a tuple for a sequence; an argument named
     twice gets the same result twice (as JAX gives), in memory of its own."""
-    if isinstance(argnums, int):
+    if _single(argnums):
         return results[0]
     if fn.argnums == nums:
         return tuple(results)
@@ -274,17 +284,33 @@ def jvp(
     return unflatten(fn.out_tree, outs), unflatten(fn.out_tree, out_dots)
 
 
+def _gradient_at(f: Callable, argnums: Argnums, mode: str) -> Callable[[tuple, dict], tuple]:
+    """``(args, kwargs) -> (f(*args, **kwargs), gradient)``, with what does not depend on the
+    call (the engine, ``argnums`` as positions for a number of arguments) looked up once."""
+    eng = engine(mode)
+    vjp_of = eng.vjp or functools.partial(_vjp_from_jacobian, eng)
+    checked: dict[int, tuple[int, ...]] = {}  # argnums as positions, per number of arguments
+
+    def value_and_gradient(args: tuple, kwargs: dict) -> tuple[Any, Any]:
+        nums = checked.get(len(args))
+        if nums is None:
+            nums = checked[len(args)] = _check_argnums(argnums, len(args))
+        fn = _function(f, args, kwargs, nums)
+        outs, pullback = vjp_of(fn, fn.leaves)
+        (out,) = _scalar_output(outs, "grad")
+        seed = 1.0 if type(out) is float else ones_like(out)
+        return out, _pick(fn.split(pullback((seed,))), argnums, nums, fn)
+
+    return value_and_gradient
+
+
 def value_and_grad(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Callable:
     """A function returning ``(f(*args), gradient)``; see :func:`grad`."""
-    eng = engine(mode)
+    at = _gradient_at(f, argnums, mode)
 
     @functools.wraps(f)
     def value_and_grad_f(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        nums = _check_argnums(argnums, len(args))
-        fn = _function(f, args, kwargs, nums)
-        outs, pullback = _vjp(eng, fn, fn.leaves)
-        (out,) = _scalar_output(outs, "grad")
-        return out, _pick(fn.split(pullback((ones_like(out),))), argnums, nums, fn)
+        return at(args, kwargs)
 
     value_and_grad_f.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return value_and_grad_f
@@ -304,17 +330,19 @@ def grad(f: Callable, argnums: Argnums = 0, *, mode: str = "reverse") -> Callabl
     >>> ad.grad(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
     (12.0, 9.0)
     """
-    value_and_grad_f = value_and_grad(f, argnums, mode=mode)
+    at = _gradient_at(f, argnums, mode)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
-        return value_and_grad_f(*args, **kwargs)[1]
+        return at(args, kwargs)[1]
 
     grad_f.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return grad_f
 
 
 def _scalar_output(outs: tuple, who: str) -> tuple:
+    if len(outs) == 1 and type(outs[0]) is float:  # real and scalar: nothing to check
+        return outs
     _real(outs)
     if len(outs) != 1:
         raise DifferentiationError(

@@ -87,11 +87,29 @@ def execute(
         finally:
             os.environ.clear()
             os.environ.update(saved)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesced(cell.outputs)
     if store:
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
         nbformat.write(nb, path)
     return nb
+
+
+def coalesced(outputs: list) -> list:
+    """The outputs with each run of same-named stream outputs joined into one: a busy kernel
+    may send a print's text and its newline as two messages, which a deck shows as a
+    stray line break."""
+    joined: list = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if (out.output_type == "stream" and last is not None
+                and last.output_type == "stream" and last.name == out.name):  # fmt: skip
+            last.text += out.text
+        else:
+            joined.append(out)
+    return joined
 
 
 def cell_seconds(nb: nbformat.NotebookNode) -> list[tuple[int, float]]:

@@ -396,22 +396,17 @@ def test_a_repeated_argnum_is_refused_or_counted_once(mode):
     )
 
 
-ARGNUMS = CORE("api._check_argnums: a float is taken for an int, a numpy integer fails with "
-               "TypeError: 'numpy.int64' object is not iterable")  # fmt: skip
-
-
 WRONG_ARGNUMS = {"bool": True, "float": 1.0, "str": "1"}
 
 
-@pytest.mark.parametrize(
-    "mode, kind", grid(MODES, list(WRONG_ARGNUMS), {m: {"float"} for m in MODES}, ARGNUMS)
-)
+@pytest.mark.parametrize("kind", list(WRONG_ARGNUMS))
+@pytest.mark.parametrize("mode", MODES)
 def test_argnums_of_the_wrong_type_is_a_clear_error(mode, kind):
     with pytest.raises((ValueError, TypeError), match="argnums"):
         ad.grad(_product, argnums=WRONG_ARGNUMS[kind], mode=mode)(2.0, 3.0)
 
 
-@pytest.mark.parametrize("mode", modes(**dict.fromkeys(MODES, ARGNUMS)))
+@pytest.mark.parametrize("mode", MODES)
 def test_a_numpy_integer_is_an_argnum(mode):
     assert_close(ad.grad(_product, argnums=np.int64(1), mode=mode)(2.0, 3.0), 2.0, 1e-6)
 

@@ -134,11 +134,16 @@ class Function:
         self.fn, self.args, self.kwargs, self.argnums = fn, args, kwargs, argnums
         self.trees: list[TreeDef] = []
         self.leaves: list[Any] = []
+        self.all_leaves = True  # no structures to rebuild
         for i in argnums:
+            if type(args[i]) is float:  # the common case: a leaf already, as as_primal keeps it
+                self.trees.append(LEAF)
+                self.leaves.append(args[i])
+                continue
             leaves, tree = flatten(args[i])
             self.trees.append(tree)
             self.leaves += [as_primal(x, f"argument {i}") for x in leaves]
-        self.all_leaves = all(tree is LEAF for tree in self.trees)  # no structures to rebuild
+            self.all_leaves = self.all_leaves and tree is LEAF
         self.out_tree: TreeDef | None = None
 
     def __call__(self, *leaves: Any) -> tuple:

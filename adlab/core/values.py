@@ -10,7 +10,7 @@ import numpy as np
 
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Box
-from adlab.core.tree import TreeDef, flatten
+from adlab.core.tree import LEAF, TreeDef, flatten
 
 
 def as_primal(x: Any, what: str = "the input") -> Any:
@@ -45,6 +45,8 @@ def as_primal(x: Any, what: str = "the input") -> Any:
 
 def like_primal(ct: Any, primal: Any) -> Any:
     """A derivative for a Python-float input is a Python float, not a 0-d numpy value."""
+    if type(ct) is float:
+        return ct
     if type(primal) is float and isinstance(ct, np.floating | np.ndarray) and np.ndim(ct) == 0:
         return float(ct)
     return ct
@@ -54,6 +56,9 @@ def output_leaves(out: Any) -> tuple[list[Any], TreeDef]:
     """The leaves of a function's output, and its structure; a leaf that is not a real
     number or array raises :class:`DifferentiationError` (a string, None, a set, a
     generator, a complex number, or a value kept from a derivative that has finished)."""
+    if not isinstance(out, dict | tuple | list):  # one leaf, as flatten() would find
+        check_output(out)
+        return [out], LEAF
     leaves, tree = flatten(out)
     for o in leaves:
         check_output(o)

@@ -255,11 +255,13 @@ class Dual(ArrayOperators, Box):
         if not params and len(args) <= 2:
             if len(args) == 1:
                 inline = _unaries.get(prim)
-                if inline is None or (inline and inline.__globals__["rule"] is not prim.rule):
-                    inline = _unaries[prim] = _inline(prim) or False
-                fast = inline(args[0]) if inline else None
+                fast = inline(args[0]) if inline else None  # None also once the rule changed
                 if fast is None:
-                    fast = _unary(prim, args[0])
+                    if inline is None or (inline and inline.__globals__["rule"] is not prim.rule):
+                        inline = _unaries[prim] = _inline(prim) or False
+                        fast = inline(args[0]) if inline else None
+                    if fast is None:
+                        fast = _unary(prim, args[0])
             elif type(prim.rule) is _BY_PARTIALS:
                 fast = _binaries.get(prim) or _binaries.setdefault(prim, _binary(prim))
                 fast = fast(*args, False)

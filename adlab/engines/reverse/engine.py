@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from adlab.core import rules
-from adlab.core.engine import Engine, count, counted_pullback
+from adlab.core.engine import Engine, count
 from adlab.core.errors import DifferentiationError
 from adlab.core.primitive import Box, Primitive
 from adlab.core.rules import cotangent, partials_at
@@ -266,23 +266,12 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
     called for every contribution when given (the Stepper's backward events).
     """
     grads: dict[int, Any] = {}
+    get = grads.get
     heap: list[tuple[int, Node]] = []  # (-seq, node): the newest node first
-
-    def deposit(node: Node, p: Node, g: Any, d: Any, c: Any) -> None:
-        c = cotangent(c, 1.0, p[1])  # fitted to the parent's shape and dtype
-        ps = p[0]
-        prev = grads.get(ps)
-        if prev is None:
-            grads[ps] = total = c
-            heappush(heap, (-ps, p))
-        else:
-            grads[ps] = total = prev + c
-        if emit is not None:
-            emit(node, p, g, d, c, total, prev is None)
-
     for node, seed in zip(roots, seeds):
         s = node[0]
-        seed = cotangent(seed, 1.0, node[1])
+        if type(seed) is not float or node[1] is not None:  # cotangent() of a float is itself
+            seed = cotangent(seed, 1.0, node[1])
         if s in grads:
             grads[s] = grads[s] + seed
         else:
@@ -304,7 +293,7 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
                 else:
                     c = cotangent(g, d, p[1])
                 ps = p[0]
-                prev = grads.get(ps)
+                prev = get(ps)
                 if prev is None:
                     grads[ps] = total = c
                     heappush(heap, (-ps, p))
@@ -315,8 +304,25 @@ def backward(roots: Sequence[Node], seeds: Sequence[Any], emit: Callable | None 
         else:
             for p, c in zip(node[3:], pullback(g)):
                 if c is not None:
-                    deposit(node, p, g, None, c)
+                    _deposit(grads, heap, node, p, g, c, emit)
     return grads
+
+
+def _deposit(grads: dict, heap: list, node: Node, p: Node, g: Any, c: Any,
+             emit: Callable | None) -> None:  # fmt: skip
+    """Add the contribution ``c`` of a rule's pullback to the adjoint of ``p`` (see
+    :func:`backward`; a module function, not a closure, so that the sweep's own variables
+    stay plain locals on its hot path)."""
+    c = cotangent(c, 1.0, p[1])  # fitted to the parent's shape and dtype
+    ps = p[0]
+    prev = grads.get(ps)
+    if prev is None:
+        grads[ps] = total = c
+        heappush(heap, (-ps, p))
+    else:
+        grads[ps] = total = prev + c
+    if emit is not None:
+        emit(node, p, g, None, c, total, prev is None)
 
 
 heappop, heappush = heapq.heappop, heapq.heappush
@@ -349,12 +355,17 @@ def vjp(f: Callable[..., Sequence[Any]], primals: Sequence[Any]) -> tuple[tuple,
     del inputs
 
     def reverse_pullback(out_bars: Sequence[Any]) -> tuple:
-        roots = [(n, g) for n, g in zip(out_nodes, out_bars) if n is not None and g is not None]
-        grads = backward([n for n, _ in roots], [g for _, g in roots]) if roots else {}
+        count("sweeps")
+        roots, seeds = [], []
+        for n, g in zip(out_nodes, out_bars):
+            if n is not None and g is not None:
+                roots.append(n)
+                seeds.append(g)
+        grads = backward(roots, seeds) if roots else {}
         cts = [grads[n[0]] if n[0] in grads else zeros_like(p) for n, p in zip(in_nodes, primals)]
         return tuple(unshared(cts, out_bars))
 
-    return tuple(_unbox(o, tracer) for o in outs), counted_pullback(reverse_pullback, "reverse")
+    return tuple([_unbox(o, tracer) for o in outs]), reverse_pullback
 
 
 ENGINE = Engine("reverse", vjp=vjp)

@@ -27,6 +27,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from adlab.core.tree import flatten, unflatten
 from adlab.core.values import as_primal, unshared
 from adlab.engines.sct import activity, adjoint, compile, fence, parse, ssa, tangent
@@ -243,8 +245,13 @@ class Transformed:
         self.kwonly = n.kwonly
         if argnums is None:
             argnums = tuple(range(len(n.params)))
-        self.single = isinstance(argnums, int)
-        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        if isinstance(argnums, np.integer):  # a numpy integer names one argument too
+            argnums = int(argnums)
+        self.single = isinstance(argnums, int) and not isinstance(argnums, bool)
+        if not self.single and (isinstance(argnums, str | bytes | float | bool)
+                                or not hasattr(argnums, "__iter__")):  # fmt: skip
+            raise TypeError(f"argnums={argnums!r}: give an int, or a tuple of ints")
+        nums = (argnums,) if self.single else tuple(argnums)
         for a in nums:
             if not isinstance(a, int) or not -len(n.params) <= a < len(n.params):
                 raise ValueError(

@@ -26,7 +26,7 @@ __all__ = ["ENGINE", "grad_function", "jvp", "vjp"]
 def grad_function(f: Callable[..., Any], argnums: int | Sequence[int]) -> Transformed:
     """The gradient of ``f`` as generated code: ``ad.grad(f, mode="sct")`` is a function sct
     can transform again, so ``ad.hessian(f, mode="sct")`` is sct over sct."""
-    return Transformed(f, "grad", argnums if isinstance(argnums, int) else tuple(argnums))
+    return Transformed(f, "grad", argnums)
 
 
 def _unpack(f: Any, primals: Sequence[Any]) -> tuple[Any, list, dict, tuple[int, ...]]:
