@@ -270,9 +270,15 @@ def jvp(
     if len(primals) != len(tangents):
         raise ValueError(f"{len(primals)} primals but {len(tangents)} tangents")
     fn = Function(f, primals, {}, tuple(range(len(primals))))
-    flat_tangents = [as_primal(t, "a tangent") for tan in tangents for t in flatten(tan)[0]]
-    if len(flat_tangents) != len(fn.leaves):
-        raise ValueError("tangents must have the same structure as primals")
+    flat_tangents = []
+    for i, (tan, tree) in enumerate(zip(tangents, fn.trees)):
+        leaves, tan_tree = flatten(tan)
+        if tan_tree != tree:
+            raise ValueError(
+                f"tangent {i} is a {type(tan).__name__}, but its primal is a "
+                f"{type(primals[i]).__name__}: tangents must have the same structure as primals"
+            )
+        flat_tangents += [as_primal(t, "a tangent") for t in leaves]
     for i, (x, t) in enumerate(zip(fn.leaves, flat_tangents)):
         if shape_of(t) != shape_of(x):
             raise ValueError(

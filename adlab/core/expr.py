@@ -11,11 +11,13 @@ transformation, so calling any primitive on it builds a :class:`Call` node
 instead of computing; Python's operators come from the one operator mixin every
 value type shares (:class:`~adlab.core.operators.Operators`), and numpy's ufuncs
 call the primitive declared to stand for them (``np.sin(x)`` is ``ad.sin(x)``).
-Expressions are immutable and compare structurally (``==`` and ``hash`` look at
-the tree, as in sympy). Ordering comparisons are expressions too (``x > 0`` is
-the call ``greater(x, 0)``), so ``ad.where(x > 0, a, b)`` is a formula; but a
-Python branch on one (``if x > 0:``) raises, because a symbol has no value to
-decide it with.
+Expressions are immutable. Comparisons are expressions, as they are values in
+every engine (``x > 0`` is the call ``greater(x, 0)``, ``x == 1.0`` the call
+``equal(x, 1.0)``), so ``ad.where(x == 1.0, a, b)`` is a formula that takes the
+branch its value takes; but a Python branch on one (``if x > 0:``) raises, because
+a symbol has no value to decide it with, and so does hashing one (a dict lookup
+would compare trees, not values). Whether two trees are the same is
+:meth:`Expr.same` (sympy's ``==``); :attr:`Expr.structure` is a tree as a dict key.
 
 Differentiating a tree (:meth:`Expr.diff`) is forward mode on trees: the table's
 forward rules, applied to expressions, through the same derivation every engine
@@ -76,6 +78,9 @@ def _freeze(value: Any) -> Any:
     return value
 
 
+_VALUES = bool | int | float | complex | np.number | np.bool_ | np.ndarray
+"""What an expression may hold as a constant (and compare with)."""
+
 #: How a notebook shows an expression: its tree, drawn. :mod:`adlab.viz` registers the
 #: drawing function (core imports nothing of viz); without it an Expr shows as text.
 _drawer: list[Callable[[Expr], Any]] = []
@@ -124,12 +129,19 @@ class Expr(Operators, Box):
                 f"np.{func.__name__}(..., {'=..., '.join(kwargs)}=...) on a symbolic expression: "
                 f"pass the arguments positionally, or call ad.{prim.name}"
             )
+        if func is np.where and len(args) != 3:
+            raise DifferentiationError(
+                "np.where(condition) returns indices, which have no derivative; "
+                "use np.where(condition, x, y) to choose values"
+            )
         return prim(*args)
 
     # -- a branch on an expression cannot be decided ------------------------------
     # ``x > 0`` is the call greater(x, 0), so ``ad.where(x > 0, a, b)`` is a formula;
     # ``if x > 0:`` asks for its truth, which a symbol does not have (``__bool__``).
     def __bool__(self) -> bool:
+        if isinstance(self, Const):  # a comparison of constants folds to one: decided
+            return bool(self.value)
         if self._finished():
             return bool(self._number())
         comparison = isinstance(self, Call) and self.prim.symbol in COMPARISONS
@@ -181,17 +193,47 @@ class Expr(Operators, Box):
             env.update(owner.values)
         return self.evaluate(env)
 
-    # -- structure ----------------------------------------------------------------
-    def __hash__(self) -> int:
-        return self._hash
+    # -- comparisons are of values, as in every engine -----------------------------
+    # ``x == 1.0`` is the call equal(x, 1.0), like ``x > 0``: ad.where(x == 1.0, a, b) is a
+    # formula that takes the branch its value takes. Whether two trees are the same is
+    # :meth:`same`; an expression is not hashable (a lookup would compare trees, not
+    # values), unless its derivative has finished and it is only its number.
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return O.equal(self, other) if isinstance(other, Expr | _VALUES) else NotImplemented
 
-    def __eq__(self, other: object) -> bool:  # type: ignore[override]
-        """Structural equality: the same tree (constants compared by value)."""
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return O.not_equal(self, other) if isinstance(other, Expr | _VALUES) else NotImplemented
+
+    def __hash__(self) -> int:
+        __tracebackhide__ = True
+        if self._finished():
+            return hash(self._number())
+        raise DifferentiationError(
+            f"the symbolic expression {self} cannot be hashed (used as a dict key, in a set, "
+            "or as the argument of a cache such as functools.lru_cache): it has no number to "
+            "look up, and a lookup by its formula would not compare values. Differentiate "
+            "with mode='reverse' (or 'forward'), which look up the value's number, or write "
+            "the choice as a formula: ad.where(x == 3.0, a, b)"
+        )
+
+    # -- structure ----------------------------------------------------------------
+    @property
+    def structure(self) -> Structure:
+        """The tree as a dict key: keys are equal when the trees are the same (:meth:`same`)."""
+        return Structure(self)
+
+    def same(self, other: Any) -> bool:
+        """Whether ``other`` is the same tree (constants compared by value, a number as its
+        constant): structural equality, what ``==`` is in sympy. ``==`` compares values.
+
+        >>> x = Sym("x")
+        >>> (x * 2).same(x * 2.0), (x * 2).same(2 * x)
+        (True, False)
+        """
         if not isinstance(other, Expr):
-            if isinstance(other, int | float | np.number):
-                other = Const(other)
-            else:
-                return NotImplemented
+            if not isinstance(other, int | float | np.number):
+                return False
+            other = Const(other)
         stack = [(self, other)]
         while stack:
             a, b = stack.pop()
@@ -201,10 +243,6 @@ class Expr(Operators, Box):
                 return False
             stack.extend(zip(a.children, b.children))
         return True
-
-    def __ne__(self, other: object) -> bool:  # type: ignore[override]
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
 
     def _same_node(self, other: Expr) -> bool:  # the node itself, children aside
         raise NotImplementedError  # pragma: no cover
@@ -243,11 +281,11 @@ class Expr(Operators, Box):
     @property
     def free_symbols(self) -> tuple[Sym, ...]:
         """The symbols in the expression, in order of first appearance (left to right)."""
-        out: dict[Sym, None] = {}
+        out: dict[str, Sym] = {}
         for node in self.walk():
             if isinstance(node, Sym):
-                out.setdefault(node, None)
-        return tuple(out)
+                out.setdefault(node.name, node)
+        return tuple(out.values())
 
     @property
     def size(self) -> int:
@@ -402,9 +440,24 @@ class Expr(Operators, Box):
         return done[id(self)]
 
 
+class Structure:
+    """An expression's tree as a hashable key (see :attr:`Expr.structure`)."""
+
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Expr) -> None:
+        self.expr = expr
+
+    def __hash__(self) -> int:
+        return self.expr._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Structure) and self.expr.same(other.expr)
+
+
 class Sym(Expr):
     """A named symbol: ``Sym("x")``. ``owner`` is the derivative a symbol was made for, if
-    the symbolic engine made it (it takes no part in equality)."""
+    the symbolic engine made it (it takes no part in :meth:`~Expr.same`)."""
 
     __slots__ = ("name", "owner")
     kind = "sym"
@@ -458,7 +511,8 @@ class Call(Expr):
         object.__setattr__(self, "prim", prim)
         object.__setattr__(self, "args", args)
         object.__setattr__(self, "params", params)
-        key = ("Call", prim, args, _freeze(params)) if params else ("Call", prim, args)
+        hashes = tuple(a._hash for a in args)
+        key = ("Call", prim, hashes, _freeze(params)) if params else ("Call", prim, hashes)
         object.__setattr__(self, "_hash", hash(key))
 
     def __setattr__(self, key: str, value: Any) -> NoReturn:
@@ -508,7 +562,7 @@ def as_expr(value: Any) -> Expr:
     """``value`` as an expression: expressions as they are, numbers and arrays as constants."""
     if isinstance(value, Expr):
         return value
-    if isinstance(value, bool | int | float | complex | np.number | np.bool_ | np.ndarray):
+    if isinstance(value, _VALUES):
         return Const(value)
     raise DifferentiationError(
         f"cannot use a {type(value).__name__} in a symbolic expression; use numbers, arrays "
@@ -559,7 +613,7 @@ def diff(expr: Any, x: Sym | str, simplify: bool = True) -> Expr:
     tangents: dict[int, Expr | None] = {}
     for node in expr.walk():
         if isinstance(node, Sym):
-            tangents[id(node)] = one if node == var else zero
+            tangents[id(node)] = one if node.same(var) else zero
         elif isinstance(node, Const):
             tangents[id(node)] = zero
         else:
@@ -713,7 +767,7 @@ def _pow_rules(a: Expr, b: Expr) -> Expr | None:
 
 
 def _where_rules(condition: Expr, a: Expr, b: Expr) -> Expr | None:
-    if a == b:  # both branches agree: the condition does not matter
+    if a.same(b):  # both branches agree: the condition does not matter
         return a
     if isinstance(condition, Const) and isinstance(condition.value, bool | np.bool_):
         return a if condition.value else b

@@ -170,7 +170,7 @@ class Primitive:
         >>> float(ad.derivative(lambda t: squared_norm(np.array([1.0, 2.0]) * t))(1.0))
         10.0
         """
-        rules.defjvp(self, jvp)
+        rules.defjvp(self, jvp, checked=True)
         return jvp
 
     def defvjp(self, vjp: Callable[..., Any]) -> Callable[..., Any]:
@@ -197,7 +197,7 @@ class Primitive:
         >>> ad.grad(sum_of_squares)(np.array([1.0, 2.0]))
         array([2., 4.])
         """
-        rules.defvjp(self, vjp)
+        rules.defvjp(self, vjp, checked=True)
         return vjp
 
 

@@ -37,6 +37,7 @@ never an exception (``ad.rule_table()`` shows them).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import math
@@ -344,20 +345,82 @@ def defpartials(prim: Primitive, *fns: Partial | None) -> None:
     )
 
 
-def defjvp(prim: Primitive, jvp: Callable[..., Any]) -> None:
+def defjvp(prim: Primitive, jvp: Callable[..., Any], checked: bool = False) -> None:
     """Declare ``prim``'s forward rule ``jvp(out, args, tangents, **params) -> out_dot``.
 
     It replaces declared partials; the reverse rule they gave stays until a vjp is declared.
+    ``checked`` (a user's rule) refuses a tangent whose shape is not the output's.
     """
-    prim.rule = Custom(prim, jvp, _half(prim, "vjp"))
+    prim.rule = Custom(prim, _checked_jvp(prim, jvp) if checked else jvp, _half(prim, "vjp"))
 
 
-def defvjp(prim: Primitive, vjp: Callable[..., Any]) -> None:
+def defvjp(prim: Primitive, vjp: Callable[..., Any], checked: bool = False) -> None:
     """Declare ``prim``'s reverse rule ``vjp(out, args, wrt, **params) -> pullback``.
 
     It replaces declared partials; the forward rule they gave stays until a jvp is declared.
+    ``checked`` (a user's rule) refuses a cotangent whose shape is not its argument's.
     """
-    prim.rule = Custom(prim, _half(prim, "jvp"), vjp)
+    prim.rule = Custom(prim, _half(prim, "jvp"), _checked_vjp(prim, vjp) if checked else vjp)
+
+
+# A user's rule is checked where its results come back, so that a result of the wrong shape
+# is named instead of used (a (3,) gradient for a (2,) input, or a tangent summed away). The
+# library's rules are trusted: they are declared unchecked and pay nothing.
+
+
+def _checked_jvp(prim: Primitive, jvp: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(jvp)
+    def checked_jvp(out: Any, args: Sequence, tangents: Sequence, **params: Any) -> Any:
+        out_dot = jvp(out, args, tangents, **params)
+        if out_dot is not None:
+            _check_shape(prim, jvp, "the tangent of its output", out_dot, shape_of(out))
+        return out_dot
+
+    return checked_jvp
+
+
+def _checked_vjp(prim: Primitive, vjp: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(vjp)
+    def checked_vjp(out: Any, args: Sequence, wrt: Sequence[int], **params: Any) -> Callable:
+        pullback = vjp(out, args, wrt, **params)
+        shapes = [shape_of(args[i]) for i in wrt]
+
+        def checked_pullback(out_bar: Any) -> Any:
+            cts = pullback(out_bar)
+            if not isinstance(cts, tuple | list) or len(cts) != len(wrt):
+                raise DifferentiationError(
+                    f"the pullback of the rule {vjp.__name__} of {prim.name} must return a "
+                    f"tuple of {len(wrt)} cotangent(s), one for each position in wrt="
+                    f"{tuple(wrt)}, got {type(cts).__name__} {cts!r:.60}"
+                )
+            for i, shape, ct in zip(wrt, shapes, cts):
+                if ct is not None:
+                    _check_shape(prim, vjp, f"a cotangent for {_argument(prim, i)}", ct, shape)
+            return cts
+
+        checked_pullback.__qualname__ = getattr(pullback, "__qualname__", "pullback")
+        return checked_pullback
+
+    return checked_vjp
+
+
+def _check_shape(prim: Primitive, rule: Callable[..., Any], what: str, got: Any,
+                 want: tuple[int, ...]) -> None:  # fmt: skip
+    if shape_of(got) != want:
+        raise DifferentiationError(
+            f"the rule {rule.__name__} of {prim.name} returned {what} with shape "
+            f"{shape_of(got)}, but it must have shape {want}: a tangent or cotangent has the "
+            "shape of the value it belongs to"
+        )
+
+
+def _argument(prim: Primitive, i: int) -> str:
+    """Argument ``i`` of ``prim``, by its name when its function has one (for messages)."""
+    try:
+        names = list(inspect.signature(prim.impl).parameters)
+    except (TypeError, ValueError):  # a builtin without a signature
+        names = []
+    return f"argument {i} ({names[i]})" if i < len(names) else f"argument {i}"
 
 
 def _half(prim: Primitive, which: str) -> Callable[..., Any] | None:
@@ -434,15 +497,15 @@ def _component(
         result = joint(*args, out=out) if takes_out else joint(*args)
         if not isinstance(result, tuple):
             if len(operands) == 1:
-                return result
+                return _fits_output(prim, joint, i, result, out)
             raise DifferentiationError(
                 f"the rule {joint.__name__} for {prim.name} must return a tuple of {nargs} "
                 f"partial derivatives (one per argument), got {type(result).__name__}"
             )
         if len(result) == nargs:
-            return result[i]
+            return _fits_output(prim, joint, i, result[i], out)
         if len(result) == len(operands):  # the non-differentiable arguments left out
-            return result[operands.index(i)]
+            return _fits_output(prim, joint, i, result[operands.index(i)], out)
         raise DifferentiationError(
             f"the rule {joint.__name__} for {prim.name} returned {len(result)} partial "
             f"derivatives, but {prim.name} takes {nargs} argument(s)"
@@ -451,6 +514,22 @@ def _component(
 
     partial_component.__qualname__ = f"{joint.__name__}[{i}]"
     return partial_component
+
+
+def _fits_output(prim: Primitive, joint: Callable, i: int, d: Any, out: Any) -> Any:
+    """A user's partial ``d`` of ``prim`` in argument ``i``, refused unless it broadcasts to
+    the output's shape (a partial of an elementwise primitive has the output's shape or less:
+    a larger one was summed back to the argument, a silent wrong gradient)."""
+    got, want = shape_of(d), shape_of(out)
+    if got != want and (len(got) > len(want) or any(
+            g != 1 and g != w for g, w in zip(reversed(got), reversed(want)))):  # fmt: skip
+        raise DifferentiationError(
+            f"the rule {joint.__name__} of {prim.name} returned a partial derivative for "
+            f"{_argument(prim, i)} with shape {got}, but it must have the output's shape "
+            f"{want} (or one that broadcasts to it): a partial of an elementwise primitive "
+            "is one number per element of the output"
+        )
+    return d
 
 
 def _settings_error(rule: Partials, params: dict) -> DifferentiationError:
@@ -532,12 +611,17 @@ class _View(Mapping):
         return f"{type(self).__name__}({dict(self._items())!r})"
 
 
+def _written(half: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """A half of a rule as its author wrote it (without the check of a user's rule)."""
+    return half if half is None else inspect.unwrap(half)
+
+
 def _declared(prim: Primitive) -> Any:
     rule = prim.rule
     if isinstance(rule, Partials):
         return rule.joint or rule.fns
     if isinstance(rule, Custom):
-        return (rule.jvp_rule, rule.vjp_rule)
+        return (_written(rule.jvp_rule), _written(rule.vjp_rule))
     if isinstance(rule, Linear):
         return ("linear", rule.transpose)
     return None
@@ -547,9 +631,9 @@ partials: Mapping[Primitive, tuple] = _View(
     lambda p: p.rule.fns if isinstance(p.rule, Partials) else None
 )
 """Primitives declared by partials -> their partials (a view of the table)."""
-jvps: Mapping[Primitive, Callable] = _View(lambda p: _half(p, "jvp"))
+jvps: Mapping[Primitive, Callable] = _View(lambda p: _written(_half(p, "jvp")))
 """Primitives with a forward rule -> it (a view of the table)."""
-vjps: Mapping[Primitive, Callable] = _View(lambda p: _half(p, "vjp"))
+vjps: Mapping[Primitive, Callable] = _View(lambda p: _written(_half(p, "vjp")))
 """Primitives with a reverse rule -> it (a view of the table)."""
 declared: Mapping[Primitive, Any] = _View(_declared)
 """What was written for each primitive: its partials, its defrule function, its (jvp, vjp)

@@ -23,7 +23,7 @@ def as_primal(x: Any, what: str = "the input") -> Any:
         return x
     if isinstance(x, bool | np.bool_):
         raise DifferentiationError(f"{what} is a bool; differentiate with respect to numbers")
-    if isinstance(x, int | np.integer):
+    if isinstance(x, int | np.integer) and not isinstance(x, np.timedelta64):
         return float(x)
     if isinstance(x, np.floating):
         return x
@@ -44,11 +44,14 @@ def as_primal(x: Any, what: str = "the input") -> Any:
 
 
 def like_primal(ct: Any, primal: Any) -> Any:
-    """A derivative for a Python-float input is a Python float, not a 0-d numpy value."""
-    if type(ct) is float:
+    """A derivative for a Python-float input is a Python float, not a 0-d numpy value; one
+    for a 0-d array input is a 0-d array of its dtype, not a numpy scalar."""
+    if type(primal) is float:
+        if type(ct) is not float and isinstance(ct, np.floating | np.ndarray) and np.ndim(ct) == 0:
+            return float(ct)
         return ct
-    if type(primal) is float and isinstance(ct, np.floating | np.ndarray) and np.ndim(ct) == 0:
-        return float(ct)
+    if isinstance(primal, np.ndarray) and primal.ndim == 0 and isinstance(ct, float | np.floating):
+        return np.asarray(ct, dtype=primal.dtype)
     return ct
 
 

@@ -418,7 +418,7 @@ minimum = _public(Primitive("minimum", _minimum_impl, doc="elementwise minimum",
                             stands_for=(np.minimum,),
                             kink="ties split evenly: ∂/∂x = ∂/∂y = 1/2 where x == y"))  # fmt: skip
 where = _public(Primitive(
-    "where", _where_impl, doc="x where condition holds, else y",
+    "where", _where_impl, doc="x where condition holds, else y", stands_for=(np.where,),
     kink="the condition gets no derivative; the branch not taken gets a zero cotangent, which "
     "still multiplies that branch's own derivative: where(x > 0, sqrt(x), 0) has gradient "
     "nan at x <= 0 (0 · inf at 0, 0 · nan below: the 'where trap'); make the untaken branch "

@@ -299,7 +299,8 @@ def expr_graph(
     while stack:
         e, expanded = stack.pop()
         is_call = hasattr(e, "prim")
-        key = ("symbol", e.name) if hasattr(e, "name") and not is_call else e if shared else None
+        key = ("symbol", e.name) if hasattr(e, "name") and not is_call else (
+            e.structure if shared else None)  # fmt: skip
         if key is not None and key in ids:
             results.append(ids[key])
             continue

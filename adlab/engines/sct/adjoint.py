@@ -107,7 +107,7 @@ class Adjoints:
     def accumulate(self, name: str, value: Expr, text: str | None = None,
                    container: bool = False, safe: tuple[Expr, ...] = ()) -> None:  # fmt: skip
         """``name += value`` (the code ``text`` if given, else ``value`` printed)."""
-        if name in self.zero and text is None and value == Sym(name):
+        if name in self.zero and text is None and value.same(Sym(name)):
             self.zero.discard(name)  # x_bar = x_bar: the pending reset is cancelled
             return
         rhs = text if text is not None else self.printer.text(value, safe)
@@ -128,7 +128,7 @@ class Adjoints:
     def assign(self, name: str, text: str) -> None:
         """``name = text``, after writing out the pending values that still read ``name``."""
         for temp, value in list(self.alias.items()):
-            if Sym(name) in value.free_symbols:
+            if any(s.name == name for s in value.free_symbols):
                 del self.alias[temp]
                 self.code.add(f"{temp} = {self.printer.text(value)}")
         self.zero.discard(name)

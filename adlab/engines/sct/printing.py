@@ -110,7 +110,7 @@ class Printer:
     def text(self, expr: Expr, safe_divisors: tuple[Expr, ...] = ()) -> str:
         def infix(call: Call) -> bool:
             if call.prim is S.truediv:
-                return call.args[1] in safe_divisors
+                return any(call.args[1].same(d) for d in safe_divisors)
             if call.prim is S.pow:
                 e = call.args[1]
                 return isinstance(e, Const) and float(e.value).is_integer() and e.value >= 0

@@ -111,7 +111,7 @@ def program(outputs: Sequence[Expr], symbols: Sequence[Sym]) -> Program:
     symbolic mode, whose symbols belong to one derivative, apart from those of symbols of
     the user's)."""
     owned = any(s.owner is not None for s in symbols)
-    key = (tuple(outputs), tuple(s.name for s in symbols), owned)
+    key = (tuple(o.structure for o in outputs), tuple(s.name for s in symbols), owned)
     found = _programs.get(key)
     if found is not None:
         _programs.move_to_end(key)
