@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
+
+import pytest
 
 import adlab as ad
 from adlab.core.events import OVERLINE
@@ -260,22 +263,35 @@ FITS = """() => {
 }"""
 
 
-def _too_tall(tmp_path, page, capsys) -> dict:
-    """Build every lecture deck and the talk's; the slides whose content is taller than
-    720 px, per deck."""
+def _fonts() -> list[str]:
+    """The font families installed (fc-list), empty where fontconfig is missing."""
+    try:
+        listed = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True)
+    except FileNotFoundError:
+        return []
+    return listed.stdout.splitlines()
+
+
+def _too_tall(tmp_path, page, capsys, lang: str = "en") -> dict:
+    """Build every lecture deck of the edition ``lang`` and its talk deck; the slides whose
+    content is taller than 720 px, per deck."""
     build = _build_module()
     for package in build.COPY:
         need((build.NODE_MODULES / package / "package.json").exists(),
              f"slides/node_modules/{package} (npm ci --prefix slides)")  # fmt: skip
     out = tmp_path / "build"
+    edition = ["--lang", lang]
     with sandboxed(tmp_path):
-        assert build.main(["-o", str(out)]) == 0, capsys.readouterr()
-        assert build.main(["-o", str(out), "--talk"]) == 0, capsys.readouterr()
+        assert build.main(["-o", str(out), *edition]) == 0, capsys.readouterr()
+        assert build.main(["-o", str(out), "--talk", *edition]) == 0, capsys.readouterr()
+    suffix = ".ja" if lang == "ja" else ""
     page.set_viewport_size({"width": 1280, "height": 720})
     page.route("http://**/*", lambda route: route.abort())
     page.route("https://**/*", lambda route: route.abort())
     too_tall = {}
-    for deck in [*sorted(out.glob("[0-9][0-9]_*.slides.html")), out / "talk.slides.html"]:
+    decks = sorted(out.glob(f"[0-9][0-9]_*{suffix}.slides.html"))
+    assert len(decks) == 15, [d.name for d in decks]
+    for deck in [*decks, out / f"talk{suffix}.slides.html"]:
         page.goto(deck.as_uri())
         page.locator(".reveal.ready").wait_for(state="attached", timeout=30_000)
         page.wait_for_function(
@@ -297,6 +313,8 @@ def test_every_stepper_slide_of_the_lecture_fits_1280x720(tmp_path, page, capsys
     print({deck: [t[:2] for t in tall] for deck, tall in too_tall.items()})
 
 
-def test_every_lecture_slide_fits_1280x720(tmp_path, page, capsys):
-    too_tall = _too_tall(tmp_path, page, capsys)
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_every_lecture_slide_fits_1280x720(tmp_path, page, capsys, lang):
+    need(any("Noto Sans CJK" in f for f in _fonts()), "fonts-noto-cjk (the Japanese text)")
+    too_tall = _too_tall(tmp_path, page, capsys, lang)
     assert not too_tall, f"slides taller than 720 px: {too_tall}"
