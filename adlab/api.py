@@ -26,7 +26,7 @@ from adlab.core.engine import Cost, Engine, Function, counting
 from adlab.core.errors import DifferentiationError
 from adlab.core.tangents import ones_like, shape_of, zeros_like
 from adlab.core.tree import flatten, unflatten
-from adlab.core.values import as_primal, check_output, like_primal
+from adlab.core.values import argnum_list, as_primal, check_output, like_primal, one_argnum
 from adlab.engines import forward, numeric, reverse
 from adlab.engines.sct import protocol as sct_protocol
 from adlab.engines.symbolic import protocol as symbolic_protocol
@@ -76,26 +76,16 @@ def engine(mode: str) -> Engine:
 
 def _check_argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     """``argnums`` as non-negative positions (repeats kept: each gets its own result)."""
-    if _single(argnums):
-        nums = (argnums,)
-    elif isinstance(argnums, str | bytes | float | bool) or not hasattr(argnums, "__iter__"):
-        raise TypeError(f"argnums={argnums!r}: give an int, or a tuple of ints")
-    else:
-        nums = tuple(argnums)
+    nums = argnum_list(argnums)
     if not nums:
         raise ValueError("argnums is empty: name at least one argument to differentiate")
     for a in nums:
-        if not _single(a) or not -nargs <= a < nargs:
+        if not one_argnum(a) or not -nargs <= a < nargs:
             raise ValueError(
                 f"argnums={argnums!r}, but the function was called with {nargs} positional "
                 "argument(s)"
             )
     return tuple(int(a) % nargs for a in nums)
-
-
-def _single(argnums: Any) -> bool:
-    """Whether ``argnums`` names one argument: an int (numpy's too), not a bool."""
-    return isinstance(argnums, int | np.integer) and not isinstance(argnums, bool | np.bool_)
 
 
 def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> Function:
@@ -107,7 +97,7 @@ def _function(f: Callable, args: tuple, kwargs: dict, nums: tuple[int, ...]) -> 
 def _pick(results: list[Any], argnums: Argnums, nums: tuple[int, ...], fn: Function) -> Any:
     """The result for ``argnums``: one for an int, a tuple for a sequence; an argument named
     twice gets the same result twice (as JAX gives), in memory of its own."""
-    if _single(argnums):
+    if one_argnum(argnums):
         return results[0]
     if fn.argnums == nums:
         return tuple(results)

@@ -13,6 +13,21 @@ from adlab.core.primitive import Box
 from adlab.core.tree import LEAF, TreeDef, flatten
 
 
+def one_argnum(argnums: Any) -> bool:
+    """Whether ``argnums`` names one argument: an int (numpy's too), not a bool."""
+    return isinstance(argnums, int | np.integer) and not isinstance(argnums, bool | np.bool_)
+
+
+def argnum_list(argnums: Any) -> tuple:
+    """``argnums`` as a tuple of what it names (not yet checked against a function): an int
+    is one; a bool, float or string is refused, naming ``argnums``."""
+    if one_argnum(argnums):
+        return (argnums,)
+    if isinstance(argnums, str | bytes | float | bool) or not hasattr(argnums, "__iter__"):
+        raise TypeError(f"argnums={argnums!r}: give an int, or a tuple of ints")
+    return tuple(argnums)
+
+
 def as_primal(x: Any, what: str = "the input") -> Any:
     """``x`` as a differentiable input: floats and float arrays as they are (dtype kept),
     ints promoted to float; boxes of other transformations pass through.

@@ -27,10 +27,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from adlab.core.tree import flatten, unflatten
-from adlab.core.values import as_primal, unshared
+from adlab.core.values import argnum_list, as_primal, one_argnum, unshared
 from adlab.engines.sct import activity, adjoint, compile, fence, parse, ssa, tangent
 from adlab.engines.sct.activity import ANY, kind_of
 from adlab.engines.sct.fence import Unplaced
@@ -245,15 +243,10 @@ class Transformed:
         self.kwonly = n.kwonly
         if argnums is None:
             argnums = tuple(range(len(n.params)))
-        if isinstance(argnums, np.integer):  # a numpy integer names one argument too
-            argnums = int(argnums)
-        self.single = isinstance(argnums, int) and not isinstance(argnums, bool)
-        if not self.single and (isinstance(argnums, str | bytes | float | bool)
-                                or not hasattr(argnums, "__iter__")):  # fmt: skip
-            raise TypeError(f"argnums={argnums!r}: give an int, or a tuple of ints")
-        nums = (argnums,) if self.single else tuple(argnums)
+        self.single = one_argnum(argnums)
+        nums = tuple(int(a) if one_argnum(a) else a for a in argnum_list(argnums))
         for a in nums:
-            if not isinstance(a, int) or not -len(n.params) <= a < len(n.params):
+            if not one_argnum(a) or not -len(n.params) <= a < len(n.params):
                 raise ValueError(
                     f"argnums={argnums!r}, but {n.name} has {len(n.params)} positional "
                     f"parameter(s): {', '.join(n.params)}"
