@@ -7,6 +7,7 @@ missing Chromium, Playwright or npm asset fails them loudly instead of skipping 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -86,9 +87,9 @@ def jupyter_server(tmp_path: Path, app: str = "lab", *, theme: str | None = None
     """A JupyterLab (``app="lab"``) or Notebook 7 (``"notebook"``) server serving
     ``tmp_path/root``; yields (base url, root, log path). ``theme`` picks a Lab theme
     ("JupyterLab Dark"); ``app_settings`` is the folder of its ``overrides.d``."""
-    pytest.importorskip("jupyterlab")
+    need(importlib.util.find_spec("jupyterlab") is not None, "jupyterlab (the test extra)")
     if app == "notebook":
-        pytest.importorskip("notebook")
+        need(importlib.util.find_spec("notebook") is not None, "notebook 7 (the test extra)")
     root = tmp_path / "root"
     root.mkdir(exist_ok=True)
     settings = tmp_path / "user-settings"
