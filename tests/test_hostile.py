@@ -105,10 +105,6 @@ def _scaled(x):
 @pytest.mark.parametrize(
     "mode",
     modes(
-        numeric=CORE(
-            "no_grad is a reverse-mode switch; numeric mode differentiates through it "
-            "(12.0): it should hold the block constant or refuse"
-        ),
         sct=CORE(
             "sct refuses the with block but advises moving it out of f, which changes "
             "the function; it should honour no_grad or name it"

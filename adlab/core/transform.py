@@ -94,7 +94,10 @@ def no_grad() -> Iterator[None]:
 
     Only the transformations already running when the block starts are paused (in this
     thread or task; another thread's derivatives are untouched): a derivative started inside
-    the block differentiates as usual. Every engine honours it.
+    the block differentiates as usual. Forward, reverse and symbolic mode honour it; sct
+    refuses a ``with`` block inside the function it transforms, and numeric mode, which
+    only evaluates the function at nearby points and so cannot hold the block constant,
+    refuses it too (both say so).
 
     >>> import adlab as ad
     >>> def f(x):
@@ -105,6 +108,12 @@ def no_grad() -> Iterator[None]:
     (6.0, 6.0, 6.0)
     """
     paused = [t for t in _running.get() if t.state == RUNNING]
+    if any(t.kind == "numeric" for t in paused):
+        raise DifferentiationError(
+            "numeric mode cannot hold an ad.no_grad() block constant: it differentiates by "
+            "evaluating the whole function at nearby points. Differentiate this function with "
+            "mode='reverse', 'forward' or 'symbolic'"
+        )
     for t in paused:
         t.state = PAUSED
     try:

@@ -20,6 +20,7 @@ returned, so an ``f`` that returns the same buffer every time is differenced cor
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
@@ -30,6 +31,7 @@ import numpy as np
 
 from adlab.core.engine import Engine
 from adlab.core.errors import DifferentiationError
+from adlab.core.transform import Transformation, running
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -637,4 +639,16 @@ def vjp(f: Callable[..., Any], primals: Sequence[Any]):
     return outs, numeric_pullback
 
 
-ENGINE = Engine("numeric", jvp=jvp, vjp=vjp)
+def _watched(rule: Callable) -> Callable:
+    """``rule`` (the engine's jvp or vjp) with its calls of f inside a running "numeric"
+    transformation, which ``ad.no_grad()`` refuses rather than silently ignore."""
+
+    @functools.wraps(rule)
+    def watched(f: Callable[..., Any], *args: Any) -> Any:
+        with running(Transformation("numeric")):
+            return rule(f, *args)
+
+    return watched
+
+
+ENGINE = Engine("numeric", jvp=_watched(jvp), vjp=_watched(vjp))
